@@ -1,0 +1,36 @@
+package main
+
+import (
+	"slices"
+
+	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/probes/dns"
+)
+
+// buildChecks turns the settings into the checks the scheduler runs. Each
+// probe family adds its checks here.
+func buildChecks(s *Settings) ([]*collector.Check, error) {
+	var checks []*collector.Check
+	for _, d := range s.allDomains() {
+		p, err := dns.NewProber(dns.Config{
+			Domain:       d,
+			SIP:          slices.Contains(s.SIPDomains, d),
+			Email:        slices.Contains(s.EmailDomains, d),
+			Lync:         s.Lync,
+			Exchange:     s.Exchange,
+			Cloud:        s.Cloud,
+			Resolvers:    s.Resolvers,
+			Expect:       s.Expect,
+			AgreeRecord:  s.Agree,
+			Skip:         s.Skip,
+			QueryTimeout: s.DNSQueryTimeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, &collector.Check{
+			Probe: "dns", Target: d, Interval: s.DNSInterval, Timeout: s.DNSTimeout, Run: p.Probe,
+		})
+	}
+	return checks, nil
+}

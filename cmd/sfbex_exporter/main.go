@@ -1,0 +1,236 @@
+// Command sfbex_exporter monitors the integration between Skype for
+// Business / Lync Server and Exchange and exposes what it finds as
+// Prometheus metrics, a status page and a JSON API.
+//
+//	sfbex_exporter [--lab] [--web.listen-address=:9864]   run the agent
+//	sfbex_exporter check [--lab] [--verbose]               run every check once and report
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/lab"
+)
+
+// defaultAddress is the agent's port: in the exporter range, and used by no
+// widely deployed exporter we know of (docs/configuration.md).
+const defaultAddress = ":9864"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	app := kingpin.New("sfbex_exporter", "Monitors the Skype for Business / Lync Server and Exchange integration for Prometheus. Configured with SFBEX_* environment variables (docs/configuration.md).")
+	app.Version(version.Print("sfbex_exporter"))
+	app.HelpFlag.Short('h')
+	useLab := app.Flag("lab", "Run against the built-in simulated estate for contoso.test instead of the SFBEX_* configuration.").Bool()
+	labFaults := app.Flag("lab.fault", "With --lab: switch this fault on at start (repeatable): "+strings.Join(lab.FaultNames(), ", ")+".").Strings()
+	logFormat := app.Flag("log.format", "Log format: json for machines, console for people.").Default("json").Enum("json", "console")
+	logLevel := app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").Enum("debug", "info", "warn", "error")
+	webFlags := kingpinflag.AddFlags(app, defaultAddress)
+	app.Command("serve", "Run the agent (the default).").Default()
+	checkCmd := app.Command("check", "Run every configured check once, print a report, and exit non-zero when any check fails.")
+	verbose := checkCmd.Flag("verbose", "Also list every record, certificate and sample the checks saw.").Bool()
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v; try --help\n", err)
+		return 2
+	}
+	log, err := newLogger(*logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v\n", err)
+		return 2
+	}
+	defer func() { _ = log.Sync() }()
+
+	var estate *lab.Lab
+	if *useLab {
+		if estate, err = startLab(*labFaults); err != nil {
+			log.Error("cannot start the lab", zap.Error(err))
+			return 1
+		}
+		defer estate.Close()
+		log = log.With(zap.Bool("lab", true))
+		log.Warn("LAB MODE: monitoring the simulated estate for contoso.test, not a real deployment", zap.Strings("faults", estate.Active()))
+	} else if len(*labFaults) > 0 {
+		fmt.Fprintln(os.Stderr, "sfbex_exporter: --lab.fault needs --lab")
+		return 2
+	}
+
+	settings, err := LoadSettings()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sfbex_exporter: configuration: %v\n", err)
+		return 2
+	}
+	checks, err := buildChecks(settings)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sfbex_exporter: configuration: %v\n", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if cmd == checkCmd.FullCommand() {
+		return runCheck(ctx, settings, checks, *verbose)
+	}
+	return serve(ctx, log, webFlags, settings, checks, estate)
+}
+
+// startLab starts the simulated estate and points the configuration at it.
+func startLab(faults []string) (*lab.Lab, error) {
+	l, err := lab.Start()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range faults {
+		for _, name := range strings.Split(f, ",") {
+			if err := l.Set(strings.TrimSpace(name), true); err != nil {
+				l.Close()
+				return nil, err
+			}
+		}
+	}
+	// The lab is the whole configuration: drop any SFBEX_* variable so that
+	// a stray one from the shell cannot change what the lab shows.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, envPrefix+"_") {
+			os.Unsetenv(k)
+		}
+	}
+	env := l.Env()
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		if err := os.Setenv(k, env[k]); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func newLogger(format, level string) (*zap.Logger, error) {
+	var cfg zap.Config
+	if format == "console" {
+		cfg = zap.NewDevelopmentConfig()
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		cfg.Development = false
+	} else {
+		cfg = zap.NewProductionConfig()
+		cfg.EncoderConfig.TimeKey = "ts"
+		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	}
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.DisableStacktrace = true
+	return cfg.Build()
+}
+
+// runCheck runs every check once and prints the report.
+func runCheck(ctx context.Context, s *Settings, checks []*collector.Check, verbose bool) int {
+	store := collector.NewStore(checks)
+	var longest time.Duration
+	for _, c := range checks {
+		longest = max(longest, c.Timeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, longest+5*time.Second)
+	defer cancel()
+	collector.RunOnce(ctx, store, checks, s.MaxConcurrentProbes)
+	if collector.WriteReport(os.Stdout, collector.Views(store.Entries()), verbose) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// serve runs the scheduler and the HTTP server until ctx ends.
+func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*collector.Check, estate *lab.Lab) int {
+	store := collector.NewStore(checks)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("sfbex_exporter"),
+		collector.NewCollector(store),
+	)
+	labMode := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "1 when the agent monitors its built-in simulated estate (--lab), 0 for a real deployment."})
+	if estate != nil {
+		labMode.Set(1)
+	}
+	reg.MustRegister(labMode)
+
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{MaxRequestsInFlight: 50, Timeout: 30 * time.Second}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !store.Ready() {
+			http.Error(w, "the first round of checks has not completed", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/api/checks", collector.APIChecks(store))
+	mux.Handle("/", collector.StatusPage(store, collector.PageInfo{Version: version.Version, Lab: estate != nil}))
+	if estate != nil {
+		mux.Handle("/lab", estate.Handler())
+		mux.Handle("/lab/", estate.Handler())
+	}
+
+	sched := &collector.Scheduler{Store: store, Checks: checks, MaxConcurrent: s.MaxConcurrentProbes, Log: log}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sched.Run(ctx)
+	}()
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- web.ListenAndServe(srv, webFlags, slog.New(zapslog.NewHandler(log.Core())))
+	}()
+	log.Info("sfbex_exporter started", zap.String("version", version.Version), zap.Int("checks", len(checks)),
+		zap.Strings("listen", *webFlags.WebListenAddresses))
+
+	code := 0
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP server failed", zap.Error(err))
+			code = 1
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	<-done
+	return code
+}

@@ -1,0 +1,98 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfbex/sfbex_exporter/probes/dns"
+)
+
+// Meta metrics, one set per check.
+var (
+	probeLabels = []string{"probe", "target"}
+
+	probeSuccessDesc = prometheus.NewDesc("sfbex_probe_success",
+		"1 if the check's latest run completed without error, 0 if not.", probeLabels, nil)
+	probeDurationDesc = prometheus.NewDesc("sfbex_probe_duration_seconds",
+		"How long the check's latest run took.", probeLabels, nil)
+	probeLastSuccessDesc = prometheus.NewDesc("sfbex_probe_last_success_timestamp_seconds",
+		"When the check last completed without error (Unix time).", probeLabels, nil)
+	probeStaleDesc = prometheus.NewDesc("sfbex_probe_stale",
+		"1 if some of the check's data comes from an earlier run because the latest one failed.", probeLabels, nil)
+	probeRunsDesc = prometheus.NewDesc("sfbex_probe_runs_total",
+		"Runs of the check since the agent started.", probeLabels, nil)
+	probeFailuresDesc = prometheus.NewDesc("sfbex_probe_failures_total",
+		"Runs of the check that returned an error since the agent started.", probeLabels, nil)
+	probeFindingsDesc = prometheus.NewDesc("sfbex_probe_findings",
+		"Problems with the estate the check's latest result shows, by severity.", []string{"probe", "target", "severity"}, nil)
+)
+
+// Collector exposes the store's contents. It sends metrics rendered when
+// each result arrived, so a scrape costs the same whatever the probes do.
+type Collector struct {
+	store *Store
+}
+
+// NewCollector returns a collector over store.
+func NewCollector(store *Store) *Collector { return &Collector{store: store} }
+
+// Describe sends nothing: the series depend on what the probes find, so
+// the collector is unchecked.
+func (c *Collector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.store.metricsInto(nil) {
+		ch <- m
+	}
+}
+
+// renderEntry turns an entry into metrics: the meta metrics every check
+// has, then its family's.
+func renderEntry(e *Entry) []prometheus.Metric {
+	if e.Runs == 0 {
+		return nil
+	}
+	p, t := e.Check.Probe, e.Check.Target
+	ms := []prometheus.Metric{
+		gauge(probeSuccessDesc, boolf(e.Latest.Err == nil), p, t),
+		gauge(probeDurationDesc, e.Latest.Duration.Seconds(), p, t),
+		gauge(probeStaleDesc, boolf(e.Stale), p, t),
+		counter(probeRunsDesc, float64(e.Runs), p, t),
+		counter(probeFailuresDesc, float64(e.Failures), p, t),
+	}
+	if !e.LastSuccess.IsZero() {
+		ms = append(ms, gauge(probeLastSuccessDesc, float64(e.LastSuccess.UnixMilli())/1000, p, t))
+	}
+	if e.Shown == nil {
+		return ms
+	}
+	counts := map[string]int{"warning": 0, "critical": 0}
+	for _, f := range e.Shown.Findings() {
+		counts[f.Severity.String()]++
+	}
+	for _, sev := range []string{"warning", "critical", "info"} {
+		if n, ok := counts[sev]; ok {
+			ms = append(ms, gauge(probeFindingsDesc, float64(n), p, t, sev))
+		}
+	}
+	switch r := e.Shown.(type) {
+	case *dns.Result:
+		ms = appendDNS(ms, r)
+	}
+	return ms
+}
+
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,130 @@
+package collector
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"sort"
+	"time"
+)
+
+// PageInfo is what the status page shows besides the checks.
+type PageInfo struct {
+	Version string
+	Lab     bool // show the lab banner and link to the fault switches
+}
+
+// StatusPage serves the human status page: every check with its state,
+// last success, error and what to do, findings, and recent runs.
+func StatusPage(store *Store, info PageInfo) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		views := Views(store.Entries())
+		sort.SliceStable(views, func(i, j int) bool { return stateRank(views[i].State) > stateRank(views[j].State) })
+		counts := map[string]int{}
+		for _, v := range views {
+			counts[v.State]++
+		}
+		data := struct {
+			PageInfo
+			Now    time.Time
+			Checks []CheckView
+			Counts map[string]int
+			Recent []RecentRun
+		}{info, time.Now(), views, counts, store.Recent()}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := statusTmpl.Execute(w, data); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+}
+
+func stateRank(s string) int {
+	switch s {
+	case "error":
+		return 3
+	case "findings":
+		return 2
+	case "pending":
+		return 1
+	}
+	return 0
+}
+
+// APIChecks serves the same data as the status page as JSON. ?id= selects one check.
+func APIChecks(store *Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		views := Views(store.Entries())
+		if id := r.URL.Query().Get("id"); id != "" {
+			for _, v := range views {
+				if v.ID == id {
+					writeJSON(w, v)
+					return
+				}
+			}
+			http.Error(w, "no check with id "+id+"; GET /api/checks lists them", http.StatusNotFound)
+			return
+		}
+		writeJSON(w, views)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func ago(now time.Time, t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return now.Sub(*t).Truncate(time.Second).String() + " ago"
+}
+
+var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
+	"ago": ago,
+	"ms": func(s float64) string {
+		return time.Duration(s * float64(time.Second)).Truncate(time.Millisecond).String()
+	},
+	"dur": func(d time.Duration) string { return d.Truncate(time.Millisecond).String() },
+	"ts":  func(t time.Time) string { return t.UTC().Format("15:04:05Z") },
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sfbex_exporter</title>
+<meta http-equiv="refresh" content="30">
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em} table{border-collapse:collapse;width:100%;margin-bottom:1.5em}
+th,td{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top;font-size:.92em}
+th{background:#f4f4f4}
+.state{font-weight:bold;padding:.1em .5em;border-radius:.3em;color:#fff}
+.ok{background:#2e7d32}.findings{background:#ef6c00}.error{background:#c62828}.pending{background:#757575}
+.sev-critical{color:#c62828;font-weight:bold}.sev-warning{color:#ef6c00;font-weight:bold}.sev-info{color:#555}
+.lab{background:#6a1b9a;color:#fff;padding:.6em 1em;border-radius:.3em;margin-bottom:1em}
+.fix{color:#1b5e20} .stale{color:#c62828;font-size:.85em} pre{margin:0;white-space:pre-wrap}
+details summary{cursor:pointer;color:#1565c0}
+</style></head><body>
+{{if .Lab}}<div class="lab"><b>LAB MODE</b>: these checks run against the simulated estate for contoso.test, not a real deployment. <a style="color:#fff" href="/lab">Inject faults</a>.</div>{{end}}
+<h1>sfbex_exporter</h1>
+<p>Version {{.Version}} · {{len .Checks}} checks: {{index .Counts "ok"}} ok, {{index .Counts "findings"}} with findings, {{index .Counts "error"}} failing, {{index .Counts "pending"}} pending · <a href="/metrics">metrics</a> · <a href="/api/checks">JSON</a></p>
+<table><tr><th>State</th><th>Check</th><th>Last success</th><th>Took</th><th>What is wrong, and what to do</th></tr>
+{{range .Checks}}<tr id="{{.ID}}">
+<td><span class="state {{.State}}">{{.State}}</span>{{if .Stale}}<div class="stale">showing last good data</div>{{end}}</td>
+<td><b>{{.Probe}}</b> {{.Target}}</td>
+<td>{{ago $.Now .LastSuccess}}</td>
+<td>{{ms .DurationSeconds}}</td>
+<td>{{if .Error}}<pre>Error: {{.Error}}</pre>{{if .Fix}}<pre class="fix">What to do: {{.Fix}}</pre>{{end}}{{end}}
+{{range .Findings}}<div><span class="sev-{{.Severity}}">{{.Severity}}</span> {{.Subject}}: {{.Problem}}{{if .Fix}}<div class="fix">What to do: {{.Fix}}</div>{{end}}</div>{{end}}
+{{if and (not .Error) (not .Findings) (ne .State "pending")}}nothing wrong{{end}}
+{{if .Details}}<details><summary>details</summary><pre>{{range .Details}}{{.}}
+{{end}}</pre></details>{{end}}</td></tr>
+{{end}}</table>
+<h2>Recent runs</h2>
+<table><tr><th>Start</th><th>Check</th><th>Took</th><th>Error</th></tr>
+{{range .Recent}}<tr><td>{{ts .Start}}</td><td><a href="#{{.ID}}">{{.ID}}</a></td><td>{{dur .Duration}}</td><td>{{.Error}}</td></tr>{{end}}
+</table></body></html>
+`))

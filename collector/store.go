@@ -1,0 +1,181 @@
+package collector
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfbex/sfbex_exporter/probes"
+)
+
+// Run is the outcome of one probe run.
+type Run struct {
+	Start    time.Time
+	Duration time.Duration
+	Result   probes.Result // nil when the run learned nothing
+	Err      error
+}
+
+// Entry is everything the store knows about one check.
+type Entry struct {
+	Check *Check
+	// Runs counts completed runs; Failures those that returned an error.
+	Runs, Failures uint64
+	// Latest is the most recent run; zero before the first.
+	Latest Run
+	// LastSuccess is when a run last completed without error.
+	LastSuccess time.Time
+	// Shown is the result the metrics, page and report show: the latest
+	// result when the run returned one, else the last one that did.
+	Shown probes.Result
+	// Stale is true when Shown does not come from a fully successful latest run.
+	Stale bool
+
+	metrics []prometheus.Metric // rendered when the entry changes, sent on scrape
+}
+
+// State sums an entry up for people: pending, ok, findings or error.
+func (e *Entry) State() string {
+	switch {
+	case e.Runs == 0:
+		return "pending"
+	case e.Latest.Err != nil:
+		return "error"
+	case e.Shown != nil && len(e.Shown.Findings()) > 0 && probes.Failing(e.Shown.Findings()):
+		return "findings"
+	default:
+		return "ok"
+	}
+}
+
+// Store holds the latest and last good result of every check. Writers are
+// the scheduler and the `check` command; readers are scrapes, the status
+// page and the API. Metrics are rendered on write, so a scrape only copies.
+type Store struct {
+	mu      sync.RWMutex
+	entries map[string]*Entry
+	order   []string // check IDs in registration order
+	recent  []RecentRun
+	render  func(*Entry) []prometheus.Metric
+}
+
+// RecentRun is one line of the status page's recent-runs list.
+type RecentRun struct {
+	ID       string        `json:"id"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration_ns"`
+	Error    string        `json:"error,omitempty"`
+}
+
+const recentRuns = 100
+
+// NewStore returns a store for checks. The checks' IDs must be unique.
+func NewStore(checks []*Check) *Store {
+	s := &Store{entries: map[string]*Entry{}, render: renderEntry}
+	for _, c := range checks {
+		if _, dup := s.entries[c.ID()]; dup {
+			panic("collector: duplicate check " + c.ID())
+		}
+		e := &Entry{Check: c}
+		e.metrics = s.render(e)
+		s.entries[c.ID()] = e
+		s.order = append(s.order, c.ID())
+	}
+	return s
+}
+
+// Record stores the outcome of one run of check id.
+func (s *Store) Record(id string, run Run) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[id]
+	if !ok {
+		return
+	}
+	e.Runs++
+	e.Latest = run
+	if run.Err != nil {
+		e.Failures++
+	} else {
+		e.LastSuccess = run.Start.Add(run.Duration)
+	}
+	if run.Result != nil {
+		e.Shown = run.Result
+	}
+	e.Stale = run.Err != nil
+	e.metrics = s.render(e)
+
+	r := RecentRun{ID: id, Start: run.Start, Duration: run.Duration}
+	if run.Err != nil {
+		r.Error = run.Err.Error()
+	}
+	if len(s.recent) == recentRuns {
+		copy(s.recent, s.recent[1:])
+		s.recent = s.recent[:recentRuns-1]
+	}
+	s.recent = append(s.recent, r)
+}
+
+// Entries returns copies of all entries in registration order.
+func (s *Store) Entries() []Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Entry, 0, len(s.order))
+	for _, id := range s.order {
+		e := *s.entries[id]
+		e.metrics = nil
+		out = append(out, e)
+	}
+	return out
+}
+
+// Recent returns the most recent runs, newest first.
+func (s *Store) Recent() []RecentRun {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]RecentRun, len(s.recent))
+	for i, r := range s.recent {
+		out[len(s.recent)-1-i] = r
+	}
+	return out
+}
+
+// Ready reports whether every check has completed at least one run.
+func (s *Store) Ready() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, e := range s.entries {
+		if e.Runs == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// metricsInto appends every entry's rendered metrics to dst.
+func (s *Store) metricsInto(dst []prometheus.Metric) []prometheus.Metric {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, id := range s.order {
+		dst = append(dst, s.entries[id].metrics...)
+	}
+	return dst
+}
+
+// sortedProbes returns the probe families present, sorted.
+func (s *Store) sortedProbes() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range s.entries {
+		if !seen[e.Check.Probe] {
+			seen[e.Check.Probe] = true
+			out = append(out, e.Check.Probe)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

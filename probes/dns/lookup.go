@@ -1,0 +1,250 @@
+package dns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Resolver is a named DNS server the probe asks.
+type Resolver struct {
+	Name string // label value, e.g. "internal"
+	Addr string // host:port
+	// Internal is true when the resolver sees the internal (split-brain) view.
+	Internal bool
+}
+
+func (r Resolver) String() string { return fmt.Sprintf("%s (%s)", r.Name, r.Addr) }
+
+// maxCNAMEHops bounds CNAME chains; real ones have two or three links.
+const maxCNAMEHops = 8
+
+// client asks one resolver, over UDP with a TCP retry on truncation.
+type client struct {
+	res          Resolver
+	udp, tcp     *mdns.Client
+	queryTimeout time.Duration
+	// cache holds target lookups within one probe run, so an SRV target
+	// shared by several records is resolved once.
+	cache map[string]Answer
+}
+
+func newClient(res Resolver, queryTimeout time.Duration) *client {
+	return &client{
+		res:          res,
+		udp:          &mdns.Client{Net: "udp", UDPSize: 1232},
+		tcp:          &mdns.Client{Net: "tcp"},
+		queryTimeout: queryTimeout,
+		cache:        map[string]Answer{},
+	}
+}
+
+// exchange sends one query. A UDP timeout is retried once while the run's
+// deadline allows; a truncated UDP answer is retried over TCP.
+func (c *client) exchange(ctx context.Context, name string, qtype uint16) (resp *mdns.Msg, usedTCP bool, err error) {
+	m := new(mdns.Msg)
+	m.SetQuestion(name, qtype)
+	m.RecursionDesired = true
+	m.SetEdns0(1232, false)
+
+	for attempt := 0; attempt < 2; attempt++ {
+		resp, err = c.one(ctx, c.udp, m)
+		if err == nil || !isTimeout(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err == nil && resp.Truncated {
+		usedTCP = true
+		resp, err = c.one(ctx, c.tcp, m)
+	}
+	if err != nil {
+		return nil, usedTCP, err
+	}
+	if len(resp.Question) != 1 || !strings.EqualFold(resp.Question[0].Name, name) || resp.Question[0].Qtype != qtype {
+		return nil, usedTCP, fmt.Errorf("the answer does not match the question %s %s", name, mdns.TypeToString[qtype])
+	}
+	return resp, usedTCP, nil
+}
+
+func (c *client) one(ctx context.Context, cl *mdns.Client, m *mdns.Msg) (*mdns.Msg, error) {
+	qctx, cancel := context.WithTimeout(ctx, c.queryTimeout)
+	defer cancel()
+	resp, _, err := cl.ExchangeContext(qctx, m, c.res.Addr)
+	return resp, err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// failed turns a transport error into a non-definitive answer.
+func (c *client) failed(name string, err error) Answer {
+	if isTimeout(err) {
+		return Answer{Outcome: Timeout, Detail: fmt.Sprintf("resolver %s gave no answer for %s in time", c.res, normHost(name))}
+	}
+	return Answer{Outcome: Error, Detail: fmt.Sprintf("asking resolver %s for %s: %v", c.res, normHost(name), err)}
+}
+
+// rcodeOutcome maps a response code; ok is false when the code is not an answer.
+func (c *client) rcodeOutcome(name string, resp *mdns.Msg) (Answer, bool) {
+	switch resp.Rcode {
+	case mdns.RcodeSuccess:
+		return Answer{}, true
+	case mdns.RcodeNameError:
+		return Answer{Outcome: NXDomain}, true
+	case mdns.RcodeServerFailure:
+		return Answer{Outcome: ServFail, Detail: fmt.Sprintf("resolver %s could not resolve %s (SERVFAIL)", c.res, normHost(name))}, false
+	case mdns.RcodeRefused:
+		return Answer{Outcome: Refused, Detail: fmt.Sprintf("resolver %s refused to answer for %s (REFUSED)", c.res, normHost(name))}, false
+	default:
+		return Answer{Outcome: Error, Detail: fmt.Sprintf("resolver %s answered %s for %s", c.res, mdns.RcodeToString[resp.Rcode], normHost(name))}, false
+	}
+}
+
+// lookup asks for rec and returns the answer, following CNAMEs and SRV targets.
+func (c *client) lookup(ctx context.Context, rec Record) Answer {
+	start := time.Now()
+	var a Answer
+	if rec.Type == mdns.TypeSRV {
+		a = c.lookupSRV(ctx, rec.FQDN)
+	} else {
+		a = c.lookupA(ctx, rec.FQDN)
+	}
+	a.Duration = time.Since(start)
+	a.At = start
+	return a
+}
+
+// lookupA resolves name to its final IPv4 addresses, following the CNAME
+// chain (asking again for the chain's end when the resolver did not).
+func (c *client) lookupA(ctx context.Context, name string) Answer {
+	var out Answer
+	cur := name
+	for hop := 0; hop <= maxCNAMEHops; hop++ {
+		resp, tcp, err := c.exchange(ctx, cur, mdns.TypeA)
+		out.TCP = out.TCP || tcp
+		if err != nil {
+			f := c.failed(cur, err)
+			f.CNAMEs, f.TCP = out.CNAMEs, out.TCP
+			return f
+		}
+		if rc, ok := c.rcodeOutcome(cur, resp); rc.Outcome != "" || !ok {
+			if hop > 0 && rc.Outcome == NXDomain {
+				// The record exists but its CNAME points nowhere.
+				out.Outcome = NoError
+				out.Detail = fmt.Sprintf("CNAME target %s does not exist", normHost(cur))
+				return out
+			}
+			rc.CNAMEs, rc.TCP = out.CNAMEs, out.TCP
+			return rc
+		}
+		// Walk the chain the answer section gives, then collect addresses.
+		before := len(out.CNAMEs)
+		for {
+			next := ""
+			for _, rr := range resp.Answer {
+				if cn, ok := rr.(*mdns.CNAME); ok && strings.EqualFold(cn.Hdr.Name, cur) {
+					next = cn.Target
+					break
+				}
+			}
+			if next == "" {
+				break
+			}
+			if len(out.CNAMEs) >= maxCNAMEHops {
+				return Answer{Outcome: Error, CNAMEs: out.CNAMEs, TCP: out.TCP, Detail: fmt.Sprintf("CNAME chain from %s is longer than %d links", normHost(name), maxCNAMEHops)}
+			}
+			out.CNAMEs = append(out.CNAMEs, normHost(next))
+			cur = next
+		}
+		for _, rr := range resp.Answer {
+			if a, ok := rr.(*mdns.A); ok && strings.EqualFold(a.Hdr.Name, cur) {
+				ip := a.A.String()
+				if !slices.Contains(out.Addresses, ip) {
+					out.Addresses = append(out.Addresses, ip)
+				}
+			}
+		}
+		switch {
+		case len(out.Addresses) > 0:
+			sortAddresses(out.Addresses)
+			out.Outcome = NoError
+			return out
+		case len(out.CNAMEs) == 0:
+			return Answer{Outcome: NoData, TCP: out.TCP}
+		case len(out.CNAMEs) == before:
+			// We asked for the chain's end and it has no address.
+			out.Outcome = NoError
+			out.Detail = fmt.Sprintf("CNAME target %s has no A record", normHost(cur))
+			return out
+		}
+		// The resolver stopped at a CNAME (an authoritative server for
+		// another zone does): ask for the chain's end ourselves.
+	}
+	return Answer{Outcome: Error, CNAMEs: out.CNAMEs, Detail: fmt.Sprintf("CNAME chain from %s is longer than %d links", normHost(name), maxCNAMEHops)}
+}
+
+// lookupSRV fetches the service records of name and resolves each target.
+func (c *client) lookupSRV(ctx context.Context, name string) Answer {
+	resp, tcp, err := c.exchange(ctx, name, mdns.TypeSRV)
+	if err != nil {
+		return c.failed(name, err)
+	}
+	if rc, ok := c.rcodeOutcome(name, resp); rc.Outcome != "" || !ok {
+		rc.TCP = tcp
+		return rc
+	}
+	out := Answer{TCP: tcp}
+	for _, rr := range resp.Answer {
+		switch r := rr.(type) {
+		case *mdns.SRV:
+			out.SRVs = append(out.SRVs, SRV{Priority: r.Priority, Weight: r.Weight, Port: r.Port, Target: normHost(r.Target)})
+		case *mdns.CNAME:
+			if strings.EqualFold(r.Hdr.Name, name) {
+				out.CNAMEs = append(out.CNAMEs, normHost(r.Target))
+			}
+		}
+	}
+	if len(out.SRVs) == 0 {
+		if len(out.CNAMEs) > 0 {
+			out.Outcome = NoError
+			out.Detail = "the name is a CNAME with no service records behind it"
+			return out
+		}
+		return Answer{Outcome: NoData, TCP: tcp}
+	}
+	sortSRVs(out.SRVs)
+	out.Outcome = NoError
+	var dangling []string
+	for i := range out.SRVs {
+		t := out.SRVs[i].Target
+		if t == "" { // "." means: the service is decidedly not available here
+			continue
+		}
+		ta, ok := c.cache[t]
+		if !ok {
+			ta = c.lookupA(ctx, mdns.Fqdn(t))
+			c.cache[t] = ta
+		}
+		if !ta.Outcome.Definitive() {
+			// Without the target we cannot tell what clients get: the whole
+			// answer is not definitive, so it cannot count as drift.
+			return Answer{Outcome: ta.Outcome, TCP: out.TCP, Detail: "resolving SRV target: " + ta.Detail}
+		}
+		out.SRVs[i].Addresses = ta.Addresses
+		if len(ta.Addresses) == 0 {
+			dangling = append(dangling, t)
+		}
+	}
+	if len(dangling) > 0 {
+		out.Detail = "SRV target " + strings.Join(dangling, ", ") + " does not resolve to an address"
+	}
+	return out
+}
