@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Domain is the lab's SIP and email domain.
@@ -101,9 +102,11 @@ func FaultNames() []string {
 }
 
 // Env is the agent configuration that points it at the lab, as the
-// SFBEX_* environment variables an admin would set.
-func (l *Lab) Env() map[string]string {
+// SFBEX_* environment variables an admin would set. Every check runs every
+// interval.
+func (l *Lab) Env(interval time.Duration) map[string]string {
 	d := Domain
+	timeout := min(interval, 10*time.Second).String()
 	return map[string]string{
 		"SFBEX_SIP_DOMAINS":            d,
 		"SFBEX_EMAIL_DOMAINS":          d,
@@ -121,7 +124,7 @@ func (l *Lab) Env() map[string]string {
 			"internal@_sipinternaltls._tcp." + d + "/SRV=5061 pool01." + d,
 			"autodiscover." + d + "/CNAME=mail." + d,
 		}, ","),
-		"SFBEX_DNS_INTERVAL": "15s",
-		"SFBEX_DNS_TIMEOUT":  "10s",
+		"SFBEX_DNS_INTERVAL": interval.String(),
+		"SFBEX_DNS_TIMEOUT":  timeout,
 	}
 }

@@ -50,6 +50,7 @@ func run(args []string) int {
 	app.HelpFlag.Short('h')
 	useLab := app.Flag("lab", "Run against the built-in simulated estate for contoso.test instead of the SFBEX_* configuration.").Bool()
 	labFaults := app.Flag("lab.fault", "With --lab: switch this fault on at start (repeatable): "+strings.Join(lab.FaultNames(), ", ")+".").Strings()
+	labInterval := app.Flag("lab.interval", "With --lab: how often every check runs.").Default("15s").Duration()
 	logFormat := app.Flag("log.format", "Log format: json for machines, console for people.").Default("json").Enum("json", "console")
 	logLevel := app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").Enum("debug", "info", "warn", "error")
 	webFlags := kingpinflag.AddFlags(app, defaultAddress)
@@ -71,7 +72,7 @@ func run(args []string) int {
 
 	var estate *lab.Lab
 	if *useLab {
-		if estate, err = startLab(*labFaults); err != nil {
+		if estate, err = startLab(*labFaults, *labInterval); err != nil {
 			log.Error("cannot start the lab", zap.Error(err))
 			return 1
 		}
@@ -104,7 +105,10 @@ func run(args []string) int {
 }
 
 // startLab starts the simulated estate and points the configuration at it.
-func startLab(faults []string) (*lab.Lab, error) {
+func startLab(faults []string, interval time.Duration) (*lab.Lab, error) {
+	if interval <= 0 {
+		return nil, fmt.Errorf("--lab.interval=%s must be positive; e.g. --lab.interval=5s", interval)
+	}
 	l, err := lab.Start()
 	if err != nil {
 		return nil, err
@@ -124,7 +128,7 @@ func startLab(faults []string) (*lab.Lab, error) {
 			os.Unsetenv(k)
 		}
 	}
-	env := l.Env()
+	env := l.Env(interval)
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		if err := os.Setenv(k, env[k]); err != nil {
 			l.Close()
