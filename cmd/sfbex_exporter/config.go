@@ -106,7 +106,7 @@ func explainEnvconfig(err error) error {
 	var pe *envconfig.ParseError
 	if errors.As(err, &pe) {
 		example := map[string]string{
-			"Duration": "1m30s", "int": "16", "[]string": "a,b",
+			"time.Duration": "1m30s", "Duration": "1m30s", "int": "16", "[]string": "a,b",
 		}[pe.TypeName]
 		return fmt.Errorf("%s=%q is not a valid %s; e.g. %s=%s", pe.KeyName, pe.Value, pe.TypeName, pe.KeyName, example)
 	}
