@@ -342,5 +342,3 @@ func TestReportCountsFailures(t *testing.T) {
 		}
 	}
 }
-
-
