@@ -44,7 +44,7 @@ func (s *Scheduler) loop(ctx context.Context, c *Check, sem chan struct{}) {
 	first := time.Duration(rand.Int64N(int64(min(c.Interval, 2*time.Second)) + 1))
 	t := time.NewTimer(first)
 	defer t.Stop()
-	wasFailing := false
+	wasFailing, findings := false, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -56,14 +56,24 @@ func (s *Scheduler) loop(ctx context.Context, c *Check, sem chan struct{}) {
 			return // shutting down
 		}
 		s.Store.Record(c.ID(), run)
-		s.logTransition(c, run, &wasFailing)
+		s.logTransition(c, run, &wasFailing, &findings)
 		t.Reset(jitter(c.Interval))
 	}
 }
 
-func (s *Scheduler) logTransition(c *Check, run Run, wasFailing *bool) {
+// logTransition logs when a check starts or stops failing, and when its
+// number of findings changes, rather than every run.
+func (s *Scheduler) logTransition(c *Check, run Run, wasFailing *bool, findings *int) {
 	if s.Log == nil {
 		return
+	}
+	if run.Result != nil {
+		// Only counts: findings may name users (directory samples), and
+		// those belong on the status page, not in logs.
+		if n := len(run.Result.Findings()); n != *findings {
+			s.Log.Info("check findings changed", zap.String("check", c.ID()), zap.Int("findings", n), zap.Int("before", *findings))
+			*findings = n
+		}
 	}
 	failing := run.Err != nil
 	switch {

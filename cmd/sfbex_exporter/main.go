@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -42,6 +43,17 @@ const defaultAddress = ":9864"
 
 func main() {
 	os.Exit(run(os.Args[1:]))
+}
+
+func init() {
+	// Release builds set the version with -ldflags; `go install` records
+	// the module version; anything else is a development build.
+	if version.Version == "" {
+		version.Version = "dev"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version.Version = bi.Main.Version
+		}
+	}
 }
 
 func run(args []string) int {
