@@ -8,6 +8,9 @@ package lab
 
 import (
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -38,23 +41,52 @@ type Lab struct {
 	mu     sync.RWMutex
 	active map[string]bool
 
-	dns *dnsServer
+	dns     *dnsServer
+	ca      *CA
+	caFile  string            // the CA certificate on disk, for SFBEX_CA_FILE
+	routes  map[string]string // host:port clients use -> loopback address serving it
+	closers []func()
 }
 
 // Start starts every part of the lab on loopback.
 func Start() (*Lab, error) {
-	l := &Lab{active: map[string]bool{}}
+	l := &Lab{active: map[string]bool{}, routes: map[string]string{}}
 	var err error
 	if l.dns, err = startDNS(l); err != nil {
 		return nil, fmt.Errorf("lab: starting the DNS server: %w", err)
 	}
+	if l.ca, err = newCA(); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab: creating the lab CA: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "sfbex-lab-")
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.closers = append(l.closers, func() { os.RemoveAll(dir) })
+	l.caFile = filepath.Join(dir, "lab-ca.pem")
+	if err := os.WriteFile(l.caFile, l.ca.PEM, 0o644); err != nil {
+		l.Close()
+		return nil, err
+	}
 	return l, nil
 }
+
+// CA returns the lab's certificate authority.
+func (l *Lab) CA() *CA { return l.ca }
 
 // Close stops every part of the lab.
 func (l *Lab) Close() {
 	if l.dns != nil {
 		l.dns.close()
+	}
+	l.mu.Lock()
+	closers := l.closers
+	l.closers = nil
+	l.mu.Unlock()
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
 	}
 }
 
@@ -107,7 +139,7 @@ func FaultNames() []string {
 func (l *Lab) Env(interval time.Duration) map[string]string {
 	d := Domain
 	timeout := min(interval, 10*time.Second).String()
-	return map[string]string{
+	env := map[string]string{
 		"SFBEX_SIP_DOMAINS":            d,
 		"SFBEX_EMAIL_DOMAINS":          d,
 		"SFBEX_DEPLOYMENT":             "hybrid",
@@ -127,4 +159,17 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 		"SFBEX_DNS_INTERVAL": interval.String(),
 		"SFBEX_DNS_TIMEOUT":  timeout,
 	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if len(l.routes) > 0 {
+		// The lab's HTTPS servers listen on loopback ports; the agent reaches
+		// them for the names clients use, and trusts the lab CA.
+		var ct []string
+		for _, from := range slices.Sorted(maps.Keys(l.routes)) {
+			ct = append(ct, from+"="+l.routes[from])
+		}
+		env["SFBEX_CONNECT_TO"] = strings.Join(ct, ",")
+		env["SFBEX_CA_FILE"] = l.caFile
+	}
+	return env
 }

@@ -1,0 +1,158 @@
+// Package webclient builds the HTTP clients and TLS dialers every
+// HTTPS-speaking probe uses, so that they share one set of rules: TLS
+// verification on unless an admin turns it off for one host, a custom CA
+// bundle, connect-to overrides, bounded redirects that never downgrade from
+// https to http, and bounded bodies.
+package webclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure clients and dialers.
+type Options struct {
+	// RootCAs verifies servers; nil means the system pool.
+	RootCAs *x509.CertPool
+	// InsecureHosts lists host names whose certificates are not verified.
+	// Every use is logged by the caller at start.
+	InsecureHosts []string
+	// ConnectTo maps "host:port" to the "addr:port" to dial instead, like
+	// curl's --connect-to: the request keeps its Host header and SNI.
+	ConnectTo map[string]string
+	// MaxRedirects bounds redirects followed (default 5).
+	MaxRedirects int
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// LoadCAFile reads a PEM bundle into a pool that also trusts the system's
+// roots.
+func LoadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// ParseConnectTo parses "host:port=addr:port,..." (curl's --connect-to).
+func ParseConnectTo(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		from, to, ok := strings.Cut(item, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not host:port=addr:port", item)
+		}
+		for _, hp := range []string{from, to} {
+			h, p, err := net.SplitHostPort(hp)
+			n, perr := strconv.Atoi(p)
+			if err != nil || h == "" || perr != nil || n < 1 || n > 65535 {
+				return nil, fmt.Errorf("%q is not host:port=addr:port (%q has no valid port)", item, hp)
+			}
+		}
+		out[strings.ToLower(from)] = to
+	}
+	return out, nil
+}
+
+// TLSConfig returns the TLS configuration for connecting to serverName.
+func (o *Options) TLSConfig(serverName string) *tls.Config {
+	return &tls.Config{
+		RootCAs:            o.RootCAs,
+		ServerName:         serverName,
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: o.Insecure(serverName), //nolint:gosec // per host, chosen by the admin, logged at start
+	}
+}
+
+// Insecure reports whether verification is off for host.
+func (o *Options) Insecure(host string) bool {
+	return slices.ContainsFunc(o.InsecureHosts, func(h string) bool { return strings.EqualFold(h, host) })
+}
+
+// DialContext dials addr ("host:port"), or where ConnectTo sends it.
+func (o *Options) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if to, ok := o.ConnectTo[strings.ToLower(addr)]; ok {
+		addr = to
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// ErrInsecureRedirect is returned when a redirect would leave https for http.
+var ErrInsecureRedirect = errors.New("redirect from https to http refused")
+
+// Client returns an HTTP client that follows at most MaxRedirects redirects,
+// never from https to http, with keep-alives off (probes measure a fresh
+// connection each run, as a client that starts up would).
+func (o *Options) Client() *http.Client {
+	maxRedirects := o.MaxRedirects
+	if maxRedirects == 0 {
+		maxRedirects = 5
+	}
+	tr := &http.Transport{
+		DialContext:           o.DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		DisableKeepAlives:     true,
+		ForceAttemptHTTP2:     false,
+		Proxy:                 nil, // probes test the direct path clients use; a proxy would hide it
+	}
+	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, _ := net.SplitHostPort(addr)
+		raw, err := o.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		conn := tls.Client(raw, o.TLSConfig(host))
+		if err := conn.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > maxRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			}
+			if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+				return fmt.Errorf("%w: %s", ErrInsecureRedirect, req.URL.Redacted())
+			}
+			return nil
+		},
+	}
+}
+
+// ReadBody reads at most limit bytes of r and says whether there was more.
+func ReadBody(r io.Reader, limit int64) (body []byte, truncated bool, err error) {
+	body, err = io.ReadAll(io.LimitReader(r, limit+1))
+	if int64(len(body)) > limit {
+		return body[:limit], true, err
+	}
+	return body, false, err
+}
