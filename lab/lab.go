@@ -46,6 +46,9 @@ type Lab struct {
 	caFile  string            // the CA certificate on disk, for SFBEX_CA_FILE
 	routes  map[string]string // host:port clients use -> loopback address serving it
 	closers []func()
+
+	// The estate's machines (servers.go).
+	Exchange, WebExt, Pool, Edge *Machine
 }
 
 // Start starts every part of the lab on loopback.
@@ -69,6 +72,10 @@ func Start() (*Lab, error) {
 	if err := os.WriteFile(l.caFile, l.ca.PEM, 0o644); err != nil {
 		l.Close()
 		return nil, err
+	}
+	if err := l.startMachines(); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab: starting the HTTPS servers: %w", err)
 	}
 	return l, nil
 }

@@ -15,7 +15,10 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	mdns "github.com/miekg/dns"
 
+	"github.com/prometheus/common/version"
+
 	"github.com/sfbex/sfbex_exporter/probes/dns"
+	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // envPrefix starts every variable the agent reads.
@@ -41,6 +44,11 @@ type Config struct {
 	DNSTimeout           time.Duration `envconfig:"DNS_TIMEOUT" default:"20s"`
 	DNSQueryTimeout      time.Duration `envconfig:"DNS_QUERY_TIMEOUT" default:"2s"`
 
+	// Shared by every HTTPS and TLS probe.
+	CAFile           string   `envconfig:"CA_FILE"`
+	ConnectTo        string   `envconfig:"CONNECT_TO"`
+	TLSInsecureHosts []string `envconfig:"TLS_INSECURE_HOSTS"`
+
 	MaxConcurrentProbes int `envconfig:"MAX_CONCURRENT_PROBES" default:"16"`
 }
 
@@ -56,6 +64,9 @@ type Settings struct {
 	DNSInterval, DNSTimeout  time.Duration
 	DNSQueryTimeout          time.Duration
 	MaxConcurrentProbes      int
+
+	// Web is how every HTTPS and TLS probe connects.
+	Web webclient.Options
 }
 
 // errNothingConfigured is returned when no domain is set.
@@ -190,10 +201,35 @@ func (c *Config) Settings() (*Settings, error) {
 		return nil, fmt.Errorf("SFBEX_DNS_TIMEOUT=%s is longer than SFBEX_DNS_INTERVAL=%s: runs would overlap; e.g. SFBEX_DNS_TIMEOUT=20s", c.DNSTimeout, c.DNSInterval)
 	}
 	s.DNSInterval, s.DNSTimeout, s.DNSQueryTimeout = c.DNSInterval, c.DNSTimeout, c.DNSQueryTimeout
+	if err := s.webSettings(c); err != nil {
+		return nil, err
+	}
 	if s.MaxConcurrentProbes < 1 {
 		return nil, fmt.Errorf("SFBEX_MAX_CONCURRENT_PROBES=%d must be at least 1; e.g. SFBEX_MAX_CONCURRENT_PROBES=16", s.MaxConcurrentProbes)
 	}
 	return s, nil
+}
+
+func (s *Settings) webSettings(c *Config) error {
+	s.Web.UserAgent = "sfbex_exporter/" + version.Version
+	if c.CAFile != "" {
+		pool, err := webclient.LoadCAFile(c.CAFile)
+		if err != nil {
+			return fmt.Errorf("SFBEX_CA_FILE=%q: %v; point it at a PEM bundle of the CAs that issued your servers' certificates, e.g. SFBEX_CA_FILE=/etc/ssl/certs/contoso-root.pem", c.CAFile, err)
+		}
+		s.Web.RootCAs = pool
+	}
+	ct, err := webclient.ParseConnectTo(c.ConnectTo)
+	if err != nil {
+		return fmt.Errorf("SFBEX_CONNECT_TO: %v; e.g. SFBEX_CONNECT_TO=autodiscover.contoso.com:443=10.0.0.20:443", err)
+	}
+	s.Web.ConnectTo = ct
+	for _, h := range c.TLSInsecureHosts {
+		if h = strings.TrimSpace(h); h != "" {
+			s.Web.InsecureHosts = append(s.Web.InsecureHosts, strings.ToLower(h))
+		}
+	}
+	return nil
 }
 
 func domains(variable string, in []string) ([]string, error) {

@@ -55,6 +55,8 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 		{"expectation unknown resolver", map[string]string{"SFBEX_DNS_EXPECT": "nope@sip.contoso.com/A=1.2.3.4"}, []string{"SFBEX_DNS_EXPECT", "nope"}},
 		{"unknown agree record", map[string]string{"SFBEX_DNS_AGREE_RECORDS": "www"}, []string{"SFBEX_DNS_AGREE_RECORDS", "www"}},
 		{"unknown skip record", map[string]string{"SFBEX_DNS_SKIP_RECORDS": "www"}, []string{"SFBEX_DNS_SKIP_RECORDS", "www"}},
+		{"unreadable CA file", map[string]string{"SFBEX_CA_FILE": unreadable}, []string{"SFBEX_CA_FILE", unreadable, "e.g. SFBEX_CA_FILE="}},
+		{"bad connect-to", map[string]string{"SFBEX_CONNECT_TO": "autodiscover.contoso.com=10.0.0.1"}, []string{"SFBEX_CONNECT_TO", "e.g. SFBEX_CONNECT_TO="}},
 		{"zero concurrency", map[string]string{"SFBEX_MAX_CONCURRENT_PROBES": "0"}, []string{"SFBEX_MAX_CONCURRENT_PROBES", "e.g."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

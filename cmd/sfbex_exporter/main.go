@@ -101,6 +101,9 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "sfbex_exporter: configuration: %v\n", err)
 		return 2
 	}
+	for _, h := range settings.Web.InsecureHosts {
+		log.Warn("TLS certificate verification is OFF for this host (SFBEX_TLS_INSECURE_HOSTS)", zap.String("host", h))
+	}
 	checks, err := buildChecks(settings)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sfbex_exporter: configuration: %v\n", err)
