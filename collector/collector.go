@@ -22,6 +22,8 @@ var (
 		"Runs of the check since the agent started.", probeLabels, nil)
 	probeFailuresDesc = prometheus.NewDesc("sfbex_probe_failures_total",
 		"Runs of the check that returned an error since the agent started.", probeLabels, nil)
+	probeIntervalDesc = prometheus.NewDesc("sfbex_probe_interval_seconds",
+		"How often the check runs; with sfbex_probe_last_success_timestamp_seconds it tells whether data is stale.", probeLabels, nil)
 	probeFindingsDesc = prometheus.NewDesc("sfbex_probe_findings",
 		"Problems with the estate the check's latest result shows, by severity.", []string{"probe", "target", "severity"}, nil)
 )
@@ -56,6 +58,7 @@ func renderEntry(e *Entry) []prometheus.Metric {
 	ms := []prometheus.Metric{
 		gauge(probeSuccessDesc, boolf(e.Latest.Err == nil), p, t),
 		gauge(probeDurationDesc, e.Latest.Duration.Seconds(), p, t),
+		gauge(probeIntervalDesc, e.Check.Interval.Seconds(), p, t),
 		gauge(probeStaleDesc, boolf(e.Stale), p, t),
 		counter(probeRunsDesc, float64(e.Runs), p, t),
 		counter(probeFailuresDesc, float64(e.Failures), p, t),
