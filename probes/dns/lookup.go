@@ -30,9 +30,13 @@ type client struct {
 	res          Resolver
 	udp, tcp     *mdns.Client
 	queryTimeout time.Duration
-	// cache holds target lookups within one probe run, so an SRV target
-	// shared by several records is resolved once.
+	// cache holds A lookups within one probe run, so a name that is both a
+	// record and an SRV target (sip.<domain>) is resolved once.
 	cache map[string]Answer
+	// unreachable is set when a query got no answer after its retry: the
+	// rest of the run's queries to this resolver fail at once instead of
+	// each waiting out its timeout.
+	unreachable bool
 }
 
 func newClient(res Resolver, queryTimeout time.Duration) *client {
@@ -48,6 +52,9 @@ func newClient(res Resolver, queryTimeout time.Duration) *client {
 // exchange sends one query. A UDP timeout is retried once while the run's
 // deadline allows; a truncated UDP answer is retried over TCP.
 func (c *client) exchange(ctx context.Context, name string, qtype uint16) (resp *mdns.Msg, usedTCP bool, err error) {
+	if c.unreachable {
+		return nil, false, errUnreachable
+	}
 	m := new(mdns.Msg)
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = true
@@ -58,6 +65,9 @@ func (c *client) exchange(ctx context.Context, name string, qtype uint16) (resp 
 		if err == nil || !isTimeout(err) || ctx.Err() != nil {
 			break
 		}
+	}
+	if err != nil && isTimeout(err) && ctx.Err() == nil {
+		c.unreachable = true
 	}
 	if err == nil && resp.Truncated {
 		usedTCP = true
@@ -79,7 +89,14 @@ func (c *client) one(ctx context.Context, cl *mdns.Client, m *mdns.Msg) (*mdns.M
 	return resp, err
 }
 
+// errUnreachable marks queries skipped because the resolver did not answer
+// an earlier one in the same run.
+var errUnreachable = errors.New("skipped: the resolver did not answer an earlier query in this run")
+
 func isTimeout(err error) bool {
+	if errors.Is(err, errUnreachable) {
+		return true
+	}
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
@@ -115,7 +132,7 @@ func (c *client) lookup(ctx context.Context, rec Record) Answer {
 	if rec.Type == mdns.TypeSRV {
 		a = c.lookupSRV(ctx, rec.FQDN)
 	} else {
-		a = c.lookupA(ctx, rec.FQDN)
+		a = c.cachedA(ctx, rec.FQDN)
 	}
 	a.Duration = time.Since(start)
 	a.At = start
@@ -135,13 +152,8 @@ func (c *client) lookupA(ctx context.Context, name string) Answer {
 			f.CNAMEs, f.TCP = out.CNAMEs, out.TCP
 			return f
 		}
-		if rc, ok := c.rcodeOutcome(cur, resp); rc.Outcome != "" || !ok {
-			if hop > 0 && rc.Outcome == NXDomain {
-				// The record exists but its CNAME points nowhere.
-				out.Outcome = NoError
-				out.Detail = fmt.Sprintf("CNAME target %s does not exist", normHost(cur))
-				return out
-			}
+		rc, ok := c.rcodeOutcome(cur, resp)
+		if !ok {
 			rc.CNAMEs, rc.TCP = out.CNAMEs, out.TCP
 			return rc
 		}
@@ -163,6 +175,17 @@ func (c *client) lookupA(ctx context.Context, name string) Answer {
 			}
 			out.CNAMEs = append(out.CNAMEs, normHost(next))
 			cur = next
+		}
+		if rc.Outcome == NXDomain {
+			if len(out.CNAMEs) == 0 {
+				return Answer{Outcome: NXDomain, TCP: out.TCP}
+			}
+			// NXDOMAIN speaks of the chain's end (RFC 6604), whether a
+			// recursive resolver sent the chain with it or we followed it:
+			// the record exists but its CNAME points nowhere.
+			out.Outcome = NoError
+			out.Detail = fmt.Sprintf("CNAME target %s does not exist", normHost(cur))
+			return out
 		}
 		for _, rr := range resp.Answer {
 			if a, ok := rr.(*mdns.A); ok && strings.EqualFold(a.Hdr.Name, cur) {
@@ -189,6 +212,17 @@ func (c *client) lookupA(ctx context.Context, name string) Answer {
 		// another zone does): ask for the chain's end ourselves.
 	}
 	return Answer{Outcome: Error, CNAMEs: out.CNAMEs, Detail: fmt.Sprintf("CNAME chain from %s is longer than %d links", normHost(name), maxCNAMEHops)}
+}
+
+// cachedA is lookupA, once per name and run.
+func (c *client) cachedA(ctx context.Context, name string) Answer {
+	key := normHost(name)
+	if a, ok := c.cache[key]; ok {
+		return a
+	}
+	a := c.lookupA(ctx, name)
+	c.cache[key] = a
+	return a
 }
 
 // lookupSRV fetches the service records of name and resolves each target.
@@ -228,11 +262,7 @@ func (c *client) lookupSRV(ctx context.Context, name string) Answer {
 		if t == "" { // "." means: the service is decidedly not available here
 			continue
 		}
-		ta, ok := c.cache[t]
-		if !ok {
-			ta = c.lookupA(ctx, mdns.Fqdn(t))
-			c.cache[t] = ta
-		}
+		ta := c.cachedA(ctx, mdns.Fqdn(t))
 		if !ta.Outcome.Definitive() {
 			// Without the target we cannot tell what clients get: the whole
 			// answer is not definitive, so it cannot count as drift.

@@ -65,10 +65,15 @@ func NewProber(cfg Config) (*Prober, error) {
 	for _, rec := range p.records {
 		name := normHost(rec.FQDN)
 		for _, res := range cfg.Resolvers {
-			rule := ModeRule(rec, cfg.Lync, cfg.Exchange, cfg.Cloud, res.Internal)
-			for _, e := range cfg.Expect {
-				if e.Name == name && (e.Resolver == "" || e.Resolver == res.Name) {
-					rule = ruleFrom(e, rule)
+			mode := ModeRule(rec, cfg.Lync, cfg.Exchange, cfg.Cloud, res.Internal)
+			rule := mode
+			// An expectation for this resolver beats one for every resolver,
+			// whatever their order in SFBEX_DNS_EXPECT.
+			for _, scoped := range []bool{false, true} {
+				for _, e := range cfg.Expect {
+					if e.Name == name && (e.Resolver == res.Name) == scoped && (scoped || e.Resolver == "") {
+						rule = ruleFrom(e, mode)
+					}
 				}
 			}
 			p.rules[stateKey{rec.Name, res.Name}] = rule

@@ -1,0 +1,196 @@
+package dns
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	mdns "github.com/miekg/dns"
+)
+
+func TestDomainRecords(t *testing.T) {
+	t.Parallel()
+	type rec struct {
+		name, fqdn, typ string
+		lync            bool
+	}
+	sipRecs := []rec{
+		{RecLyncdiscoverInternal, "lyncdiscoverinternal.contoso.com.", "A", true},
+		{RecLyncdiscover, "lyncdiscover.contoso.com.", "A", true},
+		{RecSIPInternalTLS, "_sipinternaltls._tcp.contoso.com.", "SRV", true},
+		{RecSIPTLS, "_sip._tls.contoso.com.", "SRV", true},
+		{RecSIP, "sip.contoso.com.", "A", true},
+		{RecSIPFederationTLS, "_sipfederationtls._tcp.contoso.com.", "SRV", true},
+	}
+	emailRecs := []rec{
+		{RecAutodiscover, "autodiscover.contoso.com.", "A", false},
+		{RecAutodiscoverSRV, "_autodiscover._tcp.contoso.com.", "SRV", false},
+	}
+	tests := []struct {
+		name       string
+		domain     string
+		sip, email bool
+		skip       map[string]bool
+		want       []rec
+	}{
+		{"sip only", "contoso.com", true, false, nil, sipRecs},
+		{"email only", "contoso.com", false, true, nil, emailRecs},
+		{"both, in client lookup order", "contoso.com", true, true, nil, append(slices.Clone(sipRecs), emailRecs...)},
+		{"neither", "contoso.com", false, false, nil, nil},
+		{"case and trailing dot", "Contoso.COM.", false, true, nil, emailRecs},
+		{"skip", "contoso.com", true, true, map[string]bool{RecLyncdiscoverInternal: true, RecAutodiscoverSRV: true, "unknown": true},
+			append(slices.Clone(sipRecs[1:]), emailRecs[0])},
+		{"skip everything", "contoso.com", true, true, skipAllBut(), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := DomainRecords(tc.domain, tc.sip, tc.email, tc.skip)
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d records %v, want %d", len(got), got, len(tc.want))
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				if g.Name != w.name || g.FQDN != w.fqdn || g.TypeName() != w.typ || g.Lync != w.lync || g.Domain != "contoso.com" {
+					t.Errorf("record %d = %+v (%s), want %+v", i, g, g.TypeName(), w)
+				}
+				if want := strings.TrimSuffix(w.fqdn, ".") + " " + w.typ; g.String() != want {
+					t.Errorf("String() = %q, want %q", g.String(), want)
+				}
+			}
+		})
+	}
+	// Every record the probe knows is in AllRecords, and the other way round.
+	var names []string
+	for _, r := range DomainRecords("contoso.com", true, true, nil) {
+		names = append(names, r.Name)
+	}
+	if !slices.Equal(names, AllRecords) {
+		t.Errorf("DomainRecords names %v, AllRecords %v", names, AllRecords)
+	}
+}
+
+func TestParseModeAndCloud(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Mode{"onprem": OnPrem, " Online ": Online, "HYBRID": Hybrid} {
+		if got, err := ParseMode(in); err != nil || got != want {
+			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "on-prem", "cloud"} {
+		if _, err := ParseMode(in); err == nil || !strings.Contains(err.Error(), "onprem, online or hybrid") {
+			t.Errorf("ParseMode(%q): error %v", in, err)
+		}
+	}
+	for in, want := range map[string]Cloud{"worldwide": Worldwide, "Germany": Germany, " china ": China} {
+		if got, err := ParseCloud(in); err != nil || got != want {
+			t.Errorf("ParseCloud(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseCloud("gcc"); err == nil || !strings.Contains(err.Error(), `"gcc"`) {
+		t.Errorf("ParseCloud(gcc): error %v", err)
+	}
+}
+
+func TestModeRule(t *testing.T) {
+	t.Parallel()
+	recs := map[string]Record{}
+	for _, r := range DomainRecords("contoso.com", true, true, nil) {
+		recs[r.Name] = r
+	}
+	type key struct {
+		rec      string
+		internal bool
+	}
+	onprem := map[key]Rule{
+		{RecLyncdiscoverInternal, true}:  {Required: true, NotOnline: true},
+		{RecLyncdiscoverInternal, false}: {NotOnline: true},
+		{RecSIPInternalTLS, true}:        {Required: true, NotOnline: true, Port: 5061, TargetInDomain: true},
+		{RecSIPInternalTLS, false}:       {NotOnline: true, Port: 5061, TargetInDomain: true},
+		{RecLyncdiscover, true}:          {NotOnline: true},
+		{RecLyncdiscover, false}:         {Required: true, NotOnline: true},
+		{RecSIP, false}:                  {Required: true, NotOnline: true},
+		{RecSIPTLS, true}:                {NotOnline: true, Port: 443},
+		{RecSIPTLS, false}:               {Required: true, NotOnline: true, Port: 443},
+		{RecSIPFederationTLS, false}:     {Required: true, NotOnline: true, Port: 5061},
+		{RecAutodiscover, true}:          {NotOnline: true},
+		{RecAutodiscover, false}:         {Required: true, NotOnline: true},
+		{RecAutodiscoverSRV, false}:      {Port: 443},
+	}
+	for k, want := range onprem {
+		for _, lync := range []Mode{OnPrem, Hybrid} {
+			got := ModeRule(recs[k.rec], lync, OnPrem, Worldwide, k.internal)
+			got.Source = ""
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %s internal=%v: %+v, want %+v", lync, k.rec, k.internal, got, want)
+			}
+		}
+	}
+	clouds := map[Cloud][3]string{
+		Worldwide: {"cname:webdir.online.lync.com", "srv:100 1 443 sipdir.online.lync.com", "cname:autodiscover.outlook.com"},
+		Germany:   {"cname:webdir.online.skype.de", "srv:100 1 443 sipdir.online.lync.de", "cname:autodiscover-outlook.office.de"},
+		China:     {"cname:webdir.online.partner.lync.cn", "srv:100 1 443 sipdir.online.partner.lync.cn", "cname:autodiscover.partner.outlook.cn"},
+	}
+	for cloud, want := range clouds {
+		for _, internal := range []bool{true, false} {
+			if r := ModeRule(recs[RecLyncdiscover], Online, Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[:1]) {
+				t.Errorf("%s lyncdiscover: %+v", cloud, r)
+			}
+			if r := ModeRule(recs[RecSIPTLS], Online, Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[1:2]) {
+				t.Errorf("%s _sip._tls: %+v", cloud, r)
+			}
+			if r := ModeRule(recs[RecAutodiscover], Online, Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[2:]) {
+				t.Errorf("%s autodiscover: %+v", cloud, r)
+			}
+			for _, leftover := range []string{RecLyncdiscoverInternal, RecSIPInternalTLS} {
+				if r := ModeRule(recs[leftover], Online, Online, cloud, internal); !r.Absent || r.Required {
+					t.Errorf("%s %s online: %+v, want absent", cloud, leftover, r)
+				}
+			}
+		}
+	}
+	// The sides are independent: Skype online, Exchange on-premises.
+	if r := ModeRule(recs[RecAutodiscover], Online, OnPrem, Worldwide, false); len(r.Values) != 0 || !r.NotOnline || !r.Required {
+		t.Errorf("autodiscover, exchange onprem: %+v", r)
+	}
+	if r := ModeRule(recs[RecSIP], OnPrem, Online, Worldwide, false); len(r.Values) != 0 || !r.NotOnline {
+		t.Errorf("sip, lync onprem: %+v", r)
+	}
+	for _, k := range []string{RecSIP, RecAutodiscover} {
+		if r := ModeRule(recs[k], Online, Online, Worldwide, false); r.Source == "" || r.Empty() {
+			t.Errorf("%s: rule %+v has no source or asks nothing", k, r)
+		}
+	}
+}
+
+func TestDefaultAgreeRecords(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		lync, exchange Mode
+		want           []string
+	}{
+		{OnPrem, OnPrem, []string{RecSIPFederationTLS}},
+		{Hybrid, OnPrem, []string{RecSIPFederationTLS}},
+		{OnPrem, Online, []string{RecSIPFederationTLS, RecAutodiscover}},
+		{Online, Online, []string{RecLyncdiscover, RecSIP, RecSIPTLS, RecSIPFederationTLS, RecAutodiscover}},
+	} {
+		if got := DefaultAgreeRecords(c.lync, c.exchange); !slices.Equal(got, c.want) {
+			t.Errorf("DefaultAgreeRecords(%s, %s) = %v, want %v", c.lync, c.exchange, got, c.want)
+		}
+	}
+}
+
+func TestRuleEmpty(t *testing.T) {
+	t.Parallel()
+	if !(Rule{Source: "x"}).Empty() {
+		t.Error("a rule with only a source is not empty")
+	}
+	for _, r := range []Rule{{Required: true}, {Absent: true}, {Values: []string{"a:1.2.3.4"}}, {NotOnline: true}, {Port: 443}, {TargetInDomain: true}} {
+		if r.Empty() {
+			t.Errorf("%+v is empty", r)
+		}
+	}
+	if (Record{Type: mdns.TypeSRV}).TypeName() != "SRV" {
+		t.Error("TypeName")
+	}
+}
