@@ -2,7 +2,7 @@
 // Business / Lync Server and Exchange and exposes what it finds as
 // Prometheus metrics, a status page and a JSON API.
 //
-//	sfbex_exporter [--lab] [--web.listen-address=:9864]   run the agent
+//	sfbex_exporter [--lab] [--web.listen-address=:9726]   run the agent
 //	sfbex_exporter check [--lab] [--verbose]               run every check once and report
 package main
 
@@ -38,8 +38,9 @@ import (
 )
 
 // defaultAddress is the agent's port: in the exporter range, and used by no
-// widely deployed exporter we know of (docs/configuration.md).
-const defaultAddress = ":9864"
+// exporter we could find in public code (docs/configuration.md says how it
+// was chosen).
+const defaultAddress = ":9726"
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -83,6 +84,10 @@ func run(args []string) int {
 	defer func() { _ = log.Sync() }()
 
 	var estate *lab.Lab
+	if err := checkLabFlags(*labFaults, *labInterval); *useLab && err != nil {
+		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v\n", err)
+		return 2
+	}
 	if *useLab {
 		if estate, err = startLab(*labFaults, *labInterval); err != nil {
 			log.Error("cannot start the lab", zap.Error(err))
@@ -120,10 +125,22 @@ func run(args []string) int {
 }
 
 // startLab starts the simulated estate and points the configuration at it.
-func startLab(faults []string, interval time.Duration) (*lab.Lab, error) {
+// checkLabFlags rejects lab flags that cannot work, before anything starts.
+func checkLabFlags(faults []string, interval time.Duration) error {
 	if interval <= 0 {
-		return nil, fmt.Errorf("--lab.interval=%s must be positive; e.g. --lab.interval=5s", interval)
+		return fmt.Errorf("--lab.interval=%s must be positive; e.g. --lab.interval=5s", interval)
 	}
+	for _, f := range faults {
+		for _, name := range strings.Split(f, ",") {
+			if !slices.Contains(lab.FaultNames(), strings.TrimSpace(name)) {
+				return fmt.Errorf("--lab.fault=%s: unknown fault %q; known faults: %s", f, name, strings.Join(lab.FaultNames(), ", "))
+			}
+		}
+	}
+	return nil
+}
+
+func startLab(faults []string, interval time.Duration) (*lab.Lab, error) {
 	l, err := lab.Start()
 	if err != nil {
 		return nil, err
@@ -222,6 +239,8 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 		mux.Handle("/lab/", estate.Handler())
 	}
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	sched := &collector.Scheduler{Store: store, Checks: checks, MaxConcurrent: s.MaxConcurrentProbes, Log: log}
 	done := make(chan struct{})
 	go func() {
@@ -229,7 +248,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 		sched.Run(ctx)
 	}()
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 1)
 	go func() {
 		errc <- web.ListenAndServe(srv, webFlags, slog.New(zapslog.NewHandler(log.Core())))
@@ -243,10 +262,11 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 		log.Info("shutting down")
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error("HTTP server failed", zap.Error(err))
+			log.Error("HTTP server failed; exiting", zap.Error(err))
 			code = 1
 		}
 	}
+	cancel() // stops the scheduler, also when the server failed on its own
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)

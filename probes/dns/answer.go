@@ -118,20 +118,24 @@ func (a *Answer) Summary() string {
 // fingerprintMask keeps 52 bits, so the value is an exact float64.
 const fingerprintMask = 1<<52 - 1
 
-// Fingerprint is a stable 52-bit hash of what the record says: the CNAME
-// chain and addresses, or the service records. It ignores TTLs, answer
-// order and SRV target addresses (their own A records are checked as
-// records). An absent record's fingerprint is 0.
+// Fingerprint is a stable 52-bit hash of what the record itself says: its
+// CNAME target when it is an alias (the addresses behind an alias belong to
+// the alias's owner, and Microsoft 365's rotate), else its addresses, or its
+// service records. It ignores TTLs, answer order and SRV target addresses
+// (their own A records are checked as records). An absent record's
+// fingerprint is 0.
 func (a *Answer) Fingerprint() uint64 {
 	if a.Outcome != NoError {
 		return 0
 	}
 	h := fnv.New64a()
-	for _, c := range a.CNAMEs {
-		h.Write([]byte("cname:" + c + "\n"))
-	}
-	for _, ip := range a.Addresses { // sorted at lookup
-		h.Write([]byte("a:" + ip + "\n"))
+	switch {
+	case len(a.CNAMEs) > 0:
+		h.Write([]byte("cname:" + a.CNAMEs[0] + "\n"))
+	default:
+		for _, ip := range a.Addresses { // sorted at lookup
+			h.Write([]byte("a:" + ip + "\n"))
+		}
 	}
 	for _, s := range a.SRVs { // sorted at lookup
 		fmt.Fprintf(h, "srv:%d %d %d %s\n", s.Priority, s.Weight, s.Port, s.Target)

@@ -127,13 +127,11 @@ func (c *client) rcodeOutcome(name string, resp *mdns.Msg) (Answer, bool) {
 
 // lookup asks for rec and returns the answer, following CNAMEs and SRV targets.
 func (c *client) lookup(ctx context.Context, rec Record) Answer {
-	start := time.Now()
-	var a Answer
-	if rec.Type == mdns.TypeSRV {
-		a = c.lookupSRV(ctx, rec.FQDN)
-	} else {
-		a = c.cachedA(ctx, rec.FQDN)
+	if rec.Type != mdns.TypeSRV {
+		return c.cachedA(ctx, rec.FQDN)
 	}
+	start := time.Now()
+	a := c.lookupSRV(ctx, rec.FQDN)
 	a.Duration = time.Since(start)
 	a.At = start
 	return a
@@ -220,7 +218,11 @@ func (c *client) cachedA(ctx context.Context, name string) Answer {
 	if a, ok := c.cache[key]; ok {
 		return a
 	}
+	start := time.Now()
 	a := c.lookupA(ctx, name)
+	// A name looked up again in the same run reports the first lookup's
+	// duration, not the cache's.
+	a.Duration, a.At = time.Since(start), start
 	c.cache[key] = a
 	return a
 }

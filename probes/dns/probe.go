@@ -26,6 +26,9 @@ type Config struct {
 	Skip        map[string]bool
 	// QueryTimeout bounds one query; the run's context bounds the whole probe.
 	QueryTimeout time.Duration
+	// LaxDomainMatching accepts _sipinternaltls._tcp targets outside the
+	// SIP domain, for clients whose policy relaxes strict domain matching.
+	LaxDomainMatching bool
 }
 
 // Prober checks one domain's records. It remembers the last definitive
@@ -66,6 +69,7 @@ func NewProber(cfg Config) (*Prober, error) {
 		name := normHost(rec.FQDN)
 		for _, res := range cfg.Resolvers {
 			mode := ModeRule(rec, cfg.Lync, cfg.Exchange, cfg.Cloud, res.Internal)
+			mode.TargetInDomain = mode.TargetInDomain && !cfg.LaxDomainMatching
 			rule := mode
 			// An expectation for this resolver beats one for every resolver,
 			// whatever their order in SFBEX_DNS_EXPECT.
