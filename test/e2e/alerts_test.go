@@ -1,0 +1,217 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfbex/sfbex_exporter/test/infra"
+)
+
+// expectedAlerts lists, per lab fault, the alerts that must fire, each as
+// "AlertName" or "AlertName{label=value,...}" naming the labels that tell
+// which record, certificate or replica is concerned. Every other alert
+// must stay silent on that instance, and nothing may fire on the healthy
+// one.
+var expectedAlerts = map[string][]string{
+	"dns-drift": {
+		"SfbexDNSDrift{record=sip,resolver=external}",
+		"SfbexDNSRecordNotAsExpected{record=sip,resolver=external}",
+	},
+	"dns-missing": {
+		"SfbexDNSRecordMissing{record=lyncdiscoverinternal,resolver=internal}",
+		"SfbexDNSDrift{record=lyncdiscoverinternal,resolver=internal}",
+	},
+	"dns-mixed": {
+		"SfbexDNSRecordsOnBothSides",
+		"SfbexDNSRecordNotAsExpected{record=lyncdiscover,resolver=external}",
+		"SfbexDNSDrift{record=lyncdiscover,resolver=external}",
+	},
+	"dns-split": {
+		"SfbexDNSViewsDisagree{record=_sipfederationtls._tcp}",
+		"SfbexDNSDrift{record=_sipfederationtls._tcp,resolver=internal}",
+	},
+}
+
+// testRules shortens every `for:` so the test runs in seconds; windows and
+// thresholds stay as shipped.
+func testRules(t *testing.T) map[string]string {
+	t.Helper()
+	root := infra.ModuleRoot(t)
+	files, _ := filepath.Glob(filepath.Join(root, "alerts", "*.rules.yml"))
+	out := map[string]string{}
+	forRe := regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := f[strings.LastIndex(f, "/")+1:]
+		out[name] = forRe.ReplaceAllString(string(b), "${1}for: 3s")
+	}
+	return out
+}
+
+// describe renders an alert with the labels its expectation names.
+func describe(a infra.Alert, want string) string {
+	name, labels, _ := strings.Cut(strings.TrimSuffix(want, "}"), "{")
+	if a.Labels["alertname"] != name {
+		return ""
+	}
+	if labels == "" {
+		return name
+	}
+	var parts []string
+	for _, kv := range strings.Split(labels, ",") {
+		k, _, _ := strings.Cut(kv, "=")
+		parts = append(parts, k+"="+a.Labels[k])
+	}
+	return name + "{" + strings.Join(parts, ",") + "}"
+}
+
+// firing returns, per fault label, the firing alerts described in the form
+// the expectations use.
+func firing(alerts []infra.Alert, faults []string) map[string][]string {
+	out := map[string][]string{}
+	for _, a := range alerts {
+		if a.State != "firing" {
+			continue
+		}
+		f := a.Labels["fault"]
+		d := unexpected(a)
+		for _, want := range expectedAlerts[f] {
+			if s := describe(a, want); s != "" && s == want {
+				d = s
+				break
+			}
+		}
+		if !slices.Contains(out[f], d) {
+			out[f] = append(out[f], d)
+		}
+	}
+	for _, f := range faults {
+		sort.Strings(out[f])
+	}
+	return out
+}
+
+func TestAlertsFireOnTheirFaultAndNothingElse(t *testing.T) {
+	infra.Require(t, "prometheus", "promtool")
+	bin := infra.BuildAgent(t)
+	faults := []string{"healthy"}
+	for f := range expectedAlerts {
+		faults = append(faults, f)
+	}
+	sort.Strings(faults)
+
+	// One lab agent per fault, all scraped by one Prometheus; the target's
+	// "fault" label tells the alerts apart.
+	agents := map[string]*infra.Agent{}
+	var targets strings.Builder
+	for _, f := range faults {
+		a := infra.StartAgent(t, bin, []string{"--lab", "--lab.interval=1s", "--log.level=warn"}, nil)
+		agents[f] = a
+		fmt.Fprintf(&targets, "      - targets: [%q]\n        labels: {fault: %q}\n", a.Addr, f)
+	}
+	config := "global: {scrape_interval: 1s, evaluation_interval: 1s}\n" +
+		"rule_files: [\"*.rules.yml\"]\n" +
+		"scrape_configs:\n  - job_name: sfbex\n    static_configs:\n" + targets.String()
+	prom := infra.StartPrometheus(t, config, testRules(t))
+
+	// Wait until every agent is scraped, so a fault switched on now is a
+	// change Prometheus sees (drift is a change, not a state).
+	waitUntil(t, 60*time.Second, "every agent scraped", func() bool {
+		var res []struct{}
+		prom.API(t, "query", url.Values{"query": {`group by (fault) (sfbex_probe_runs_total{job="sfbex"})`}}, &struct {
+			Result *[]struct{} `json:"result"`
+		}{&res})
+		return len(res) == len(faults)
+	})
+	for f, a := range agents {
+		if f == "healthy" {
+			continue
+		}
+		resp, err := http.Post(a.URL+"/lab/faults/"+f+"?on=true", "", nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("switching %s on: %v %v", f, err, resp)
+		}
+		resp.Body.Close()
+	}
+
+	want := map[string][]string{}
+	for _, f := range faults {
+		w := slices.Clone(expectedAlerts[f])
+		sort.Strings(w)
+		want[f] = w
+	}
+	var got map[string][]string
+	match := func() bool {
+		got = firing(prom.Alerts(t), faults)
+		for _, f := range faults {
+			if !slices.Equal(got[f], want[f]) {
+				return false
+			}
+		}
+		return true
+	}
+	if !waitUntilOK(90*time.Second, match) {
+		for _, f := range faults {
+			if !slices.Equal(got[f], want[f]) {
+				t.Errorf("%s: firing %v, want %v", f, got[f], want[f])
+			}
+		}
+		t.FailNow()
+	}
+	// And it stays that way: no alert arrives late.
+	time.Sleep(8 * time.Second)
+	if !match() {
+		for _, f := range faults {
+			if !slices.Equal(got[f], want[f]) {
+				t.Errorf("%s, 8 s later: firing %v, want %v", f, got[f], want[f])
+			}
+		}
+	}
+}
+
+// unexpected renders an alert no expectation names with all its own labels.
+func unexpected(a infra.Alert) string {
+	var parts []string
+	for k, v := range a.Labels {
+		switch k {
+		case "alertname", "job", "instance", "fault", "severity":
+		default:
+			parts = append(parts, k+"="+v)
+		}
+	}
+	sort.Strings(parts)
+	if len(parts) == 0 {
+		return a.Labels["alertname"]
+	}
+	return a.Labels["alertname"] + "{" + strings.Join(parts, ",") + "}"
+}
+
+func waitUntilOK(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(time.Second)
+	}
+	return cond()
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !waitUntilOK(d, cond) {
+		t.Fatalf("timed out after %s waiting for %s", d, what)
+	}
+}
