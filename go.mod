@@ -3,6 +3,7 @@ module github.com/sfbex/sfbex_exporter
 go 1.26.8
 
 require (
+	github.com/Azure/go-ntlmssp v0.1.1
 	github.com/alecthomas/kingpin/v2 v2.4.0
 	github.com/kelseyhightower/envconfig v1.4.0
 	github.com/miekg/dns v1.1.73
@@ -11,6 +12,7 @@ require (
 	github.com/prometheus/exporter-toolkit v0.20.0
 	go.uber.org/zap v1.28.0
 	go.uber.org/zap/exp v0.3.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (

@@ -3,7 +3,10 @@ package collector
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
+	"github.com/sfbex/sfbex_exporter/probes/certs"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
+	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
 
 // Meta metrics, one set per check.
@@ -81,6 +84,18 @@ func renderEntry(e *Entry) []prometheus.Metric {
 	switch r := e.Shown.(type) {
 	case *dns.Result:
 		ms = appendDNS(ms, r)
+	case *autodiscover.Result:
+		ms = appendAutodiscover(ms, r)
+	case *autodiscover.LyncResult:
+		ms = appendLyncdiscover(ms, r)
+	case *ews.Result:
+		ms = appendEWS(ms, r)
+	case *certs.OAuthResult:
+		ms = appendOAuth(ms, r)
+	case *certs.TLSResult:
+		ms = appendTLS(ms, r)
+	case *certs.FilesResult:
+		ms = appendCertFiles(ms, r)
 	}
 	return ms
 }

@@ -34,6 +34,18 @@ var Faults = []Fault{
 	{"dns-missing", "dns", "lyncdiscoverinternal.contoso.test disappears from the internal view"},
 	{"dns-mixed", "dns", "the external lyncdiscover.contoso.test points to Skype for Business Online while every other record stays on-premises"},
 	{"dns-split", "dns", "the internal view's _sipfederationtls._tcp.contoso.test points to another Edge than the external view's"},
+	{"oauth-expiring", "oauth", "the Exchange auth certificate in the metadata has 10 days left (the staged next certificate stays published unless oauth-next-missing is on too)"},
+	{"oauth-expired", "oauth", "the Exchange auth certificate expired 3 days ago and no other certificate is published"},
+	{"oauth-next-missing", "oauth", "no next Exchange auth certificate is staged while the current one is inside the 60-day renewal window (45 days left); with more time left a missing next certificate is normal, not a finding"},
+	{"sfb-cert-1024", "oauth", "the Skype for Business OAuthTokenIssuer certificate has a 1024-bit RSA key"},
+	{"sfb-cert-no-sip-domain", "oauth", "the Skype for Business OAuthTokenIssuer certificate's Subject is CN=sfbpool01.corp.local, without the SIP domain contoso.test"},
+	{"edge-cert-wrong-name", "tls", "the Edge (sip.contoso.test:443 and :5061) presents a certificate for edge01.contoso.test and access.contoso.test, without sip.contoso.test"},
+	{"tls-expired", "tls", "the Edge (sip.contoso.test:443 and :5061) presents a certificate that expired 2 days ago"},
+	{"autodiscover-down", "autodiscover", "Exchange autodiscover (autodiscover.xml and autodiscover.svc on every Exchange name) answers 503, as when its application pool is stopped"},
+	{"autodiscover-wrong-redirect", "autodiscover", "http://autodiscover.contoso.test/autodiscover/autodiscover.xml redirects to https://autodiscover.hosting-old.example/…, a host outside contoso.test"},
+	{"ews-503", "ews", "EWS (https://mail.contoso.test/EWS/Exchange.asmx) answers 503 Service Unavailable"},
+	{"ews-no-oauth", "ews", "EWS answers 401 with Negotiate and NTLM only: OAuth is off on its virtual directory, no Bearer challenge"},
+	{"lyncdiscover-html", "lyncdiscover", "https://lyncdiscover.contoso.test/ answers a web page (a reverse proxy's sign-in page) instead of the _links JSON"},
 }
 
 // Lab is a running simulated estate.
@@ -47,8 +59,15 @@ type Lab struct {
 	routes  map[string]string // host:port clients use -> loopback address serving it
 	closers []func()
 
+	// hooks run after a fault switches, serialised by hookMu so the last
+	// one to run sees the latest state (certs.go swaps certificates).
+	hooks  []func()
+	hookMu sync.Mutex
+
 	// The estate's machines (servers.go).
 	Exchange, WebExt, Pool, Edge *Machine
+
+	web *exchangeWeb // the probe account of the web services (autodiscover.go)
 }
 
 // Start starts every part of the lab on loopback.
@@ -77,6 +96,14 @@ func Start() (*Lab, error) {
 		l.Close()
 		return nil, fmt.Errorf("lab: starting the HTTPS servers: %w", err)
 	}
+	if err := l.startCerts(); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	if err := l.startWebServices(); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab: starting autodiscover, EWS and lyncdiscover: %w", err)
+	}
 	return l, nil
 }
 
@@ -103,13 +130,26 @@ func (l *Lab) Set(name string, on bool) error {
 		return fmt.Errorf("unknown lab fault %q; known faults: %s", name, strings.Join(FaultNames(), ", "))
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if on {
 		l.active[name] = true
 	} else {
 		delete(l.active, name)
 	}
+	hooks := slices.Clone(l.hooks)
+	l.mu.Unlock()
+	l.hookMu.Lock()
+	defer l.hookMu.Unlock()
+	for _, h := range hooks {
+		h()
+	}
 	return nil
+}
+
+// onChange registers f to run after every fault switch.
+func (l *Lab) onChange(f func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hooks = append(l.hooks, f)
 }
 
 // On reports whether a fault is switched on.
@@ -165,7 +205,14 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 		}, ","),
 		"SFBEX_DNS_INTERVAL": interval.String(),
 		"SFBEX_DNS_TIMEOUT":  timeout,
+		// Certificates: the Exchange metadata URL derives from the email
+		// domain (autodiscover.contoso.test); the pool's must be named.
+		"SFBEX_SFB_METADATA_URLS": "https://pool01." + d + "/metadata/json/1",
+		"SFBEX_TLS_ENDPOINTS":     "mail." + d + ":443",
+		"SFBEX_CERT_INTERVAL":     interval.String(),
+		"SFBEX_CERT_TIMEOUT":      timeout,
 	}
+	maps.Copy(env, l.httpEnv(interval))
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if len(l.routes) > 0 {

@@ -59,15 +59,20 @@ type CertSpec struct {
 	// SelfSigned signs the certificate with its own key (as Exchange's Auth
 	// Certificate is) instead of the lab CA.
 	SelfSigned bool
+	// Key, when set, is used instead of a new key (RSA generation is slow:
+	// fault variants reuse the keys made at start). RSABits is then ignored.
+	Key crypto.Signer
 }
 
 // Issue creates a certificate and its key.
 func (ca *CA) Issue(spec CertSpec) (tls.Certificate, error) {
-	var key crypto.Signer
+	key := spec.Key
 	var err error
-	if spec.RSABits > 0 {
+	switch {
+	case key != nil:
+	case spec.RSABits > 0:
 		key, err = rsa.GenerateKey(rand.Reader, spec.RSABits)
-	} else {
+	default:
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
 	if err != nil {

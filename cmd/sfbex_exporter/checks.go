@@ -24,6 +24,8 @@ func buildChecks(s *Settings) ([]*collector.Check, error) {
 			AgreeRecord:  s.Agree,
 			Skip:         s.Skip,
 			QueryTimeout: s.DNSQueryTimeout,
+			// Strict unless the admin's client policy relaxes it.
+			LaxDomainMatching: !s.DNSStrictDomainMatch,
 		})
 		if err != nil {
 			return nil, err
@@ -32,5 +34,11 @@ func buildChecks(s *Settings) ([]*collector.Check, error) {
 			Probe: "dns", Target: d, Interval: s.DNSInterval, Timeout: s.DNSTimeout, Run: p.Probe,
 		})
 	}
+	cc, err := certChecks(s)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks, cc...)
+	checks = append(checks, httpChecks(s)...)
 	return checks, nil
 }

@@ -43,11 +43,43 @@ type Config struct {
 	DNSInterval          time.Duration `envconfig:"DNS_INTERVAL" default:"1m"`
 	DNSTimeout           time.Duration `envconfig:"DNS_TIMEOUT" default:"20s"`
 	DNSQueryTimeout      time.Duration `envconfig:"DNS_QUERY_TIMEOUT" default:"2s"`
+	DNSStrictDomainMatch bool          `envconfig:"DNS_STRICT_DOMAIN_MATCHING" default:"true"`
 
 	// Shared by every HTTPS and TLS probe.
 	CAFile           string   `envconfig:"CA_FILE"`
 	ConnectTo        string   `envconfig:"CONNECT_TO"`
 	TLSInsecureHosts []string `envconfig:"TLS_INSECURE_HOSTS"`
+
+	// Certificates (probes/certs, certs_config.go).
+	ExchangeMetadataURLs []string      `envconfig:"EXCHANGE_METADATA_URLS"`
+	SFBMetadataURLs      []string      `envconfig:"SFB_METADATA_URLS"`
+	AuthMetadataURLs     []string      `envconfig:"AUTH_METADATA_URLS"`
+	TLSEndpoints         []string      `envconfig:"TLS_ENDPOINTS"`
+	TLSSkipEndpoints     []string      `envconfig:"TLS_SKIP_ENDPOINTS"`
+	CertFiles            []string      `envconfig:"CERT_FILES"`
+	CertFilesPassword    string        `envconfig:"CERT_FILES_PASSWORD"`
+	CertInterval         time.Duration `envconfig:"CERT_INTERVAL" default:"1h"`
+	CertTimeout          time.Duration `envconfig:"CERT_TIMEOUT" default:"30s"`
+	CertWarnDays         int           `envconfig:"CERT_WARN_DAYS" default:"30"`
+	CertCriticalDays     int           `envconfig:"CERT_CRITICAL_DAYS" default:"14"`
+	OAuthRenewDays       int           `envconfig:"OAUTH_RENEW_DAYS" default:"60"`
+	OAuthNextMinDays     int           `envconfig:"OAUTH_NEXT_MIN_DAYS" default:"120"`
+
+	// Autodiscover, Lync autodiscover and EWS (http_config.go).
+	HTTPInterval               time.Duration `envconfig:"HTTP_INTERVAL" default:"1m"`
+	HTTPTimeout                time.Duration `envconfig:"HTTP_TIMEOUT" default:"30s"`
+	HTTPRequestTimeout         time.Duration `envconfig:"HTTP_REQUEST_TIMEOUT" default:"10s"`
+	HTTPMaxBodyBytes           int64         `envconfig:"HTTP_MAX_BODY_BYTES" default:"1048576"`
+	HTTPMaxRedirects           int           `envconfig:"HTTP_MAX_REDIRECTS" default:"5"`
+	AutodiscoverUser           string        `envconfig:"AUTODISCOVER_USER"`
+	AutodiscoverPassword       string        `envconfig:"AUTODISCOVER_PASSWORD"`
+	AutodiscoverMailbox        string        `envconfig:"AUTODISCOVER_MAILBOX"`
+	AutodiscoverAuth           string        `envconfig:"AUTODISCOVER_AUTH" default:"auto"`
+	AutodiscoverRedirectHosts  []string      `envconfig:"AUTODISCOVER_REDIRECT_HOSTS"`
+	SFBExchangeAutodiscoverURL string        `envconfig:"SFB_EXCHANGE_AUTODISCOVER_URL"`
+	LyncdiscoverViews          []string      `envconfig:"LYNCDISCOVER_VIEWS"`
+	EWSURLs                    []string      `envconfig:"EWS_URLS"`
+	EWSExpectOAuth             bool          `envconfig:"EWS_EXPECT_OAUTH" default:"true"`
 
 	MaxConcurrentProbes int `envconfig:"MAX_CONCURRENT_PROBES" default:"16"`
 }
@@ -63,10 +95,16 @@ type Settings struct {
 	Skip                     map[string]bool
 	DNSInterval, DNSTimeout  time.Duration
 	DNSQueryTimeout          time.Duration
+	DNSStrictDomainMatch     bool
 	MaxConcurrentProbes      int
 
 	// Web is how every HTTPS and TLS probe connects.
 	Web webclient.Options
+	// Certs configures the certificate checks (certs_config.go).
+	Certs CertSettings
+	// HTTP configures the autodiscover, Lync autodiscover and EWS checks
+	// (http_config.go).
+	HTTP HTTPSettings
 }
 
 // errNothingConfigured is returned when no domain is set.
@@ -80,10 +118,41 @@ func LoadSettings() (*Settings, error) {
 		return nil, err
 	}
 	var c Config
-	if err := envconfig.Process(envPrefix, &c); err != nil {
+	if err := processEnv(&c); err != nil {
 		return nil, explainEnvconfig(err)
 	}
 	return c.Settings()
+}
+
+// processEnv runs envconfig over the SFBEX_* variables alone. envconfig
+// would otherwise fall back to the unprefixed name (DEPLOYMENT, CLOUD), which
+// belongs to someone else. An empty scalar counts as unset, so templates that
+// render "SFBEX_DNS_INTERVAL=" get the default; an empty list stays an empty
+// list (SFBEX_EMAIL_DOMAINS= means no email domains).
+func processEnv(c *Config) error {
+	lists := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if t.Field(i).Type.Kind() == reflect.Slice {
+			lists[envPrefix+"_"+t.Field(i).Tag.Get("envconfig")] = true
+		}
+	}
+	saved := os.Environ()
+	defer func() {
+		os.Clearenv()
+		for _, kv := range saved {
+			k, v, _ := strings.Cut(kv, "=")
+			os.Setenv(k, v)
+		}
+	}()
+	os.Clearenv()
+	for _, kv := range saved {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, envPrefix+"_") && (v != "" || lists[k]) {
+			os.Setenv(k, v)
+		}
+	}
+	return envconfig.Process(envPrefix, c)
 }
 
 // readFileVariables sets each variable X from the file named by X_FILE.
@@ -117,7 +186,7 @@ func explainEnvconfig(err error) error {
 	var pe *envconfig.ParseError
 	if errors.As(err, &pe) {
 		example := map[string]string{
-			"time.Duration": "1m30s", "Duration": "1m30s", "int": "16", "[]string": "a,b",
+			"time.Duration": "1m30s", "Duration": "1m30s", "int": "16", "[]string": "a,b", "int64": "1048576", "bool": "true",
 		}[pe.TypeName]
 		return fmt.Errorf("%s=%q is not a valid %s; e.g. %s=%s", pe.KeyName, pe.Value, pe.TypeName, pe.KeyName, example)
 	}
@@ -158,11 +227,26 @@ func (c *Config) Settings() (*Settings, error) {
 	if s.Cloud, err = dns.ParseCloud(c.Cloud); err != nil {
 		return nil, fmt.Errorf("SFBEX_CLOUD: %w; e.g. SFBEX_CLOUD=worldwide", err)
 	}
-	if s.Resolvers, err = resolvers(c.DNSResolvers, c.DNSInternalResolvers); err != nil {
+	var internal []string
+	for _, n := range c.DNSInternalResolvers {
+		if n = strings.TrimSpace(n); n != "" {
+			internal = append(internal, n)
+		}
+	}
+	if s.Resolvers, err = resolvers(c.DNSResolvers, internal); err != nil {
 		return nil, err
 	}
+	if _, set := os.LookupEnv("SFBEX_DNS_INTERNAL_RESOLVERS"); set {
+		for _, n := range internal {
+			if !slices.ContainsFunc(s.Resolvers, func(r dns.Resolver) bool { return r.Name == n }) {
+				return nil, fmt.Errorf("SFBEX_DNS_INTERNAL_RESOLVERS: %q is not a resolver named in SFBEX_DNS_RESOLVERS; e.g. SFBEX_DNS_INTERNAL_RESOLVERS=internal with SFBEX_DNS_RESOLVERS=internal=10.0.0.10:53,external=1.1.1.1:53", n)
+			}
+		}
+	}
 	for _, r := range c.DNSSkipRecords {
-		r = strings.TrimSpace(r)
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
 		if !slices.Contains(dns.AllRecords, r) {
 			return nil, fmt.Errorf("SFBEX_DNS_SKIP_RECORDS: %q is not a record the agent checks; use some of %s", r, strings.Join(dns.AllRecords, ","))
 		}
@@ -198,10 +282,17 @@ func (c *Config) Settings() (*Settings, error) {
 		}
 	}
 	if c.DNSTimeout > c.DNSInterval {
-		return nil, fmt.Errorf("SFBEX_DNS_TIMEOUT=%s is longer than SFBEX_DNS_INTERVAL=%s: runs would overlap; e.g. SFBEX_DNS_TIMEOUT=20s", c.DNSTimeout, c.DNSInterval)
+		return nil, fmt.Errorf("SFBEX_DNS_TIMEOUT=%s is longer than SFBEX_DNS_INTERVAL=%s: runs would overlap; e.g. SFBEX_DNS_TIMEOUT=%s", c.DNSTimeout, c.DNSInterval, c.DNSInterval/2)
 	}
 	s.DNSInterval, s.DNSTimeout, s.DNSQueryTimeout = c.DNSInterval, c.DNSTimeout, c.DNSQueryTimeout
+	s.DNSStrictDomainMatch = c.DNSStrictDomainMatch
 	if err := s.webSettings(c); err != nil {
+		return nil, err
+	}
+	if err := s.certSettings(c); err != nil {
+		return nil, err
+	}
+	if err := s.httpSettings(c); err != nil {
 		return nil, err
 	}
 	if s.MaxConcurrentProbes < 1 {
@@ -312,7 +403,7 @@ func (s *Settings) checkExpectations() error {
 			return fmt.Errorf("SFBEX_DNS_EXPECT: %s is looked up as %s, so its expectation must use %s; syntax: %s", e.Name, typ, map[bool]string{true: "SRV", false: "A or CNAME"}[typ == "SRV"], dns.ExpectSyntax)
 		}
 		if e.Resolver != "" && !slices.ContainsFunc(s.Resolvers, func(r dns.Resolver) bool { return r.Name == e.Resolver }) {
-			return fmt.Errorf("SFBEX_DNS_EXPECT: resolver %q in %s@%s is not in SFBEX_DNS_RESOLVERS", e.Resolver, e.Resolver, e.Name)
+			return fmt.Errorf("SFBEX_DNS_EXPECT: resolver %q in %s@%s/%s is not in SFBEX_DNS_RESOLVERS", e.Resolver, e.Resolver, e.Name, e.Type)
 		}
 	}
 	return nil

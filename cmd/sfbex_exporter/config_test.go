@@ -57,6 +57,25 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 		{"unknown skip record", map[string]string{"SFBEX_DNS_SKIP_RECORDS": "www"}, []string{"SFBEX_DNS_SKIP_RECORDS", "www"}},
 		{"unreadable CA file", map[string]string{"SFBEX_CA_FILE": unreadable}, []string{"SFBEX_CA_FILE", unreadable, "e.g. SFBEX_CA_FILE="}},
 		{"bad connect-to", map[string]string{"SFBEX_CONNECT_TO": "autodiscover.contoso.com=10.0.0.1"}, []string{"SFBEX_CONNECT_TO", "e.g. SFBEX_CONNECT_TO="}},
+		{"unknown internal resolver", map[string]string{"SFBEX_DNS_INTERNAL_RESOLVERS": "dc1, dc2"}, []string{"SFBEX_DNS_INTERNAL_RESOLVERS", `"dc1"`, "e.g."}},
+		{"HTTP timeout over interval", map[string]string{"SFBEX_HTTP_INTERVAL": "20s", "SFBEX_HTTP_TIMEOUT": "30s"}, []string{"SFBEX_HTTP_TIMEOUT=30s", "e.g. SFBEX_HTTP_TIMEOUT="}},
+		{"request timeout over run timeout", map[string]string{"SFBEX_HTTP_REQUEST_TIMEOUT": "1m"}, []string{"SFBEX_HTTP_REQUEST_TIMEOUT=1m0s", "e.g. SFBEX_HTTP_REQUEST_TIMEOUT="}},
+		{"zero HTTP interval", map[string]string{"SFBEX_HTTP_INTERVAL": "0s"}, []string{"SFBEX_HTTP_INTERVAL", "e.g. SFBEX_HTTP_INTERVAL=1m"}},
+		{"tiny body limit", map[string]string{"SFBEX_HTTP_MAX_BODY_BYTES": "10"}, []string{"SFBEX_HTTP_MAX_BODY_BYTES=10", "e.g. SFBEX_HTTP_MAX_BODY_BYTES="}},
+		{"body limit not a number", map[string]string{"SFBEX_HTTP_MAX_BODY_BYTES": "1MB"}, []string{"SFBEX_HTTP_MAX_BODY_BYTES", `"1MB"`, "e.g. SFBEX_HTTP_MAX_BODY_BYTES=1048576"}},
+		{"too many redirects", map[string]string{"SFBEX_HTTP_MAX_REDIRECTS": "50"}, []string{"SFBEX_HTTP_MAX_REDIRECTS=50", "e.g."}},
+		{"user without password", map[string]string{"SFBEX_AUTODISCOVER_USER": "probe@contoso.com"}, []string{"SFBEX_AUTODISCOVER_PASSWORD", "probe@contoso.com", "e.g. SFBEX_AUTODISCOVER_PASSWORD_FILE="}},
+		{"password without user", map[string]string{"SFBEX_AUTODISCOVER_PASSWORD": "Secret-4711"}, []string{"SFBEX_AUTODISCOVER_USER", "e.g. SFBEX_AUTODISCOVER_USER="}},
+		{"malformed user", map[string]string{"SFBEX_AUTODISCOVER_USER": "probe", "SFBEX_AUTODISCOVER_PASSWORD": "Secret-4711"}, []string{"SFBEX_AUTODISCOVER_USER", `"probe"`, "e.g."}},
+		{"down-level user without mailbox", map[string]string{"SFBEX_AUTODISCOVER_USER": `CONTOSO\probe`, "SFBEX_AUTODISCOVER_PASSWORD": "Secret-4711"}, []string{"SFBEX_AUTODISCOVER_MAILBOX", "e.g. SFBEX_AUTODISCOVER_MAILBOX="}},
+		{"mailbox not an address", map[string]string{"SFBEX_AUTODISCOVER_USER": `CONTOSO\probe`, "SFBEX_AUTODISCOVER_PASSWORD": "Secret-4711", "SFBEX_AUTODISCOVER_MAILBOX": "probe"}, []string{"SFBEX_AUTODISCOVER_MAILBOX", `"probe"`, "e.g."}},
+		{"mailbox without account", map[string]string{"SFBEX_AUTODISCOVER_MAILBOX": "probe@contoso.com"}, []string{"SFBEX_AUTODISCOVER_MAILBOX", "SFBEX_AUTODISCOVER_USER", "e.g."}},
+		{"unknown auth", map[string]string{"SFBEX_AUTODISCOVER_USER": "probe@contoso.com", "SFBEX_AUTODISCOVER_PASSWORD": "Secret-4711", "SFBEX_AUTODISCOVER_AUTH": "kerberos"}, []string{"SFBEX_AUTODISCOVER_AUTH", "kerberos", "e.g. SFBEX_AUTODISCOVER_AUTH=ntlm"}},
+		{"bad redirect host", map[string]string{"SFBEX_AUTODISCOVER_REDIRECT_HOSTS": "https://x"}, []string{"SFBEX_AUTODISCOVER_REDIRECT_HOSTS", `"https://x"`, "e.g."}},
+		{"SFB URL not https", map[string]string{"SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL": "http://autodiscover.contoso.com/autodiscover/autodiscover.svc"}, []string{"SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL", "http://autodiscover", "Get-CsOAuthConfiguration", "e.g."}},
+		{"unknown lyncdiscover view", map[string]string{"SFBEX_LYNCDISCOVER_VIEWS": "dmz"}, []string{"SFBEX_LYNCDISCOVER_VIEWS", `"dmz"`, "e.g."}},
+		{"EWS URL not https", map[string]string{"SFBEX_EWS_URLS": "mail.contoso.com/EWS/Exchange.asmx"}, []string{"SFBEX_EWS_URLS", `"mail.contoso.com/EWS/Exchange.asmx"`, "e.g. SFBEX_EWS_URLS=https://"}},
+		{"EWS expect OAuth not a bool", map[string]string{"SFBEX_EWS_EXPECT_OAUTH": "sometimes"}, []string{"SFBEX_EWS_EXPECT_OAUTH", "sometimes", "e.g. SFBEX_EWS_EXPECT_OAUTH=true"}},
 		{"zero concurrency", map[string]string{"SFBEX_MAX_CONCURRENT_PROBES": "0"}, []string{"SFBEX_MAX_CONCURRENT_PROBES", "e.g."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,6 +102,31 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestOnlyPrefixedVariablesCountAndEmptyScalarsAreUnset(t *testing.T) {
+	setEnv(t, map[string]string{
+		"SFBEX_SIP_DOMAINS":   "contoso.com",
+		"SFBEX_DNS_RESOLVERS": "internal=127.0.0.1,external=127.0.0.2",
+		"DEPLOYMENT":          "production", // someone else's variable
+		"DNS_SKIP_RECORDS":    "sip",
+		"SFBEX_DNS_INTERVAL":  "",
+		"SFBEX_CLOUD":         "",
+		"SFBEX_EMAIL_DOMAINS": "", // an empty list is a list: no email domains
+	})
+	s, err := LoadSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Lync != dns.OnPrem || s.Cloud != dns.Worldwide || s.DNSInterval.String() != "1m0s" || len(s.Skip) != 0 {
+		t.Fatalf("unprefixed or empty variables leaked in: %s %s %s %v", s.Lync, s.Cloud, s.DNSInterval, s.Skip)
+	}
+	if len(s.EmailDomains) != 0 {
+		t.Fatalf("SFBEX_EMAIL_DOMAINS= gave %v, want none", s.EmailDomains)
+	}
+	if os.Getenv("DEPLOYMENT") != "production" {
+		t.Fatal("loading the configuration changed the environment")
 	}
 }
 
@@ -123,8 +167,17 @@ func TestDefaultsAndDerivedSettings(t *testing.T) {
 		t.Fatalf("resolvers %+v", s.Resolvers)
 	}
 	checks, err := buildChecks(s)
-	if err != nil || len(checks) != 1 || checks[0].ID() != "dns/contoso.com" {
-		t.Fatalf("checks %v %v", checks, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dnsChecks []string
+	for _, c := range checks {
+		if c.Probe == "dns" {
+			dnsChecks = append(dnsChecks, c.ID())
+		}
+	}
+	if len(dnsChecks) != 1 || dnsChecks[0] != "dns/contoso.com" {
+		t.Fatalf("DNS checks %v, want one for contoso.com", dnsChecks)
 	}
 }
 

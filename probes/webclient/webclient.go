@@ -108,7 +108,14 @@ var ErrInsecureRedirect = errors.New("redirect from https to http refused")
 // Client returns an HTTP client that follows at most MaxRedirects redirects,
 // never from https to http, with keep-alives off (probes measure a fresh
 // connection each run, as a client that starts up would).
-func (o *Options) Client() *http.Client {
+func (o *Options) Client() *http.Client { return o.client(false) }
+
+// SessionClient is Client with keep-alives on and one connection per host,
+// for connection-bound authentication (NTLM, Negotiate), whose handshake
+// must stay on one TCP connection. Call CloseIdleConnections when done.
+func (o *Options) SessionClient() *http.Client { return o.client(true) }
+
+func (o *Options) client(session bool) *http.Client {
 	maxRedirects := o.MaxRedirects
 	if maxRedirects == 0 {
 		maxRedirects = 5
@@ -117,9 +124,13 @@ func (o *Options) Client() *http.Client {
 		DialContext:           o.DialContext,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,
-		DisableKeepAlives:     true,
+		DisableKeepAlives:     !session,
 		ForceAttemptHTTP2:     false,
 		Proxy:                 nil, // probes test the direct path clients use; a proxy would hide it
+	}
+	if session {
+		tr.MaxConnsPerHost = 1
+		tr.IdleConnTimeout = 30 * time.Second
 	}
 	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, _, _ := net.SplitHostPort(addr)

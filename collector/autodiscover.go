@@ -1,0 +1,133 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
+)
+
+// Exchange autodiscover metrics (probes/autodiscover). See
+// docs/metrics.md#autodiscover.
+var (
+	adMethodLabels = []string{"domain", "method"}
+
+	adMethodUpDesc = prometheus.NewDesc("sfbex_autodiscover_method_up",
+		"1 if the autodiscover method leads to an endpoint that answers (401 with a challenge, or autodiscover XML), 0 if not.", adMethodLabels, nil)
+	adMethodOutcomeDesc = prometheus.NewDesc("sfbex_autodiscover_method_outcome",
+		"How the method's latest attempt ended, as a label (ok, challenge, server_error, tls_error, timeout, wrong_redirect, no_record, …). Always 1.",
+		append(adMethodLabels, "outcome"), nil)
+	adMethodStatusDesc = prometheus.NewDesc("sfbex_autodiscover_method_status_code",
+		"HTTP status of the method's final answer; 0 when there was no HTTP answer.", adMethodLabels, nil)
+	adMethodDurationDesc = prometheus.NewDesc("sfbex_autodiscover_method_duration_seconds",
+		"How long the method took, redirects and SRV lookup included.", adMethodLabels, nil)
+	adMethodStaleDesc = prometheus.NewDesc("sfbex_autodiscover_method_stale",
+		"1 if the method's series come from an earlier run because its latest SRV lookup got no definitive answer.", adMethodLabels, nil)
+	adClientMethodDesc = prometheus.NewDesc("sfbex_autodiscover_client_method",
+		"1 for the method a client ends on (client: outlook tries root, autodiscover_host, http_redirect, srv; lync tries autodiscover_host, srv), 0 for the others.",
+		[]string{"domain", "client", "method"}, nil)
+	adClientFoundDesc = prometheus.NewDesc("sfbex_autodiscover_client_found",
+		"1 if the client finds a working autodiscover endpoint by any of its methods, 0 if not.", []string{"domain", "client"}, nil)
+	adRequestSuccessDesc = prometheus.NewDesc("sfbex_autodiscover_request_success",
+		"1 if the authenticated request (protocol pox or soap) for the probe mailbox returned an EWS URL, 0 if not.", []string{"domain", "protocol"}, nil)
+	adRequestStatusDesc = prometheus.NewDesc("sfbex_autodiscover_request_status_code",
+		"HTTP status of the authenticated request's final answer; 0 when there was no HTTP answer.", []string{"domain", "protocol"}, nil)
+	adRequestDurationDesc = prometheus.NewDesc("sfbex_autodiscover_request_duration_seconds",
+		"How long the authenticated request took, authentication handshake included.", []string{"domain", "protocol"}, nil)
+	adEWSURLDesc = prometheus.NewDesc("sfbex_autodiscover_ews_url_info",
+		"An EWS URL autodiscover returned for the probe mailbox (role internal: EXCH / InternalEwsUrl; external: EXPR / ExternalEwsUrl). Always 1.",
+		[]string{"domain", "protocol", "role", "url"}, nil)
+	adEWSStaleDesc = prometheus.NewDesc("sfbex_autodiscover_ews_urls_stale",
+		"1 if the latest run did not return EWS URLs and sfbex_autodiscover_ews_url_info shows the last ones known.", []string{"domain"}, nil)
+
+	sfbURLUpDesc = prometheus.NewDesc("sfbex_sfb_exchange_autodiscover_url_up",
+		"1 if Skype for Business' ExchangeAutodiscoverUrl (SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL) answers, 0 if not.", []string{"url"}, nil)
+	sfbURLSVCDesc = prometheus.NewDesc("sfbex_sfb_exchange_autodiscover_url_svc",
+		"1 if Skype for Business' ExchangeAutodiscoverUrl points at autodiscover.svc as it must, 0 if it points elsewhere (e.g. autodiscover.xml).", []string{"url"}, nil)
+	sfbURLOAuthDesc = prometheus.NewDesc("sfbex_sfb_exchange_autodiscover_url_oauth_challenge",
+		"1 if Skype for Business' ExchangeAutodiscoverUrl offers a Bearer (OAuth) challenge, 0 if not.", []string{"url"}, nil)
+)
+
+func appendAutodiscover(ms []prometheus.Metric, r *autodiscover.Result) []prometheus.Metric {
+	d := r.Domain
+	for _, mr := range r.Methods {
+		m := string(mr.Method)
+		ms = append(ms,
+			gauge(adMethodUpDesc, boolf(mr.Up), d, m),
+			gauge(adMethodOutcomeDesc, 1, d, m, string(mr.Attempt.Outcome)),
+			gauge(adMethodStatusDesc, float64(mr.Attempt.Status), d, m),
+			gauge(adMethodDurationDesc, mr.Attempt.Duration.Seconds(), d, m),
+			gauge(adMethodStaleDesc, boolf(mr.Stale), d, m),
+		)
+	}
+	for _, c := range []struct {
+		client string
+		order  []autodiscover.Method
+	}{{autodiscover.ClientOutlook, autodiscover.Methods}, {autodiscover.ClientLync, autodiscover.LyncMethods}} {
+		ends := r.EndsOn(c.client)
+		for _, m := range c.order {
+			ms = append(ms, gauge(adClientMethodDesc, boolf(m == ends), d, c.client, string(m)))
+		}
+		ms = append(ms, gauge(adClientFoundDesc, boolf(ends != ""), d, c.client))
+	}
+	for _, rr := range r.Requests {
+		ms = append(ms,
+			gauge(adRequestSuccessDesc, boolf(rr.OK), d, rr.Protocol),
+			gauge(adRequestStatusDesc, float64(rr.Attempt.Status), d, rr.Protocol),
+			gauge(adRequestDurationDesc, rr.Attempt.Duration.Seconds(), d, rr.Protocol),
+		)
+	}
+	for _, e := range r.EWS {
+		ms = append(ms, gauge(adEWSURLDesc, 1, d, e.Protocol, e.Role, e.URL))
+	}
+	if len(r.EWS) > 0 {
+		ms = append(ms, gauge(adEWSStaleDesc, boolf(r.EWSStale), d))
+	}
+	if s := r.SFB; s != nil {
+		ms = append(ms,
+			gauge(sfbURLUpDesc, boolf(s.Up), s.URL),
+			gauge(sfbURLSVCDesc, boolf(s.SVC), s.URL),
+			gauge(sfbURLOAuthDesc, boolf(s.OAuth), s.URL),
+		)
+	}
+	return ms
+}
+
+// Lync autodiscover metrics. See docs/metrics.md#lync-autodiscover.
+var (
+	lyncLabels = []string{"domain", "view"}
+
+	lyncUpDesc = prometheus.NewDesc("sfbex_lyncdiscover_up",
+		"1 if Lync autodiscover through the view's name (external: lyncdiscover.<domain>, internal: lyncdiscoverinternal.<domain>) answered with _links and its user link answered, 0 if not.", lyncLabels, nil)
+	lyncOutcomeDesc = prometheus.NewDesc("sfbex_lyncdiscover_outcome",
+		"How the latest discovery ended, as a label (ok, challenge, unexpected_response, server_error, tls_error, timeout, …). Always 1.",
+		append(lyncLabels, "outcome"), nil)
+	lyncStatusDesc = prometheus.NewDesc("sfbex_lyncdiscover_status_code",
+		"HTTP status of the discovery request; 0 when there was no HTTP answer.", lyncLabels, nil)
+	lyncDurationDesc = prometheus.NewDesc("sfbex_lyncdiscover_duration_seconds",
+		"How long the discovery took, redirect links and the user link included.", lyncLabels, nil)
+	lyncRedirectsDesc = prometheus.NewDesc("sfbex_lyncdiscover_redirect_links",
+		"Redirect links followed before the answer with the user link.", lyncLabels, nil)
+	lyncOAuthDesc = prometheus.NewDesc("sfbex_lyncdiscover_oauth_challenge",
+		"1 if the user link answered 401 with an MsRtcOAuth challenge, 0 if not.", lyncLabels, nil)
+	lyncPoolDesc = prometheus.NewDesc("sfbex_lyncdiscover_pool_info",
+		"The web services FQDN the user link points to (through the external view, the pool's published external name). Always 1.",
+		append(lyncLabels, "pool"), nil)
+)
+
+func appendLyncdiscover(ms []prometheus.Metric, r *autodiscover.LyncResult) []prometheus.Metric {
+	for _, v := range r.Views {
+		l := []string{r.Domain, string(v.View)}
+		ms = append(ms,
+			gauge(lyncUpDesc, boolf(v.Up), l...),
+			gauge(lyncOutcomeDesc, 1, append(l, string(v.Outcome))...),
+			gauge(lyncStatusDesc, float64(v.Status), l...),
+			gauge(lyncDurationDesc, v.Duration.Seconds(), l...),
+			gauge(lyncRedirectsDesc, float64(v.Redirects), l...),
+			gauge(lyncOAuthDesc, boolf(v.OAuth), l...),
+		)
+		if v.Pool != "" {
+			ms = append(ms, gauge(lyncPoolDesc, 1, append(l, v.Pool)...))
+		}
+	}
+	return ms
+}

@@ -1,0 +1,64 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfbex/sfbex_exporter/probes/ews"
+)
+
+// EWS metrics (probes/ews). See docs/metrics.md#ews. The domain label is
+// the email domain whose autodiscover returned the URL, empty for URLs
+// from SFBEX_EWS_URLS, so the same URL learned for two domains gives two
+// series instead of a duplicate.
+var (
+	ewsLabels = []string{"domain", "url"}
+
+	ewsUpDesc = prometheus.NewDesc("sfbex_ews_up",
+		"1 if EWS answered as a live service (401 with a challenge, or 2xx), 0 if not.", ewsLabels, nil)
+	ewsOutcomeDesc = prometheus.NewDesc("sfbex_ews_outcome",
+		"How the latest request ended, as a label (challenge, ok, server_error, tls_error, timeout, connect_error, …). Always 1.",
+		append(ewsLabels, "outcome"), nil)
+	ewsStatusDesc = prometheus.NewDesc("sfbex_ews_status_code",
+		"HTTP status of EWS's answer; 0 when there was no HTTP answer.", ewsLabels, nil)
+	ewsDurationDesc = prometheus.NewDesc("sfbex_ews_request_duration_seconds",
+		"How long the unauthenticated request took: connection, TLS handshake and answer.", ewsLabels, nil)
+	ewsOAuthDesc = prometheus.NewDesc("sfbex_ews_oauth_challenge",
+		"1 if EWS offers a Bearer (OAuth) challenge, 0 if not.", ewsLabels, nil)
+	ewsOAuthExpectedDesc = prometheus.NewDesc("sfbex_ews_oauth_expected",
+		"1 if a missing Bearer challenge is a finding (SFBEX_EWS_EXPECT_OAUTH).", ewsLabels, nil)
+	ewsAuthzURIDesc = prometheus.NewDesc("sfbex_ews_oauth_authorization_uri_present",
+		"1 if the Bearer challenge carries an authorization_uri (hybrid modern authentication with Azure AD), 0 if not.", ewsLabels, nil)
+	ewsSchemeDesc = prometheus.NewDesc("sfbex_ews_auth_scheme_offered",
+		"1 for each authentication scheme EWS offers (basic, bearer, negotiate, ntlm, digest, kerberos, msrtcoauth, other).",
+		append(ewsLabels, "scheme"), nil)
+	ewsIssuerDesc = prometheus.NewDesc("sfbex_ews_oauth_trusted_issuer_info",
+		"An issuer in the Bearer challenge's trusted_issuers (e.g. 00000001-0000-0000-c000-000000000000@<realm>). Always 1.",
+		append(ewsLabels, "issuer"), nil)
+)
+
+func appendEWS(ms []prometheus.Metric, r *ews.Result) []prometheus.Metric {
+	for _, ep := range r.Endpoints {
+		l := []string{r.Domain, ep.URL}
+		ms = append(ms,
+			gauge(ewsUpDesc, boolf(ep.Up), l...),
+			gauge(ewsOutcomeDesc, 1, append(l, string(ep.Attempt.Outcome))...),
+			gauge(ewsStatusDesc, float64(ep.Attempt.Status), l...),
+			gauge(ewsDurationDesc, ep.Attempt.Duration.Seconds(), l...),
+			gauge(ewsOAuthExpectedDesc, boolf(r.ExpectOAuth), l...),
+		)
+		if ep.Attempt.Status == 0 {
+			continue // no answer: nothing is known about its schemes
+		}
+		ms = append(ms,
+			gauge(ewsOAuthDesc, boolf(ep.OAuth), l...),
+			gauge(ewsAuthzURIDesc, boolf(ep.AuthorizationURI != ""), l...),
+		)
+		for _, s := range ep.Schemes {
+			ms = append(ms, gauge(ewsSchemeDesc, 1, append(l, s)...))
+		}
+		for _, iss := range ep.TrustedIssuers {
+			ms = append(ms, gauge(ewsIssuerDesc, 1, append(l, iss)...))
+		}
+	}
+	return ms
+}

@@ -1,0 +1,44 @@
+package autodiscover
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
+)
+
+// SFBResult checks Skype for Business' ExchangeAutodiscoverUrl
+// (Set-CsOAuthConfiguration), which the server uses to find EWS for the
+// unified contact store, archiving and conversation history.
+type SFBResult struct {
+	URL string `json:"url"`
+	// SVC: the URL points at autodiscover.svc, as it must (seed 003), not
+	// at autodiscover.xml.
+	SVC bool `json:"svc"`
+	// Up: the URL answers (401 with a challenge, or 2xx).
+	Up bool `json:"up"`
+	// OAuth: the answer offers a Bearer challenge, which the server-to-
+	// server requests of Skype for Business need.
+	OAuth   bool              `json:"oauth"`
+	Attempt httpprobe.Attempt `json:"attempt"`
+}
+
+func (p *Prober) sfb(ctx context.Context) *SFBResult {
+	r := &SFBResult{URL: p.cfg.SFBURL}
+	u, err := url.Parse(p.cfg.SFBURL)
+	if err == nil {
+		r.SVC = strings.HasSuffix(strings.TrimRight(strings.ToLower(u.Path), "/"), svcPath)
+	}
+	host := ""
+	if u != nil {
+		host = u.Hostname()
+	}
+	a, _ := httpprobe.Do(ctx, p.cfg.Web, httpprobe.Request{
+		URL: p.cfg.SFBURL, FollowRedirects: true, AllowHost: p.allowFunc(host),
+		Timeout: p.cfg.RequestTimeout, MaxBody: p.cfg.MaxBody,
+	})
+	r.Attempt, r.Up = a, a.Outcome.Reachable()
+	_, r.OAuth = httpprobe.Find(a.Challenges, "Bearer")
+	return r
+}

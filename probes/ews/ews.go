@@ -1,0 +1,261 @@
+// Package ews checks Exchange Web Services endpoints the way Skype for
+// Business reaches them: status, latency, TLS, and the authentication
+// schemes offered, above all the OAuth (Bearer) challenge that Skype for
+// Business' server-to-server requests need (MS-XOAUTH 3.2.5.4).
+package ews
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
+	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
+	"github.com/sfbex/sfbex_exporter/probes/webclient"
+)
+
+// Config is how EWS endpoints are probed.
+type Config struct {
+	// ExpectOAuth: a missing Bearer challenge is a finding (Exchange 2013
+	// and later, on-premises or online; Exchange 2010 has no OAuth).
+	ExpectOAuth    bool
+	Web            *webclient.Options
+	RequestTimeout time.Duration
+	MaxBody        int64
+}
+
+// MaxLearned bounds the learned URLs probed per domain (they are label
+// values).
+const MaxLearned = 8
+
+// Endpoint is one EWS URL's state.
+type Endpoint struct {
+	URL string `json:"url"`
+	// Up: EWS answered as a live service (401 with a challenge, or 2xx).
+	Up      bool              `json:"up"`
+	Attempt httpprobe.Attempt `json:"attempt"`
+	// Schemes are the offered authentication schemes, lower-cased, with
+	// unknown ones as "other" (they are label values).
+	Schemes []string `json:"schemes"`
+	// OAuth: a Bearer challenge is offered.
+	OAuth            bool     `json:"oauth"`
+	ClientID         string   `json:"client_id,omitempty"`
+	TrustedIssuers   []string `json:"trusted_issuers,omitempty"`
+	TokenTypes       []string `json:"token_types,omitempty"`
+	AuthorizationURI string   `json:"authorization_uri,omitempty"` // hybrid modern authentication
+}
+
+// Result is one run over one or more EWS URLs.
+type Result struct {
+	// Domain is the email domain whose autodiscover returned the URLs; ""
+	// for a URL from SFBEX_EWS_URLS.
+	Domain      string     `json:"domain"`
+	ExpectOAuth bool       `json:"expect_oauth"`
+	Endpoints   []Endpoint `json:"endpoints"`
+	// LearnedAt and LearnedStale say when autodiscover last returned the
+	// URLs and whether its latest run did not.
+	LearnedAt    *time.Time `json:"learned_at,omitempty"`
+	LearnedStale bool       `json:"learned_stale,omitempty"`
+	findings     []probes.Finding
+}
+
+// Findings implements probes.Result.
+func (r *Result) Findings() []probes.Finding { return r.findings }
+
+// ProbeURL probes one configured EWS URL.
+func ProbeURL(ctx context.Context, cfg Config, u string) (probes.Result, error) {
+	return probe(ctx, cfg, &Result{ExpectOAuth: cfg.ExpectOAuth}, []string{u})
+}
+
+// Learned probes the EWS URLs that one domain's autodiscover returned.
+type Learned struct {
+	Domain string
+	Config Config
+	// Source returns the URLs; before autodiscover's first run it runs it.
+	Source func(ctx context.Context) (autodiscover.Learned, error)
+}
+
+// Probe probes every learned URL. Before autodiscover has returned any,
+// the result says so in an informational finding: the autodiscover check
+// shows the cause, and EWS is not known to be down.
+func (l *Learned) Probe(ctx context.Context) (probes.Result, error) {
+	src, err := l.Source(ctx)
+	if err != nil {
+		return nil, probes.WithFix(err, "Before the autodiscover check of "+l.Domain+" has run, the EWS check runs it to learn the URLs, within its own deadline; if this repeats, raise SFBEX_HTTP_TIMEOUT.")
+	}
+	res := &Result{Domain: l.Domain, ExpectOAuth: l.Config.ExpectOAuth, LearnedStale: src.Stale}
+	if !src.At.IsZero() {
+		at := src.At
+		res.LearnedAt = &at
+	}
+	if len(src.URLs) == 0 {
+		why := src.Note
+		if why == "" {
+			why = "no run has returned one"
+		}
+		res.findings = append(res.findings, probes.Finding{
+			Severity: probes.Info,
+			Subject:  "EWS of " + l.Domain,
+			Problem:  "no EWS URL to probe yet: autodiscover has not returned one (" + why + ")",
+			Fix:      "See the autodiscover check of " + l.Domain + "; or list the EWS URLs in SFBEX_EWS_URLS.",
+		})
+		return res, nil
+	}
+	return probe(ctx, l.Config, res, src.URLs[:min(len(src.URLs), MaxLearned)])
+}
+
+func probe(ctx context.Context, cfg Config, res *Result, urls []string) (probes.Result, error) {
+	res.Endpoints = make([]Endpoint, len(urls))
+	var wg sync.WaitGroup
+	for i, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res.Endpoints[i] = probeEndpoint(ctx, cfg, u)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, probes.WithFix(fmt.Errorf("EWS probe did not finish: %w", err),
+			"Raise SFBEX_HTTP_TIMEOUT, or lower SFBEX_HTTP_REQUEST_TIMEOUT so that every request fits in the run.")
+	}
+	for i := range res.Endpoints {
+		res.judge(&res.Endpoints[i])
+	}
+	return res, nil
+}
+
+// probeEndpoint sends what a client sends first: an unauthenticated GET,
+// which Exchange answers with 401 and its challenges.
+func probeEndpoint(ctx context.Context, cfg Config, u string) Endpoint {
+	a, _ := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
+		URL: u, FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody,
+	})
+	ep := Endpoint{URL: u, Attempt: a, Up: a.Outcome.Reachable(), Schemes: []string{}}
+	for _, c := range a.Challenges {
+		if s := SchemeLabel(c.Scheme); !slices.Contains(ep.Schemes, s) {
+			ep.Schemes = append(ep.Schemes, s)
+		}
+	}
+	if b, ok := httpprobe.Find(a.Challenges, "Bearer"); ok {
+		ep.OAuth = true
+		ep.ClientID = b.Param("client_id")
+		ep.TrustedIssuers = splitList(b.Param("trusted_issuers"), ",")
+		ep.TokenTypes = splitList(b.Param("token_types"), " ")
+		ep.AuthorizationURI = b.Param("authorization_uri")
+	}
+	return ep
+}
+
+// knownSchemes are the scheme label values; anything else is "other".
+var knownSchemes = []string{"basic", "bearer", "negotiate", "ntlm", "digest", "kerberos", "msrtcoauth"}
+
+// SchemeLabel returns the scheme as the `scheme` label shows it.
+func SchemeLabel(s string) string {
+	s = strings.ToLower(s)
+	if slices.Contains(knownSchemes, s) {
+		return s
+	}
+	return "other"
+}
+
+// splitList splits a parameter's list, bounded and without duplicates:
+// issuers are label values.
+func splitList(s, sep string) []string {
+	var out []string
+	for _, p := range strings.Split(s, sep) {
+		if p = strings.TrimSpace(p); p != "" && len(out) < 8 && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *Result) judge(ep *Endpoint) {
+	subject := "EWS " + ep.URL
+	if !ep.Up {
+		r.findings = append(r.findings, probes.Finding{
+			Severity: probes.Critical, Subject: subject,
+			Problem: "EWS does not answer as a live service: " + ep.Attempt.Summary() +
+				"; Skype for Business loses free/busy, conversation history, contact photos and the unified contact store",
+			Fix: downFix(ep),
+		})
+		return
+	}
+	if r.ExpectOAuth && !ep.OAuth {
+		offered := "no scheme"
+		if len(ep.Attempt.Challenges) > 0 {
+			var s []string
+			for _, c := range ep.Attempt.Challenges {
+				s = append(s, c.Scheme)
+			}
+			offered = strings.Join(s, ", ")
+		}
+		r.findings = append(r.findings, probes.Finding{
+			Severity: probes.Critical, Subject: subject,
+			Problem: "EWS offers no OAuth (Bearer) challenge, only " + offered +
+				": Skype for Business Server's OAuth requests (unified contact store, archiving, conversation history) fail",
+			Fix: "Enable OAuth on the EWS virtual directory: Set-WebServicesVirtualDirectory -Identity '<server>\\EWS (Default Web Site)' -OAuthAuthentication $true, then check Get-AuthConfig and Get-PartnerApplication; for Exchange 2010, which has no OAuth, set SFBEX_EWS_EXPECT_OAUTH=false.",
+		})
+	}
+}
+
+func downFix(ep *Endpoint) string {
+	host := ep.URL
+	if u, err := url.Parse(ep.URL); err == nil {
+		host = u.Host
+	}
+	switch ep.Attempt.Outcome {
+	case httpprobe.ServerError:
+		return "Check the MSExchangeServicesAppPool in IIS on the Exchange servers behind " + host + " (Get-WebAppPoolState MSExchangeServicesAppPool), the load balancer's health check of /EWS/Exchange.asmx, and Test-OutlookWebServices."
+	case httpprobe.TLSError:
+		return "Install a certificate covering " + host + ", issued by a CA clients trust, and assign it to IIS on the Exchange servers (Enable-ExchangeCertificate -Services IIS)."
+	case httpprobe.Timeout, httpprobe.ConnectError:
+		return "Check that " + host + " resolves to the Exchange servers or their load balancer, that port 443 is open from the agent, and that IIS runs."
+	case httpprobe.NameError:
+		return "Create the DNS record for " + host + ", or correct the EWS URL (Get-WebServicesVirtualDirectory | fl InternalUrl,ExternalUrl)."
+	case httpprobe.ClientError:
+		return "Check the EWS virtual directory's URL and authentication settings (Get-WebServicesVirtualDirectory) and any reverse proxy rule in front of " + host + "."
+	}
+	return "Open " + ep.URL + " from the Skype for Business servers' network; it must answer 401 with authentication challenges."
+}
+
+// Details lists each endpoint in a line.
+func (r *Result) Details() []string {
+	var out []string
+	if r.LearnedAt != nil {
+		line := "URLs returned by autodiscover of " + r.Domain + " at " + r.LearnedAt.UTC().Format(time.RFC3339)
+		if r.LearnedStale {
+			line += " (its latest run did not confirm them)"
+		}
+		out = append(out, line)
+	}
+	for _, ep := range r.Endpoints {
+		a := ep.Attempt
+		state := "DOWN"
+		if ep.Up {
+			state = "up"
+		}
+		line := fmt.Sprintf("%s: %s, %s [%s]", ep.URL, state, a.Summary(), a.Duration.Truncate(time.Millisecond))
+		if a.TLS != nil {
+			line += fmt.Sprintf(", %s, certificate %s until %s", a.TLS.Version, a.TLS.Subject, a.TLS.NotAfter.UTC().Format("2006-01-02"))
+			if !a.TLS.Verified {
+				line += " (NOT verified: SFBEX_TLS_INSECURE_HOSTS)"
+			}
+		}
+		if len(a.Challenges) > 0 {
+			var cs []string
+			for _, c := range a.Challenges {
+				cs = append(cs, c.String())
+			}
+			line += "; offers " + strings.Join(cs, " | ")
+		}
+		out = append(out, line)
+	}
+	return out
+}

@@ -1,0 +1,199 @@
+package ews
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
+	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
+	"github.com/sfbex/sfbex_exporter/probes/webclient"
+)
+
+const bearer = `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*,00000004-0000-0ff1-ce00-000000000000@contoso.com", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`
+
+// server is EWS on mail.example.com (the httptest certificate covers
+// *.example.com) answering with the headers h sets.
+func server(t *testing.T, h http.HandlerFunc) Config {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	web := &webclient.Options{
+		RootCAs:   srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs,
+		ConnectTo: map[string]string{"mail.example.com:443": srv.Listener.Addr().String(), "wrong.contoso.test:443": srv.Listener.Addr().String()},
+	}
+	return Config{ExpectOAuth: true, Web: web, RequestTimeout: 2 * time.Second, MaxBody: 1 << 20}
+}
+
+func challenges(values ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, v := range values {
+			w.Header().Add("WWW-Authenticate", v)
+		}
+		w.WriteHeader(401)
+	}
+}
+
+const ewsURL = "https://mail.example.com/EWS/Exchange.asmx"
+
+func probeOne(t *testing.T, cfg Config, u string) *Result {
+	t.Helper()
+	r, err := ProbeURL(context.Background(), cfg, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.(*Result)
+}
+
+func TestEWSWithOAuth(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"separate headers":        challenges(bearer, "Negotiate", "NTLM"),
+		"one comma-joined header": challenges(bearer + `, error="invalid_token",Negotiate,NTLM`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := probeOne(t, server(t, h), ewsURL)
+			ep := r.Endpoints[0]
+			if !ep.Up || !ep.OAuth || ep.Attempt.Status != 401 || len(r.Findings()) != 0 {
+				t.Fatalf("%+v findings %v", ep, r.Findings())
+			}
+			if ep.ClientID != "00000002-0000-0ff1-ce00-000000000000" || ep.AuthorizationURI != "https://login.microsoftonline.com/common/oauth2/authorize" {
+				t.Fatalf("bearer params %+v", ep)
+			}
+			if strings.Join(ep.TrustedIssuers, " ") != "00000001-0000-0000-c000-000000000000@* 00000004-0000-0ff1-ce00-000000000000@contoso.com" ||
+				strings.Join(ep.TokenTypes, " ") != "app_asserted_user_v1 service_asserted_app_v1" {
+				t.Fatalf("issuers %v token types %v", ep.TrustedIssuers, ep.TokenTypes)
+			}
+			if strings.Join(ep.Schemes, ",") != "bearer,negotiate,ntlm" {
+				t.Fatalf("schemes %v", ep.Schemes)
+			}
+			if d := strings.Join(r.Details(), "\n"); !strings.Contains(d, "up, HTTP 401") || !strings.Contains(d, "TLS 1.3") {
+				t.Fatalf("details %s", d)
+			}
+		})
+	}
+}
+
+func TestEWSWithoutOAuth(t *testing.T) {
+	cfg := server(t, challenges("Negotiate", "NTLM", `Basic realm="mail.example.com"`))
+	r := probeOne(t, cfg, ewsURL)
+	if len(r.Findings()) != 1 || r.Findings()[0].Severity != probes.Critical ||
+		!strings.Contains(r.Findings()[0].Problem, "no OAuth (Bearer) challenge, only Negotiate, NTLM, Basic") ||
+		!strings.Contains(r.Findings()[0].Fix, "-OAuthAuthentication $true") {
+		t.Fatalf("findings %v", r.Findings())
+	}
+	cfg.ExpectOAuth = false
+	if r = probeOne(t, cfg, ewsURL); len(r.Findings()) != 0 || r.Endpoints[0].OAuth {
+		t.Fatalf("with OAuth not expected: %v", r.Findings())
+	}
+}
+
+func TestEWSDown(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		h       http.HandlerFunc
+		u       string
+		outcome httpprobe.Outcome
+		fix     string
+	}{
+		{"503", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }, ewsURL, httpprobe.ServerError, "MSExchangeServicesAppPool"},
+		{"404", http.NotFound, ewsURL, httpprobe.ClientError, "Get-WebServicesVirtualDirectory"},
+		{"certificate for another name", challenges(bearer), "https://wrong.contoso.test/EWS/Exchange.asmx", httpprobe.TLSError, "certificate covering wrong.contoso.test"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := probeOne(t, server(t, tc.h), tc.u)
+			ep := r.Endpoints[0]
+			if ep.Up || ep.Attempt.Outcome != tc.outcome {
+				t.Fatalf("%+v", ep)
+			}
+			f := r.Findings()
+			if len(f) != 1 || f[0].Severity != probes.Critical || !strings.Contains(f[0].Problem, "does not answer") || !strings.Contains(f[0].Fix, tc.fix) {
+				t.Fatalf("findings %v", f)
+			}
+		})
+	}
+}
+
+func TestEWSTimeoutAndClosedPort(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	cfg := server(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	})
+	cfg.RequestTimeout = 200 * time.Millisecond
+	if ep := probeOne(t, cfg, ewsURL).Endpoints[0]; ep.Attempt.Outcome != httpprobe.Timeout {
+		t.Fatalf("%+v", ep)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	cfg.Web.ConnectTo["mail.example.com:443"] = ln.Addr().String()
+	ln.Close()
+	r := probeOne(t, cfg, ewsURL)
+	if ep := r.Endpoints[0]; ep.Attempt.Outcome != httpprobe.ConnectError || !strings.Contains(r.Findings()[0].Fix, "port 443") {
+		t.Fatalf("%+v %v", ep, r.Findings())
+	}
+}
+
+func TestLearnedURLs(t *testing.T) {
+	cfg := server(t, challenges(bearer))
+	at := time.Unix(1_700_000_000, 0)
+	l := &Learned{Domain: "example.com", Config: cfg, Source: func(context.Context) (autodiscover.Learned, error) {
+		return autodiscover.Learned{URLs: []string{ewsURL}, At: at, Stale: true}, nil
+	}}
+	res, err := l.Probe(context.Background())
+	r := res.(*Result)
+	if err != nil || r.Domain != "example.com" || len(r.Endpoints) != 1 || !r.LearnedStale || !r.LearnedAt.Equal(at) {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if !strings.Contains(strings.Join(r.Details(), "\n"), "did not confirm them") {
+		t.Fatalf("details %v", r.Details())
+	}
+
+	l.Source = func(context.Context) (autodiscover.Learned, error) {
+		return autodiscover.Learned{Note: "no autodiscover method works"}, nil
+	}
+	res, err = l.Probe(context.Background())
+	if err != nil || len(res.Findings()) != 1 || res.Findings()[0].Severity != probes.Info || probes.Failing(res.Findings()) {
+		t.Fatalf("no URLs yet: %v %v", res.Findings(), err)
+	}
+
+	l.Source = func(context.Context) (autodiscover.Learned, error) {
+		return autodiscover.Learned{}, errors.New("not yet")
+	}
+	if res, err = l.Probe(context.Background()); res != nil || err == nil || probes.FixOf(err) == "" {
+		t.Fatalf("source failure: %v %v", res, err)
+	}
+
+	many := make([]string, 20)
+	for i := range many {
+		many[i] = ewsURL + "?n=" + string(rune('a'+i))
+	}
+	l.Source = func(context.Context) (autodiscover.Learned, error) { return autodiscover.Learned{URLs: many}, nil }
+	if res, _ = l.Probe(context.Background()); len(res.(*Result).Endpoints) != MaxLearned {
+		t.Fatalf("%d endpoints, want at most %d", len(res.(*Result).Endpoints), MaxLearned)
+	}
+}
+
+func TestSchemeLabelsAreBounded(t *testing.T) {
+	cfg := server(t, challenges("Bearer", "X-Custom-"+strings.Repeat("a", 100), "x-other", "NTLM"))
+	ep := probeOne(t, cfg, ewsURL).Endpoints[0]
+	if strings.Join(ep.Schemes, ",") != "bearer,other,ntlm" {
+		t.Fatalf("schemes %v", ep.Schemes)
+	}
+	b, _ := json.Marshal(ep)
+	if strings.Contains(string(b), "token68") {
+		t.Fatalf("json %s", b)
+	}
+}
