@@ -39,6 +39,31 @@ var expectedAlerts = map[string][]string{
 		"SfbexDNSViewsDisagree{record=_sipfederationtls._tcp}",
 		"SfbexDNSDrift{record=_sipfederationtls._tcp,resolver=internal}",
 	},
+	"oauth-expiring": {"SfbexOAuthCertificateExpiring{severity=critical,subject_cn=Microsoft Exchange Server Auth Certificate}"},
+	"oauth-expired":  {"SfbexOAuthCertificateExpired{subject_cn=Microsoft Exchange Server Auth Certificate}"},
+	"oauth-next-missing": {
+		"SfbexOAuthCertificateExpiring{severity=warning,subject_cn=Microsoft Exchange Server Auth Certificate}",
+		"SfbexOAuthNextCertificateMissing{subject_cn=Microsoft Exchange Server Auth Certificate}",
+	},
+	"sfb-cert-1024":          {"SfbexOAuthCertificateWeakKey{source=https://pool01.contoso.test/metadata/json/1}"},
+	"sfb-cert-no-sip-domain": {"SfbexOAuthCertificateWithoutSIPDomain{source=https://pool01.contoso.test/metadata/json/1}"},
+	"edge-cert-wrong-name": {
+		"SfbexTLSCertificateNameMismatch{endpoint=sip.contoso.test:443,name=sip.contoso.test}",
+		"SfbexTLSCertificateNameMismatch{endpoint=sip.contoso.test:5061,name=sip.contoso.test}",
+	},
+	"tls-expired": {
+		"SfbexTLSCertificateExpired{source=sip.contoso.test:443,role=leaf}",
+		"SfbexTLSCertificateExpired{source=sip.contoso.test:5061,role=leaf}",
+	},
+	"autodiscover-down": {
+		"SfbexAutodiscoverUnreachable{client=lync}",
+		"SfbexAutodiscoverUnreachable{client=outlook}",
+		"SfbexSfBExchangeAutodiscoverUrlBroken",
+	},
+	"autodiscover-wrong-redirect": {"SfbexAutodiscoverMethodFailing{method=http_redirect}"},
+	"ews-503":                     {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
+	"ews-no-oauth":                {"SfbexEWSNoOAuth{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
+	"lyncdiscover-html":           {"SfbexLyncdiscoverBroken{view=external}"},
 }
 
 // testRules shortens every `for:` so the test runs in seconds; windows and
