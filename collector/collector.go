@@ -5,6 +5,8 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
+	"github.com/sfbex/sfbex_exporter/probes/cms"
+	"github.com/sfbex/sfbex_exporter/probes/directory"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
@@ -96,6 +98,10 @@ func renderEntry(e *Entry) []prometheus.Metric {
 		ms = appendTLS(ms, r)
 	case *certs.FilesResult:
 		ms = appendCertFiles(ms, r)
+	case *cms.Result:
+		ms = appendCMS(ms, r)
+	case *directory.Result:
+		ms = appendDirectory(ms, r)
 	}
 	return ms
 }

@@ -46,6 +46,16 @@ var Faults = []Fault{
 	{"ews-503", "ews", "EWS (https://mail.contoso.test/EWS/Exchange.asmx) answers 503 Service Unavailable"},
 	{"ews-no-oauth", "ews", "EWS answers 401 with Negotiate and NTLM only: OAuth is off on its virtual directory, no Bearer challenge"},
 	{"lyncdiscover-html", "lyncdiscover", "https://lyncdiscover.contoso.test/ answers a web page (a reverse proxy's sign-in page) instead of the _links JSON"},
+	{"directory-sip-stripped", "directory", "every fifth lab user (20%) loses SIP:<address> from proxyAddresses, so SIP proxy address coverage drops from 98% to 78%"},
+	{"cms-replica-stale", "cms", "the Edge's CMS replica (edge01.contoso.test) is not up to date: an update created 10 minutes ago has not reached it (the lab sets SFBEX_CMS_REPLICA_STALE_AFTER=1m)"},
+	{"cms-snapshot-stale", "cms", "the scheduled snapshot export stops: the files stay as written an hour ago (the lab sets SFBEX_CMS_SNAPSHOT_MAX_AGE to three lab intervals)"},
+	{"hosting-provider-wrong", "cms", "the Exchange Online hosting provider has EnabledSharedAddressSpace=False"},
+	{"federation-disabled", "cms", "Get-CsAccessEdgeConfiguration shows AllowFederatedUsers=False"},
+	{"oauth-autodiscover-xml", "cms", "Get-CsOAuthConfiguration's ExchangeAutodiscoverUrl ends in autodiscover.xml instead of autodiscover.svc"},
+	{"partner-app-missing", "cms", "Exchange is missing from Get-CsPartnerApplication on the Skype for Business side"},
+	{"owa-im-disabled", "cms", "OWA's virtual directory on EX01 has InstantMessagingEnabled=False"},
+	{"next-cert-not-staged", "cms", "Get-AuthConfig shows no next certificate while the current Exchange Auth certificate (in the snapshot) has 45 days left, inside the 60-day renewal window"},
+	{"directory-down", "directory", "the lab directory (LDAP) closes every connection, as a domain controller that goes down mid-scan"},
 }
 
 // Lab is a running simulated estate.
@@ -68,6 +78,10 @@ type Lab struct {
 	Exchange, WebExt, Pool, Edge *Machine
 
 	web *exchangeWeb // the probe account of the web services (autodiscover.go)
+
+	ldap *ldapServer // the directory (ldap.go)
+
+	cms *cmsFeed // the CMS snapshot feed (cms.go)
 }
 
 // Start starts every part of the lab on loopback.
@@ -99,6 +113,14 @@ func Start() (*Lab, error) {
 	if err := l.startCerts(); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("lab: %w", err)
+	}
+	if err := l.startDirectory(dir); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab: starting the LDAP directory: %w", err)
+	}
+	if err := l.startCMS(dir); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab: starting the CMS snapshot feed: %w", err)
 	}
 	if err := l.startWebServices(); err != nil {
 		l.Close()
@@ -213,6 +235,8 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 		"SFBEX_CERT_TIMEOUT":      timeout,
 	}
 	maps.Copy(env, l.httpEnv(interval))
+	maps.Copy(env, l.directoryEnv(interval))
+	maps.Copy(env, l.cmsEnv(interval))
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if len(l.routes) > 0 {

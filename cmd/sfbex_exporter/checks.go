@@ -40,5 +40,15 @@ func buildChecks(s *Settings) ([]*collector.Check, error) {
 	}
 	checks = append(checks, cc...)
 	checks = append(checks, httpChecks(s)...)
+	mc, err := cmsChecks(s)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks, mc...)
+	dc, err := directoryChecks(s)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks, dc...)
 	return checks, nil
 }

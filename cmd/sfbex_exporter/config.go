@@ -81,6 +81,29 @@ type Config struct {
 	EWSURLs                    []string      `envconfig:"EWS_URLS"`
 	EWSExpectOAuth             bool          `envconfig:"EWS_EXPECT_OAUTH" default:"true"`
 
+	// Directory scan (probes/directory, directory_config.go).
+	LDAPURL         string        `envconfig:"LDAP_URL"`
+	LDAPStartTLS    bool          `envconfig:"LDAP_STARTTLS" default:"true"`
+	LDAPBindDN      string        `envconfig:"LDAP_BIND_DN"`
+	LDAPPassword    string        `envconfig:"LDAP_PASSWORD"`
+	LDAPAuth        string        `envconfig:"LDAP_AUTH" default:"simple"`
+	LDAPBaseDN      string        `envconfig:"LDAP_BASE_DN"`
+	LDAPFilter      string        `envconfig:"LDAP_FILTER"`
+	LDAPDisabled    string        `envconfig:"LDAP_DISABLED_ACCOUNTS" default:"exclude"`
+	LDAPPageSize    int           `envconfig:"LDAP_PAGE_SIZE" default:"1000"`
+	LDAPMinCoverage float64       `envconfig:"LDAP_MIN_COVERAGE_RATIO" default:"0.95"`
+	LDAPInterval    time.Duration `envconfig:"LDAP_INTERVAL" default:"15m"`
+	LDAPTimeout     time.Duration `envconfig:"LDAP_TIMEOUT" default:"5m"`
+
+	// CMS snapshots and their upload (probes/cms, cms_config.go).
+	CMSSnapshotPath      string        `envconfig:"CMS_SNAPSHOT_PATH"`
+	CMSInterval          time.Duration `envconfig:"CMS_INTERVAL" default:"1m"`
+	CMSTimeout           time.Duration `envconfig:"CMS_TIMEOUT" default:"30s"`
+	CMSSnapshotMaxAge    time.Duration `envconfig:"CMS_SNAPSHOT_MAX_AGE" default:"30m"`
+	CMSReplicaStaleAfter time.Duration `envconfig:"CMS_REPLICA_STALE_AFTER" default:"10m"`
+	IngestToken          string        `envconfig:"INGEST_TOKEN"`
+	IngestMaxBytes       int64         `envconfig:"INGEST_MAX_BYTES" default:"1048576"`
+
 	MaxConcurrentProbes int `envconfig:"MAX_CONCURRENT_PROBES" default:"16"`
 }
 
@@ -105,6 +128,11 @@ type Settings struct {
 	// HTTP configures the autodiscover, Lync autodiscover and EWS checks
 	// (http_config.go).
 	HTTP HTTPSettings
+	// CMS configures the snapshot checks and upload (cms_config.go).
+	CMS CMSSettings
+	// Directory configures the directory scan; nil without SFBEX_LDAP_URL
+	// (directory_config.go).
+	Directory *DirectorySettings
 }
 
 // errNothingConfigured is returned when no domain is set.
@@ -186,7 +214,7 @@ func explainEnvconfig(err error) error {
 	var pe *envconfig.ParseError
 	if errors.As(err, &pe) {
 		example := map[string]string{
-			"time.Duration": "1m30s", "Duration": "1m30s", "int": "16", "[]string": "a,b", "int64": "1048576", "bool": "true",
+			"time.Duration": "1m30s", "Duration": "1m30s", "int": "16", "[]string": "a,b", "int64": "1048576", "bool": "true", "float64": "0.95",
 		}[pe.TypeName]
 		return fmt.Errorf("%s=%q is not a valid %s; e.g. %s=%s", pe.KeyName, pe.Value, pe.TypeName, pe.KeyName, example)
 	}
@@ -292,7 +320,13 @@ func (c *Config) Settings() (*Settings, error) {
 	if err := s.certSettings(c); err != nil {
 		return nil, err
 	}
+	if err := s.directorySettings(c); err != nil {
+		return nil, err
+	}
 	if err := s.httpSettings(c); err != nil {
+		return nil, err
+	}
+	if err := s.cmsSettings(c); err != nil {
 		return nil, err
 	}
 	if s.MaxConcurrentProbes < 1 {

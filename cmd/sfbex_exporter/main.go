@@ -233,6 +233,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("/api/checks", collector.APIChecks(store))
+	mux.Handle("/api/snapshots", snapshotUpload(s))
 	mux.Handle("/", collector.StatusPage(store, collector.PageInfo{Version: version.Version, Lab: estate != nil}))
 	if estate != nil {
 		mux.Handle("/lab", estate.Handler())

@@ -1,0 +1,229 @@
+package lab
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+)
+
+// The CMS part of the lab (probes/cms): a feed that writes, every lab
+// interval, the snapshot a Front End's scheduled export would write under
+// Windows PowerShell 5.1 (UTF-16LE, \/Date()\/, one-element arrays
+// unrolled) and the one an Exchange server's would write under PowerShell 7
+// (UTF-8, ISO 8601). The healthy lab passes every integration check; each
+// settings fault turns exactly its own check red.
+
+// cmsFeed writes the lab's snapshots.
+type cmsFeed struct {
+	dir      string
+	mu       sync.Mutex
+	interval time.Duration
+	reset    chan time.Duration
+	stopped  bool // cms-snapshot-stale: the feed has written its last files
+}
+
+func (l *Lab) startCMS(dir string) error {
+	f := &cmsFeed{dir: filepath.Join(dir, "cms-snapshots"), interval: 15 * time.Second, reset: make(chan time.Duration, 1)}
+	if err := os.Mkdir(f.dir, 0o755); err != nil {
+		return err
+	}
+	l.cms = f
+	if err := f.write(l, time.Now()); err != nil {
+		return err
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(f.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case d := <-f.reset:
+				t.Reset(d)
+			case now := <-t.C:
+				_ = f.write(l, now)
+			}
+		}
+	}()
+	l.onChange(func() { _ = f.write(l, time.Now()) })
+	l.mu.Lock()
+	l.closers = append(l.closers, func() { close(stop); <-done })
+	l.mu.Unlock()
+	return nil
+}
+
+// cmsEnv points the agent at the feed and sets short thresholds, so the
+// replication and staleness faults show within a lab interval.
+func (l *Lab) cmsEnv(interval time.Duration) map[string]string {
+	if l.cms == nil {
+		return nil
+	}
+	select {
+	case l.cms.reset <- interval:
+	default:
+	}
+	return map[string]string{
+		"SFBEX_CMS_SNAPSHOT_PATH":       l.cms.dir,
+		"SFBEX_CMS_INTERVAL":            interval.String(),
+		"SFBEX_CMS_TIMEOUT":             min(interval, 10*time.Second).String(),
+		"SFBEX_CMS_SNAPSHOT_MAX_AGE":    (3 * interval).String(),
+		"SFBEX_CMS_REPLICA_STALE_AFTER": "1m",
+	}
+}
+
+// CMSSnapshotDir is where the lab's feed writes.
+func (l *Lab) CMSSnapshotDir() string { return l.cms.dir }
+
+// psDate is a date the two shells write differently.
+type psDate time.Time
+
+// write renders both snapshots as of now. With cms-snapshot-stale the
+// feed has stopped: it leaves the files it last wrote, dated an hour back.
+func (f *cmsFeed) write(l *Lab, now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if l.On("cms-snapshot-stale") {
+		if _, err := os.Stat(filepath.Join(f.dir, "sfb-fe01.contoso.test.json")); err == nil && f.stopped {
+			return nil
+		}
+		f.stopped = true
+		now = now.Add(-time.Hour)
+	} else {
+		f.stopped = false
+	}
+	fe, ex := labSnapshots(l, now)
+	if err := writeAtomic(f.dir, "sfb-fe01.contoso.test.json", renderPS51(fe)); err != nil {
+		return err
+	}
+	return writeAtomic(f.dir, "exchange-ex01.contoso.test.json", renderPS7(ex))
+}
+
+func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
+	d := Domain
+	edgeUpToDate, edgeUpdate := true, now.Add(-2*time.Minute)
+	if l.On("cms-replica-stale") {
+		// An update created ten minutes ago has not reached the Edge.
+		edgeUpToDate, edgeUpdate = false, now.Add(-10*time.Minute)
+	}
+	hp := map[string]any{"Identity": "Exchange Online", "Enabled": true, "EnabledSharedAddressSpace": !l.On("hosting-provider-wrong"),
+		"HostsOCSUsers": false, "ProxyFqdn": "exap.um.outlook.com", "IsLocal": false, "VerificationLevel": "UseSourceVerification"}
+	autodiscover := "https://autodiscover." + d + "/autodiscover/autodiscover.svc"
+	if l.On("oauth-autodiscover-xml") {
+		autodiscover = "https://autodiscover." + d + "/autodiscover/autodiscover.xml"
+	}
+	partners := []any{}
+	if !l.On("partner-app-missing") {
+		partners = append(partners, map[string]any{"Identity": "Exchange", "ApplicationIdentifier": "00000002-0000-0ff1-ce00-000000000000",
+			"MetadataUrl": "https://autodiscover." + d + "/autodiscover/metadata/json/1", "Enabled": true})
+	}
+	fe = map[string]any{
+		"SnapshotVersion": "1", "ScriptVersion": "1.0.0", "Timestamp": psDate(now), "ComputerName": "FE01", "ComputerFqdn": "fe01." + d,
+		"Shell": "SkypeForBusiness", "PSVersion": "5.1.17763.5830", "PSEdition": "Desktop", "Errors": []any{},
+		"SkypeForBusiness": map[string]any{
+			"ReplicationStatus": []any{
+				map[string]any{"ReplicaFqdn": "pool01." + d, "UpToDate": true, "LastUpdateCreation": psDate(now.Add(-2 * time.Minute)), "LastStatusReport": psDate(now.Add(-time.Minute)), "ProductVersion": "7.0.2046.0"},
+				map[string]any{"ReplicaFqdn": "edge01." + d, "UpToDate": edgeUpToDate, "LastUpdateCreation": psDate(edgeUpdate), "LastStatusReport": psDate(now.Add(-90 * time.Second)), "ProductVersion": "7.0.2046.0"},
+			},
+			"HostingProviders":             []any{hp},
+			"AccessEdgeConfiguration":      []any{map[string]any{"Identity": "Global", "AllowFederatedUsers": !l.On("federation-disabled")}},
+			"OAuthConfiguration":           []any{map[string]any{"Identity": "Global", "ExchangeAutodiscoverUrl": autodiscover, "Realm": d}},
+			"PartnerApplications":          partners,
+			"TrustedApplications":          []any{map[string]any{"Identity": "mail." + d + "/urn:application:outlookwebapp", "ApplicationId": "urn:application:outlookwebapp", "TrustedApplicationPoolFqdn": "mail." + d, "Port": 5199}},
+			"OAuthServers":                 []any{map[string]any{"Identity": "microsoft.sts", "MetadataUrl": "https://accounts.accesscontrol.windows.net/" + d + "/metadata/json/1", "Realm": ""}},
+			"OAuthTokenIssuerCertificates": []any{map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(now.AddDate(1, 0, 0)), "Use": "OAuthTokenIssuer"}},
+		},
+	}
+	// The Exchange Auth certificate is inside the 60-day renewal window,
+	// so the staged next certificate matters.
+	auth := map[string]any{"CurrentCertificateThumbprint": "9F1E2D3C4B5A69788796A5B4C3D2E1F009182736", "PreviousCertificateThumbprint": nil,
+		"NextCertificateThumbprint": "1A2B3C4D5E6F708192A3B4C5D6E7F80910213243", "NextCertificateEffectiveDate": psDate(now.AddDate(0, 0, 10)),
+		"ServiceName": "00000002-0000-0ff1-ce00-000000000000", "Realm": nil}
+	if l.On("next-cert-not-staged") {
+		auth["NextCertificateThumbprint"], auth["NextCertificateEffectiveDate"] = nil, nil
+	}
+	ex = map[string]any{
+		"SnapshotVersion": "1", "ScriptVersion": "1.0.0", "Timestamp": psDate(now), "ComputerName": "EX01", "ComputerFqdn": "ex01." + d,
+		"Shell": "Exchange", "PSVersion": "7.4.1", "PSEdition": "Core", "Errors": []any{},
+		"Exchange": map[string]any{
+			"AuthConfig": auth,
+			"AuthCertificates": []any{
+				map[string]any{"Thumbprint": "9F1E2D3C4B5A69788796A5B4C3D2E1F009182736", "Subject": "CN=Microsoft Exchange Server Auth Certificate", "NotAfter": psDate(now.AddDate(0, 0, 45))},
+				map[string]any{"Thumbprint": "1A2B3C4D5E6F708192A3B4C5D6E7F80910213243", "Subject": "CN=Microsoft Exchange Server Auth Certificate", "NotAfter": psDate(now.AddDate(5, 0, 0))},
+			},
+			"PartnerApplications":   []any{map[string]any{"Name": "LyncEnterprise-ApplicationAccount", "ApplicationIdentifier": "00000004-0000-0ff1-ce00-000000000000", "AuthMetadataUrl": "https://pool01." + d + "/metadata/json/1", "Enabled": true}},
+			"AuthServers":           []any{},
+			"OwaVirtualDirectories": []any{map[string]any{"Identity": `EX01\owa (Default Web Site)`, "Server": "EX01", "InstantMessagingEnabled": !l.On("owa-im-disabled"), "InstantMessagingType": "Ocs"}},
+		},
+	}
+	return fe, ex
+}
+
+// renderPS7 writes what PowerShell 7's ConvertTo-Json writes: UTF-8, ISO 8601.
+func renderPS7(v map[string]any) []byte {
+	b, _ := json.MarshalIndent(shape(v, false), "", "  ")
+	return b
+}
+
+// renderPS51 writes what Windows PowerShell 5.1 writes with Out-File:
+// UTF-16LE with a BOM, "\/Date(ms)\/" dates, one-element arrays unrolled.
+func renderPS51(v map[string]any) []byte {
+	b, _ := json.MarshalIndent(shape(v, true), "", "    ")
+	s := strings.NewReplacer(`"/Date(`, `"\/Date(`, `)/"`, `)\/"`, "\n", "\r\n").Replace(string(b))
+	out := []byte{0xFF, 0xFE}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	return out
+}
+
+func shape(v any, ps51 bool) any {
+	switch v := v.(type) {
+	case psDate:
+		if ps51 {
+			return "/Date(" + strconv.FormatInt(time.Time(v).UnixMilli(), 10) + ")/"
+		}
+		return time.Time(v).UTC().Format("2006-01-02T15:04:05.0000000Z")
+	case map[string]any:
+		m := map[string]any{}
+		for k, x := range v {
+			m[k] = shape(x, ps51)
+		}
+		return m
+	case []any:
+		if ps51 && len(v) == 1 {
+			return shape(v[0], ps51)
+		}
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = shape(x, ps51)
+		}
+		return out
+	}
+	return v
+}
+
+// writeAtomic writes name in dir through a temporary file and a rename, as
+// the export script does, so the agent never reads half a snapshot.
+func writeAtomic(dir, name string, b []byte) error {
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
+}

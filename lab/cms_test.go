@@ -1,0 +1,81 @@
+package lab
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfbex/sfbex_exporter/probes/cms"
+	"github.com/sfbex/sfbex_exporter/probes/dns"
+)
+
+// Each CMS fault turns exactly its own check or finding red, with the
+// setting and the fixing cmdlet named.
+func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
+	l, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, tc := range []struct {
+		fault, subject, fix string
+	}{
+		{"", "", ""},
+		{"cms-replica-stale", "CMS replica edge01.contoso.test", "Invoke-CsManagementStoreReplication"},
+		{"cms-snapshot-stale", "CMS snapshot ", "Start-ScheduledTask"},
+		{"hosting-provider-wrong", "sfb/hosting_provider_shared_address_space", "Set-CsHostingProvider"},
+		{"federation-disabled", "sfb/access_edge_allow_federated_users", "Set-CsAccessEdgeConfiguration -AllowFederatedUsers $True"},
+		{"oauth-autodiscover-xml", "sfb/oauth_exchange_autodiscover_url", "Set-CsOAuthConfiguration"},
+		{"partner-app-missing", "sfb/partner_application_exchange", "New-CsPartnerApplication"},
+		{"owa-im-disabled", "exchange/owa_im_enabled", "Set-OwaVirtualDirectory"},
+		{"next-cert-not-staged", "exchange/auth_next_certificate_staged", "Set-AuthConfig -NewCertificateThumbprint"},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			if tc.fault != "" {
+				l.Set(tc.fault, true)
+				defer l.Set(tc.fault, false)
+			}
+			p, err := cms.NewProber(cms.Config{Path: l.CMSSnapshotDir(), Deployment: cms.Deployment{Lync: dns.Hybrid, Exchange: dns.OnPrem, Cloud: dns.Worldwide},
+				SnapshotMaxAge: 45 * time.Second, ReplicaStaleAfter: time.Minute, OAuthRenewDays: 60})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Probe(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res.(*cms.Result)
+			if len(r.Sources) != 2 || len(r.Replicas) != 2 || len(r.Checks) < 14 {
+				t.Fatalf("sources %d replicas %d checks %d", len(r.Sources), len(r.Replicas), len(r.Checks))
+			}
+			fs := r.Findings()
+			if tc.fault == "" {
+				if len(fs) != 0 {
+					t.Fatalf("healthy lab: %v", fs)
+				}
+				return
+			}
+			var failed []string
+			for _, c := range r.Checks {
+				if !c.Pass {
+					failed = append(failed, c.Component+"/"+c.Check)
+				}
+			}
+			if strings.Contains(tc.subject, "/") && !slices.Equal(failed, []string{tc.subject}) {
+				t.Errorf("failing checks %v, want only %s", failed, tc.subject)
+			}
+			if !strings.Contains(tc.subject, "/") && len(failed) != 0 {
+				t.Errorf("failing checks %v, want none", failed)
+			}
+			want := 1
+			if tc.fault == "cms-snapshot-stale" {
+				want = 2 // both sources
+			}
+			if len(fs) != want || !strings.Contains(fs[0].Subject, tc.subject) || !strings.Contains(fs[0].Fix, tc.fix) {
+				t.Fatalf("findings %v", fs)
+			}
+		})
+	}
+}

@@ -1,0 +1,353 @@
+package cms
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/probes/dns"
+)
+
+// Components of sfbex_integration_check: which server's settings a check reads.
+const (
+	ComponentSfB      = "sfb"
+	ComponentExchange = "exchange"
+)
+
+// Deployment says which seed steps apply (seeds 000 and 001): the Exchange
+// Online hosting provider only with mailboxes in Exchange Online (or when
+// one is configured), partner and trusted applications, OWA and the
+// Exchange Auth certificate only with Exchange on-premises, the Office 365
+// auth server only in a Skype for Business hybrid.
+type Deployment struct {
+	Lync, Exchange dns.Mode
+	Cloud          dns.Cloud
+}
+
+// Check is one verifiable seed step, judged on one or more snapshots.
+type Check struct {
+	Component string `json:"component"`
+	Check     string `json:"check"`
+	Pass      bool   `json:"pass"`
+	// Setting names the cmdlet and property read.
+	Setting string `json:"setting"`
+	// Explanation says in plain words what the step is for.
+	Explanation string `json:"explanation"`
+	// Problem says what is wrong; empty when Pass.
+	Problem string `json:"problem,omitempty"`
+	// Fix is the cmdlet that sets it right.
+	Fix      string          `json:"fix"`
+	Severity probes.Severity `json:"severity"`
+	// Sources are the snapshots judged; Failing those that fail.
+	Sources []string `json:"sources"`
+	Failing []string `json:"failing,omitempty"`
+}
+
+// Exchange and Skype for Business service principals (domain-facts §3).
+const (
+	exchangeAppID = "00000002-0000-0ff1-ce00-000000000000"
+	sfbAppID      = "00000004-0000-0ff1-ce00-000000000000"
+)
+
+// ExpectedProxyFqdn is the Exchange Online Access Edge for a cloud (seed
+// 002); "" where the seed documents none.
+func ExpectedProxyFqdn(c dns.Cloud) string {
+	switch c {
+	case dns.Worldwide:
+		return "exap.um.outlook.com"
+	case dns.China:
+		return "exap.um.partner.outlook.cn"
+	}
+	return ""
+}
+
+// checker collects the checks of one snapshot.
+type checker struct {
+	source string
+	out    []Check
+}
+
+func (c *checker) add(component, name string, pass bool, sev probes.Severity, setting, explanation, problem, fix string) {
+	ch := Check{Component: component, Check: name, Pass: pass, Setting: setting, Explanation: explanation, Fix: fix, Severity: sev, Sources: []string{c.source}}
+	if !pass {
+		ch.Problem, ch.Failing = problem, []string{c.source}
+	}
+	c.out = append(c.out, ch)
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+func eqFold(t Text, s string) bool { return strings.EqualFold(strings.TrimSpace(string(t)), s) }
+
+// exchangeOnlineProvider finds the Exchange Online hosting provider: by its
+// ProxyFqdn, else by the identity seed 002 gives it.
+func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
+	for i := range hps {
+		f := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hps[i].ProxyFqdn))), ".")
+		if f == "exap.um.outlook.com" || f == "exap.um.partner.outlook.cn" {
+			return &hps[i]
+		}
+	}
+	for i := range hps {
+		if strings.Contains(strings.ToLower(string(hps[i].Identity)), "exchange online") {
+			return &hps[i]
+		}
+	}
+	return nil
+}
+
+// sfbChecks judges a Skype for Business snapshot.
+func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
+	if dep.Lync == dns.Online {
+		return nil // no on-premises Skype for Business to configure
+	}
+	c := &checker{source: source}
+	var hp *HostingProvider
+	if d.HostingProviders != nil {
+		hp = exchangeOnlineProvider(d.HostingProviders)
+	}
+	exchangeOnline := dep.Exchange != dns.OnPrem
+
+	// Seed 002 / 000 step 4: shared SIP address space.
+	if len(d.AccessEdgeConfiguration) > 0 && d.AccessEdgeConfiguration[0].AllowFederatedUsers.Known &&
+		(exchangeOnline || dep.Lync == dns.Hybrid || hp != nil) {
+		c.add(ComponentSfB, "access_edge_allow_federated_users", d.AccessEdgeConfiguration[0].AllowFederatedUsers.Value, probes.Critical,
+			"Get-CsAccessEdgeConfiguration AllowFederatedUsers",
+			"Users must be allowed to talk to federated domains; the shared SIP address space with Exchange Online (and Skype for Business Online) rides on it.",
+			"AllowFederatedUsers is False: the Edge refuses the shared SIP address space, so OWA IM and presence with Exchange Online (and hybrid users) stop working",
+			"Set-CsAccessEdgeConfiguration -AllowFederatedUsers $True")
+	}
+
+	// Seed 002 / 000 step 5: the Exchange Online hosting provider.
+	proxy := ExpectedProxyFqdn(dep.Cloud)
+	newHP := fmt.Sprintf(`New-CsHostingProvider -Identity "Exchange Online" -Enabled $True -EnabledSharedAddressSpace $True -HostsOCSUsers $False -ProxyFqdn "%s" -IsLocal $False -VerificationLevel UseSourceVerification`, proxy)
+	if d.HostingProviders != nil && hp == nil && exchangeOnline {
+		c.add(ComponentSfB, "hosting_provider_present", false, probes.Critical, "Get-CsHostingProvider",
+			"Skype for Business trusts Exchange Online's Access Edge only through a hosting provider for it.",
+			"no Exchange Online hosting provider: with mailboxes in Exchange Online, OWA cannot sign in to IM and presence", newHP)
+	}
+	if hp != nil {
+		id := string(hp.Identity)
+		set := func(prop string) string { return fmt.Sprintf("Set-CsHostingProvider -Identity %q -%s", id, prop) }
+		c.add(ComponentSfB, "hosting_provider_present", true, probes.Critical, "Get-CsHostingProvider", "Skype for Business trusts Exchange Online's Access Edge only through a hosting provider for it.", "", newHP)
+		type boolProp struct {
+			check, prop string
+			v           Bool
+			want        bool
+			why         string
+		}
+		for _, p := range []boolProp{
+			{"hosting_provider_enabled", "Enabled", hp.Enabled, true, "the connection to the hosting provider must be enabled"},
+			{"hosting_provider_shared_address_space", "EnabledSharedAddressSpace", hp.EnabledSharedAddressSpace, true, "the hosting provider must be used for the shared SIP address space"},
+			{"hosting_provider_hosts_ocs_users", "HostsOCSUsers", hp.HostsOCSUsers, false, "Exchange Online hosts no Skype for Business users, so HostsOCSUsers must be False"},
+			{"hosting_provider_is_local", "IsLocal", hp.IsLocal, false, "Exchange Online's proxy is not in your topology, so IsLocal must be False"},
+		} {
+			if !p.v.Known {
+				continue
+			}
+			c.add(ComponentSfB, p.check, p.v.Value == p.want, probes.Critical, "Get-CsHostingProvider "+p.prop,
+				"Seed 002: "+p.why+".",
+				fmt.Sprintf("hosting provider %q has %s=%v, want %v: %s", id, p.prop, p.v.Value, p.want, p.why),
+				set(fmt.Sprintf("%s $%v", p.prop, p.want)))
+		}
+		if vl := hp.VerificationLevel; vl != "" && !vl.Numeric() {
+			c.add(ComponentSfB, "hosting_provider_verification_level", eqFold(vl, "UseSourceVerification"), probes.Critical,
+				"Get-CsHostingProvider VerificationLevel",
+				"Seed 002: messages from Exchange Online carry their own verification level; UseSourceVerification accepts them, anything else rejects them as unverifiable.",
+				fmt.Sprintf("hosting provider %q has VerificationLevel=%s, want UseSourceVerification", id, clipText(string(vl), 40)),
+				set("VerificationLevel UseSourceVerification"))
+		}
+		if proxy != "" && hp.ProxyFqdn != "" {
+			got := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hp.ProxyFqdn))), ".")
+			c.add(ComponentSfB, "hosting_provider_proxy_fqdn", got == proxy, probes.Critical,
+				"Get-CsHostingProvider ProxyFqdn",
+				"Seed 002: ProxyFqdn is the Exchange Online Access Edge the Edge trusts ("+proxy+" in the "+string(dep.Cloud)+" cloud, SFBEX_CLOUD).",
+				fmt.Sprintf("hosting provider %q has ProxyFqdn=%s, want %s", id, clipText(got, 80), proxy),
+				set(fmt.Sprintf("ProxyFqdn %q", proxy)))
+		}
+	}
+
+	if dep.Exchange != dns.Online {
+		// Seed 003: Skype for Business finds Exchange through autodiscover.svc.
+		if len(d.OAuthConfiguration) > 0 {
+			u := strings.TrimSpace(string(d.OAuthConfiguration[0].ExchangeAutodiscoverUrl))
+			pass := strings.HasSuffix(strings.ToLower(strings.SplitN(u, "?", 2)[0]), "/autodiscover/autodiscover.svc")
+			problem := fmt.Sprintf("ExchangeAutodiscoverUrl is %q, not the autodiscover service (…/autodiscover/autodiscover.svc)", clipText(u, 120))
+			if u == "" {
+				problem = "ExchangeAutodiscoverUrl is empty: Skype for Business cannot find Exchange for server-to-server authentication"
+			} else if strings.HasSuffix(strings.ToLower(u), ".xml") {
+				problem = fmt.Sprintf("ExchangeAutodiscoverUrl %q points at the XML file autodiscover.xml instead of the service autodiscover.svc", clipText(u, 120))
+			}
+			c.add(ComponentSfB, "oauth_exchange_autodiscover_url", pass, probes.Warning,
+				"Get-CsOAuthConfiguration ExchangeAutodiscoverUrl",
+				"Seed 003: Skype for Business locates Exchange for server-to-server authentication (conversation history, UCS, meetings in OWA) through the autodiscover service, autodiscover.svc.",
+				problem, `Set-CsOAuthConfiguration -ExchangeAutodiscoverUrl "https://autodiscover.<domain>/autodiscover/autodiscover.svc"`)
+		}
+		// Seed 001 step 4: Exchange as a partner application.
+		if d.PartnerApplications != nil {
+			found, enabled := false, false
+			for _, a := range d.PartnerApplications {
+				if eqFold(a.ApplicationIdentifier, exchangeAppID) || eqFold(a.Identity, "Exchange") ||
+					strings.Contains(strings.ToLower(string(a.MetadataUrl)), "/autodiscover/metadata/json/1") {
+					found = true
+					enabled = enabled || !a.Enabled.Known || a.Enabled.Value
+				}
+			}
+			problem := "Exchange is not a partner application: Skype for Business rejects Exchange's server-to-server tokens (archiving, UCS, OWA meetings)"
+			if found {
+				problem = "the Exchange partner application is disabled"
+			}
+			c.add(ComponentSfB, "partner_application_exchange", found && enabled, probes.Warning,
+				"Get-CsPartnerApplication",
+				"Seed 001 step 4: Skype for Business and Exchange must each list the other as a partner application for OAuth.",
+				problem, `New-CsPartnerApplication -Identity Exchange -ApplicationTrustLevel Full -MetadataUrl "https://autodiscover.<domain>/autodiscover/metadata/json/1"`)
+		}
+		// Seed 001 step 5: OWA as a trusted application.
+		if d.TrustedApplications != nil {
+			found := slices.ContainsFunc(d.TrustedApplications, func(a TrustedApp) bool {
+				return strings.Contains(strings.ToLower(string(a.ApplicationId)+" "+string(a.Identity)), "outlookwebapp")
+			})
+			c.add(ComponentSfB, "trusted_application_owa", found, probes.Warning,
+				"Get-CsTrustedApplication",
+				"Seed 001 step 5: Outlook Web App must be a trusted application so that OWA can sign users in to IM and presence.",
+				"Outlook Web App is not a trusted application: OWA cannot connect to Skype for Business for IM and presence",
+				"New-CsTrustedApplicationPool -Identity <mail server FQDN> -Registrar <pool FQDN> -Site <site> -RequiresReplication $False; New-CsTrustedApplication -ApplicationId OutlookWebApp -TrustedApplicationPoolFqdn <mail server FQDN> -Port 5199; Enable-CsTopology")
+		}
+	}
+
+	// Seed 000 step 7 / 001 step 6: hybrid trusts the Office 365 auth service.
+	if dep.Lync == dns.Hybrid && d.OAuthServers != nil {
+		found := slices.ContainsFunc(d.OAuthServers, func(s OAuthServer) bool {
+			return strings.HasPrefix(hostOf(string(s.MetadataUrl)), "accounts.accesscontrol.")
+		})
+		c.add(ComponentSfB, "oauth_server_office365", found, probes.Warning,
+			"Get-CsOAuthServer",
+			"Seed 000 step 7: in a hybrid deployment Skype for Business must trust the Office 365 authentication service, so that Exchange Online can schedule online meetings.",
+			"no OAuth server with the Office 365 metadata URL (https://accounts.accesscontrol.…/<tenant>/metadata/json/1): Skype for Business does not trust connections from Exchange Online",
+			`New-CsOAuthServer -Identity microsoft.sts -MetadataUrl "https://accounts.accesscontrol.windows.net/<tenant>/metadata/json/1"`)
+	}
+	return c.out
+}
+
+// exchangeChecks judges an Exchange snapshot.
+func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Time, renewDays int) []Check {
+	if dep.Exchange == dns.Online || dep.Lync == dns.Online {
+		return nil // seed 001 steps 4–5 apply to Exchange and Skype for Business on-premises
+	}
+	c := &checker{source: source}
+	if d.PartnerApplications != nil {
+		found, enabled := false, false
+		for _, a := range d.PartnerApplications {
+			n := strings.ToLower(string(a.Name))
+			if eqFold(a.ApplicationIdentifier, sfbAppID) || strings.HasPrefix(n, "lyncenterprise") || strings.Contains(n, "skype") {
+				found = true
+				enabled = enabled || !a.Enabled.Known || a.Enabled.Value
+			}
+		}
+		problem := "Skype for Business is not a partner application in Exchange: Exchange rejects its server-to-server tokens (archiving, UCS, high-resolution photos)"
+		if found {
+			problem = "the Skype for Business partner application is disabled in Exchange"
+		}
+		c.add(ComponentExchange, "partner_application_sfb", found && enabled, probes.Warning,
+			"Get-PartnerApplication",
+			"Seed 001 step 4: Exchange and Skype for Business must each list the other as a partner application for OAuth.",
+			problem, `& "$env:ExchangeInstallPath\Scripts\Configure-EnterprisePartnerApplication.ps1" -AuthMetadataUrl "https://<pool FQDN>/metadata/json/1" -ApplicationType Lync`)
+	}
+	// Seed 001 step 5: OWA IM through Skype for Business (OCS).
+	var offIM, wrongType []string
+	var sawIM, sawType bool
+	for _, v := range d.OwaVirtualDirectories {
+		id := clipText(string(v.Identity), 80)
+		if v.InstantMessagingEnabled.Known {
+			sawIM = true
+			if !v.InstantMessagingEnabled.Value {
+				offIM = append(offIM, id)
+			}
+		}
+		if t := v.InstantMessagingType; t != "" && !t.Numeric() {
+			sawType = true
+			if !eqFold(t, "Ocs") {
+				wrongType = append(wrongType, fmt.Sprintf("%s (%s)", id, clipText(string(t), 20)))
+			}
+		}
+	}
+	if sawIM {
+		c.add(ComponentExchange, "owa_im_enabled", len(offIM) == 0, probes.Warning,
+			"Get-OwaVirtualDirectory InstantMessagingEnabled",
+			"Seed 001 step 5: OWA shows IM and presence only where its virtual directory has instant messaging enabled.",
+			"instant messaging is off on "+strings.Join(offIM, ", ")+": OWA users get no IM or presence",
+			`Set-OwaVirtualDirectory -Identity "<server>\owa (Default Web Site)" -InstantMessagingEnabled $True -InstantMessagingType OCS`)
+	}
+	if sawType {
+		c.add(ComponentExchange, "owa_im_type_ocs", len(wrongType) == 0, probes.Warning,
+			"Get-OwaVirtualDirectory InstantMessagingType",
+			"Seed 001 step 5: OWA talks to Skype for Business only with InstantMessagingType OCS.",
+			"InstantMessagingType is not OCS on "+strings.Join(wrongType, ", "),
+			`Set-OwaVirtualDirectory -Identity "<server>\owa (Default Web Site)" -InstantMessagingType OCS`)
+	}
+	// Domain facts §3: the next Exchange Auth certificate must be staged
+	// before the current one expires; outside the renewal window a missing
+	// next certificate is normal.
+	if len(d.AuthConfig) > 0 && d.AuthCertificates != nil {
+		ac := d.AuthConfig[0]
+		var cur *Certificate
+		for i := range d.AuthCertificates {
+			if ac.CurrentCertificateThumbprint != "" && eqFold(d.AuthCertificates[i].Thumbprint, string(ac.CurrentCertificateThumbprint)) {
+				cur = &d.AuthCertificates[i]
+			}
+		}
+		if cur != nil && !cur.NotAfter.IsZero() {
+			left := cur.NotAfter.Sub(now)
+			staged := strings.TrimSpace(string(ac.NextCertificateThumbprint)) != "" && !ac.NextCertificateEffectiveDate.IsZero()
+			inTime := staged && ac.NextCertificateEffectiveDate.Before(cur.NotAfter.Time)
+			pass := inTime || (!staged && left > time.Duration(renewDays)*24*time.Hour)
+			days := int(left.Hours() / 24)
+			problem := fmt.Sprintf("the current Exchange Auth certificate expires in %d days (%s) and no next certificate is staged: when it expires, OWA sign-in loops and server-to-server authentication with Skype for Business fails", days, cur.NotAfter.Format("2006-01-02"))
+			if staged && !inTime {
+				problem = fmt.Sprintf("the next Exchange Auth certificate takes effect on %s, after the current one expires (%s): there will be a gap", ac.NextCertificateEffectiveDate.Format("2006-01-02"), cur.NotAfter.Format("2006-01-02"))
+			}
+			c.add(ComponentExchange, "auth_next_certificate_staged", pass, probes.Warning,
+				"Get-AuthConfig NextCertificateThumbprint, NextCertificateEffectiveDate",
+				fmt.Sprintf("Exchange signs server-to-server tokens with the Auth certificate; a next certificate must be staged (Set-AuthConfig -NewCertificateThumbprint) before the current one expires, at the latest %d days before (SFBEX_OAUTH_RENEW_DAYS).", renewDays),
+				problem,
+				`New-ExchangeCertificate -KeySize 2048 -PrivateKeyExportable $true -SubjectName "cn=Microsoft Exchange Server Auth Certificate" -FriendlyName "Microsoft Exchange Server Auth Certificate" -DomainName @(); Set-AuthConfig -NewCertificateThumbprint <thumbprint> -NewCertificateEffectiveDate (Get-Date).AddDays(2)`)
+		}
+	}
+	return c.out
+}
+
+// mergeChecks folds the checks of several snapshots into one per
+// component and check: it passes only where every snapshot passes.
+func mergeChecks(in []Check) []Check {
+	var out []Check
+	idx := map[[2]string]int{}
+	for _, c := range in {
+		k := [2]string{c.Component, c.Check}
+		i, ok := idx[k]
+		if !ok {
+			idx[k] = len(out)
+			c.Sources, c.Failing = slices.Clone(c.Sources), slices.Clone(c.Failing)
+			out = append(out, c)
+			continue
+		}
+		m := &out[i]
+		m.Sources = append(m.Sources, c.Sources...)
+		m.Failing = append(m.Failing, c.Failing...)
+		if m.Pass && !c.Pass {
+			m.Pass, m.Problem = false, c.Problem
+		}
+	}
+	slices.SortFunc(out, func(a, b Check) int {
+		return strings.Compare(a.Component+"/"+a.Check, b.Component+"/"+b.Check)
+	})
+	return out
+}

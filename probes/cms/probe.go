@@ -1,0 +1,406 @@
+package cms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sfbex/sfbex_exporter/probes"
+)
+
+// maxFiles bounds how many snapshot files one folder may hold.
+const maxFiles = 500
+
+// Config configures a Prober.
+type Config struct {
+	// Path is a snapshot file or a folder of them (SFBEX_CMS_SNAPSHOT_PATH).
+	Path       string
+	Deployment Deployment
+	// SnapshotMaxAge: an older snapshot is a finding.
+	SnapshotMaxAge time.Duration
+	// ReplicaStaleAfter: a replica not up to date for longer is a finding.
+	ReplicaStaleAfter time.Duration
+	// OAuthRenewDays: inside this many days of expiry, the next Exchange
+	// Auth certificate must be staged.
+	OAuthRenewDays int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Prober reads the snapshots on every run. It remembers each source's last
+// good snapshot, so that a bad file never hides what was known, and since
+// when each replica has been out of date.
+type Prober struct {
+	cfg Config
+
+	mu     sync.Mutex
+	good   map[string]*held     // source -> last good snapshot
+	files  map[string]string    // file -> source it last held
+	behind map[string]time.Time // replica FQDN -> out of date since
+}
+
+type held struct {
+	snap *Snapshot
+	file string
+}
+
+// NewProber checks cfg and returns a prober.
+func NewProber(cfg Config) (*Prober, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("no snapshot path")
+	}
+	if cfg.SnapshotMaxAge <= 0 || cfg.ReplicaStaleAfter <= 0 || cfg.OAuthRenewDays <= 0 {
+		return nil, errors.New("thresholds must be positive")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Prober{cfg: cfg, good: map[string]*held{}, files: map[string]string{}, behind: map[string]time.Time{}}, nil
+}
+
+// Result is what the snapshots show.
+type Result struct {
+	Path         string      `json:"path"`
+	Sources      []Source    `json:"sources"`
+	InvalidFiles []FileError `json:"invalid_files,omitempty"`
+	Replicas     []Replica   `json:"replicas"`
+	Checks       []Check     `json:"checks"`
+	EvaluatedAt  time.Time   `json:"evaluated_at"`
+
+	findings []probes.Finding
+}
+
+// Source is the newest good snapshot of one server and shell.
+type Source struct {
+	Name              string        `json:"name"`
+	Computer          string        `json:"computer"`
+	Shell             string        `json:"shell"`
+	ScriptVersion     string        `json:"script_version"`
+	PowerShellVersion string        `json:"powershell_version"`
+	File              string        `json:"file"`
+	Timestamp         time.Time     `json:"timestamp"`
+	Stale             bool          `json:"stale"`
+	Error             string        `json:"error,omitempty"`
+	CmdletErrors      []CmdletError `json:"cmdlet_errors,omitempty"`
+}
+
+// FileError is a snapshot file that could not be read.
+type FileError struct {
+	File   string `json:"file"`
+	Source string `json:"source,omitempty"` // the source it held before, if any
+	Error  string `json:"error"`
+}
+
+// Replica is one CMS replica as the newest Front End snapshot shows it.
+type Replica struct {
+	Fqdn               string     `json:"fqdn"`
+	Source             string     `json:"source"`
+	UpToDate           bool       `json:"up_to_date"`
+	LastUpdateCreation *time.Time `json:"last_update_creation,omitempty"`
+	LastStatusReport   *time.Time `json:"last_status_report,omitempty"`
+	// BehindSince is the earliest moment it is known to have been out of
+	// date: the first of consecutive snapshots that showed it so, or its
+	// LastUpdateCreation (an update created then is still not applied).
+	BehindSince *time.Time `json:"behind_since,omitempty"`
+	// SnapshotTime is when the snapshot showing it was taken.
+	SnapshotTime time.Time `json:"snapshot_time"`
+}
+
+// Findings implements probes.Result.
+func (r *Result) Findings() []probes.Finding { return r.findings }
+
+// Probe reads every snapshot and judges them.
+func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
+	files, listErr := listSnapshots(p.cfg.Path)
+	now := p.cfg.Now()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	fresh := map[string]*held{}
+	var bad []FileError
+	for _, f := range files {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		snap, err := readSnapshot(f)
+		if err != nil {
+			bad = append(bad, FileError{File: filepath.Base(f), Source: p.files[f], Error: err.Error()})
+			continue
+		}
+		src, _ := snap.Source()
+		if h := fresh[src]; h == nil || snap.Timestamp.After(h.snap.Timestamp.Time) {
+			fresh[src] = &held{snap: snap, file: f}
+		}
+	}
+
+	// Keep the newest snapshot of every source still on disk; a source
+	// whose file went bad keeps its last good snapshot, marked stale.
+	staleSrc := map[string]string{}
+	for _, b := range bad {
+		if b.Source != "" {
+			staleSrc[b.Source] = b.Error
+		}
+	}
+	next := map[string]*held{}
+	for src, h := range fresh {
+		if old := p.good[src]; old != nil && old.snap.Timestamp.After(h.snap.Timestamp.Time) {
+			h = old // newest wins, also over an older file put back
+		}
+		next[src] = h
+	}
+	for src := range staleSrc {
+		if next[src] == nil && p.good[src] != nil {
+			next[src] = p.good[src]
+		}
+	}
+	if listErr != nil && len(files) == 0 {
+		// The folder is gone or unreadable: show what was known, stale.
+		for src, h := range p.good {
+			next[src] = h
+			staleSrc[src] = listErr.Error()
+		}
+	}
+	p.good = next
+	p.files = map[string]string{}
+	for src, h := range next {
+		p.files[h.file] = src
+	}
+
+	err := p.runError(listErr, bad, len(files))
+	if len(next) == 0 {
+		if err == nil {
+			err = probes.WithFix(fmt.Errorf("no snapshots in %s", p.cfg.Path),
+				"Schedule scripts/Export-SfbexSnapshot.ps1 on a Front End and an Exchange server to write into this folder, or to POST to /api/snapshots (docs/cms-snapshots.md).")
+		}
+		return nil, err
+	}
+	return p.judge(next, staleSrc, bad, now), err
+}
+
+func (p *Prober) runError(listErr error, bad []FileError, n int) error {
+	var errs []error
+	if listErr != nil {
+		errs = append(errs, probes.WithFix(listErr,
+			"Point SFBEX_CMS_SNAPSHOT_PATH at the snapshot file or the folder the export script writes to, readable by the agent."))
+	}
+	for _, b := range bad {
+		what := "the agent keeps no data from it"
+		if b.Source != "" {
+			what = "the agent keeps showing the last good snapshot of " + b.Source + ", marked stale"
+		}
+		errs = append(errs, probes.WithFix(fmt.Errorf("snapshot %s: %s", b.File, b.Error),
+			"Re-run scripts/Export-SfbexSnapshot.ps1 on the server that wrote it and check its output against docs/cms-snapshots.md; until then "+what+"."))
+	}
+	return errors.Join(errs...)
+}
+
+// listSnapshots lists the snapshot files under path: the file itself, or
+// the folder's *.json files (not hidden ones, which are uploads in flight).
+func listSnapshots(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot path: %w", err)
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot folder: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, ".") || !strings.EqualFold(filepath.Ext(n), ".json") || !e.Type().IsRegular() {
+			continue
+		}
+		out = append(out, filepath.Join(path, n))
+	}
+	if len(out) > maxFiles {
+		return out[:maxFiles], fmt.Errorf("snapshot folder %s holds %d snapshots, more than the %d the agent reads; remove old ones (one file per server is enough)", path, len(out), maxFiles)
+	}
+	return out, nil
+}
+
+func readSnapshot(path string) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, errors.New("cannot read it: permission denied")
+		}
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSnapshotBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b)
+}
+
+// judge builds the result from the held snapshots.
+func (p *Prober) judge(held map[string]*held, staleSrc map[string]string, bad []FileError, now time.Time) *Result {
+	r := &Result{Path: p.cfg.Path, InvalidFiles: bad, EvaluatedAt: now, Replicas: []Replica{}, Checks: []Check{}}
+	names := make([]string, 0, len(held))
+	for n := range held {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	var checks []Check
+	newest := map[string]Replica{}
+	for _, n := range names {
+		h := held[n]
+		s := h.snap
+		src := Source{
+			Name: n, Computer: clipText(string(firstNonEmpty(s.ComputerFqdn, s.ComputerName)), 100), Shell: string(s.Shell),
+			ScriptVersion: clipText(string(s.ScriptVersion), 40), PowerShellVersion: clipText(strings.TrimSpace(string(s.PSVersion)+" "+string(s.PSEdition)), 60),
+			File: filepath.Base(h.file), Timestamp: s.Timestamp.Time, Error: staleSrc[n], Stale: staleSrc[n] != "",
+		}
+		for _, e := range s.Errors {
+			src.CmdletErrors = append(src.CmdletErrors, CmdletError{Cmdlet: Text(clipText(string(e.Cmdlet), 60)), Message: Text(clipText(string(e.Message), 300))})
+		}
+		r.Sources = append(r.Sources, src)
+		switch {
+		case s.SkypeForBusiness != nil && s.Shell == ShellSfB:
+			checks = append(checks, sfbChecks(n, s.SkypeForBusiness, p.cfg.Deployment)...)
+			for _, rs := range s.SkypeForBusiness.ReplicationStatus {
+				fqdn := strings.ToLower(strings.TrimSpace(string(rs.ReplicaFqdn)))
+				if fqdn == "" || !rs.UpToDate.Known {
+					continue
+				}
+				rep := Replica{Fqdn: clipText(fqdn, 128), Source: n, UpToDate: rs.UpToDate.Value, SnapshotTime: s.Timestamp.Time,
+					LastUpdateCreation: timePtr(rs.LastUpdateCreation), LastStatusReport: timePtr(rs.LastStatusReport)}
+				if old, ok := newest[rep.Fqdn]; !ok || rep.SnapshotTime.After(old.SnapshotTime) {
+					newest[rep.Fqdn] = rep
+				}
+			}
+		case s.Exchange != nil && s.Shell == ShellExchange:
+			checks = append(checks, exchangeChecks(n, s.Exchange, p.cfg.Deployment, now, p.cfg.OAuthRenewDays)...)
+		}
+	}
+	r.Checks = append(r.Checks, mergeChecks(checks)...)
+
+	// Track since when each replica is out of date, across snapshots.
+	behind := map[string]time.Time{}
+	for _, fqdn := range slicesSorted(newest) {
+		rep := newest[fqdn]
+		if !rep.UpToDate {
+			since, ok := p.behind[fqdn]
+			if !ok || rep.SnapshotTime.Before(since) {
+				since = rep.SnapshotTime
+			}
+			if rep.LastUpdateCreation != nil && rep.LastUpdateCreation.Before(since) {
+				since = *rep.LastUpdateCreation
+			}
+			behind[fqdn] = since
+			rep.BehindSince = &since
+		}
+		r.Replicas = append(r.Replicas, rep)
+	}
+	p.behind = behind
+	r.findings = p.findings(r, now)
+	return r
+}
+
+func (p *Prober) findings(r *Result, now time.Time) []probes.Finding {
+	var fs []probes.Finding
+	for _, s := range r.Sources {
+		if age := now.Sub(s.Timestamp); age > p.cfg.SnapshotMaxAge {
+			fs = append(fs, probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name,
+				Problem: fmt.Sprintf("the newest snapshot was taken %s ago (%s), more than SFBEX_CMS_SNAPSHOT_MAX_AGE=%s: the scheduled export stopped, so replication and settings shown here are out of date",
+					age.Truncate(time.Second), s.Timestamp.UTC().Format(time.RFC3339), p.cfg.SnapshotMaxAge),
+				Fix: fmt.Sprintf("On %s run Get-ScheduledTask -TaskName sfbex-snapshot | Get-ScheduledTaskInfo (LastRunTime, LastTaskResult), fix what stops it, then Start-ScheduledTask -TaskName sfbex-snapshot (docs/cms-snapshots.md)", s.Computer)})
+		}
+		for _, e := range s.CmdletErrors {
+			fs = append(fs, probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name + " " + string(e.Cmdlet),
+				Problem: "the export script could not run " + string(e.Cmdlet) + " (" + string(e.Message) + "), so the checks that need it are missing",
+				Fix:     "Run " + string(e.Cmdlet) + " as the task's account on " + s.Computer + "; it needs RTCUniversalReadOnlyAdmins (Skype for Business) or View-Only Organization Management (Exchange)"})
+		}
+	}
+	for _, rep := range r.Replicas {
+		if rep.BehindSince == nil {
+			continue
+		}
+		if d := rep.SnapshotTime.Sub(*rep.BehindSince); d > p.cfg.ReplicaStaleAfter {
+			fs = append(fs, probes.Finding{Severity: probes.Critical, Subject: "CMS replica " + rep.Fqdn,
+				Problem: fmt.Sprintf("not up to date for at least %s (since %s; SFBEX_CMS_REPLICA_STALE_AFTER=%s): it runs an old configuration, e.g. hosting provider and federation changes have not reached it",
+					d.Truncate(time.Second), rep.BehindSince.UTC().Format(time.RFC3339), p.cfg.ReplicaStaleAfter),
+				Fix: fmt.Sprintf("Confirm with Get-CsManagementStoreReplicationStatus -ReplicaFqdn %s; on %s check the Replica Replicator Agent service (Get-Service REPLICA) and port 4443 from the Front End, then Invoke-CsManagementStoreReplication -ReplicaFqdn %s", rep.Fqdn, rep.Fqdn, rep.Fqdn)})
+		}
+	}
+	for _, c := range r.Checks {
+		if c.Pass {
+			continue
+		}
+		fs = append(fs, probes.Finding{Severity: c.Severity, Subject: fmt.Sprintf("integration check %s/%s (%s)", c.Component, c.Check, strings.Join(c.Failing, ", ")),
+			Problem: c.Problem + ". " + c.Explanation,
+			Fix:     "Fix: " + c.Fix + ". Confirm with " + strings.Fields(c.Setting)[0] + "."})
+	}
+	return fs
+}
+
+// Details lists sources, replicas and checks for the status page.
+func (r *Result) Details() []string {
+	var out []string
+	for _, s := range r.Sources {
+		line := fmt.Sprintf("snapshot %s: %s, %s shell, PowerShell %s, script %s, file %s", s.Name, s.Timestamp.UTC().Format(time.RFC3339), s.Shell, s.PowerShellVersion, s.ScriptVersion, s.File)
+		if s.Stale {
+			line += " (stale: the newest file is invalid)"
+		}
+		out = append(out, line)
+	}
+	for _, b := range r.InvalidFiles {
+		out = append(out, fmt.Sprintf("invalid file %s: %s", b.File, b.Error))
+	}
+	for _, rep := range r.Replicas {
+		line := fmt.Sprintf("replica %s: up to date %v", rep.Fqdn, rep.UpToDate)
+		if rep.LastUpdateCreation != nil {
+			line += ", last update created " + rep.LastUpdateCreation.UTC().Format(time.RFC3339)
+		}
+		if rep.BehindSince != nil {
+			line += ", behind since " + rep.BehindSince.UTC().Format(time.RFC3339)
+		}
+		out = append(out, line)
+	}
+	for _, c := range r.Checks {
+		out = append(out, fmt.Sprintf("check %s/%s: %s (%s; %s)", c.Component, c.Check, map[bool]string{true: "pass", false: "FAIL"}[c.Pass], c.Setting, strings.Join(c.Sources, ", ")))
+	}
+	return out
+}
+
+func firstNonEmpty(ts ...Text) Text {
+	for _, t := range ts {
+		if strings.TrimSpace(string(t)) != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+func timePtr(t Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+func slicesSorted[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
