@@ -40,7 +40,7 @@ func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
 	runbooks := readFile(t, "../docs/runbooks.md")
 	anchors := map[string]bool{}
 	for _, line := range strings.Split(runbooks, "\n") {
-		if h, ok := strings.CutPrefix(line, "## "); ok {
+		if h, ok := strings.CutPrefix(strings.TrimLeft(line, "#"), " "); ok && strings.HasPrefix(line, "##") {
 			anchors[anchor(h)] = true
 		}
 	}
