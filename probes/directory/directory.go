@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -141,29 +142,80 @@ func (p *Prober) Filter() string { return p.filter }
 
 // Probe scans the directory. It returns (nil, err) unless the scan read
 // every page.
+//
+// Simple and anonymous binds use the scan's own LDAP client (ldapwire.go),
+// which decodes the replies in place; NTLM binds use go-ldap throughout,
+// whose NTLM exchange the fast client does not implement.
 func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 	start := time.Now()
-	conn, err := p.connect(ctx)
+	t := newTally(p.cfg.SIPDomains, p.cfg.SampleSize)
+	t.includeAll = p.cfg.IncludeDisabled
+	res := &Result{Server: p.cfg.URL, BaseDN: p.cfg.BaseDN, Filter: p.filter, PageSize: p.cfg.PageSize,
+		MinCoverage: p.cfg.MinCoverage, IncludeDisabled: p.cfg.IncludeDisabled}
+	var err error
+	if p.cfg.NTLM {
+		err = p.probeGoLDAP(ctx, t, res)
+	} else {
+		err = p.probeWire(ctx, t, res)
+	}
 	if err != nil {
 		return nil, err
+	}
+	res.ScanDuration = time.Since(start)
+	res.finish(t)
+	return res, nil
+}
+
+// probeGoLDAP scans with go-ldap (the NTLM path).
+func (p *Prober) probeGoLDAP(ctx context.Context, t *tally, res *Result) error {
+	conn, err := p.connect(ctx)
+	if err != nil {
+		return err
 	}
 	defer conn.Close()
 	// A deadline or cancel closes the connection, which ends any read.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	if err := p.bind(conn); err != nil {
-		return nil, p.ctxErr(ctx, err)
+		return p.ctxErr(ctx, err)
 	}
-	t := newTally(p.cfg.SIPDomains, p.cfg.SampleSize)
-	t.includeAll = p.cfg.IncludeDisabled
-	res := &Result{Server: p.cfg.URL, BaseDN: p.cfg.BaseDN, Filter: p.filter, PageSize: p.cfg.PageSize,
-		MinCoverage: p.cfg.MinCoverage, IncludeDisabled: p.cfg.IncludeDisabled}
 	if err := p.scan(ctx, conn, t, res); err != nil {
-		return nil, p.ctxErr(ctx, err)
+		return p.ctxErr(ctx, err)
 	}
-	res.ScanDuration = time.Since(start)
-	res.finish(t)
-	return res, nil
+	return nil
+}
+
+// probeWire scans with the fast client (simple and anonymous binds).
+func (p *Prober) probeWire(ctx context.Context, t *tally, res *Result) error {
+	raw, conn, err := p.dial(ctx)
+	if err != nil {
+		return err
+	}
+	w := newWireConn(raw, conn)
+	defer w.Close()
+	// A deadline or cancel closes the connection, which ends any read.
+	stop := context.AfterFunc(ctx, func() { w.Close() })
+	defer stop()
+	if !p.ldaps && p.cfg.StartTLS {
+		if err := w.startTLS(p.cfg.Web.TLSConfig(p.host)); err != nil {
+			return p.tlsErr(err)
+		}
+	}
+	var berr error
+	switch {
+	case p.cfg.BindDN != "" && p.cfg.Password == "":
+		// go-ldap refuses this unauthenticated bind on the client side.
+		berr = ldap.NewError(ldap.ErrorEmptyPassword, errors.New("ldap: empty password not allowed by the client"))
+	default:
+		berr = w.simpleBind(p.cfg.BindDN, p.cfg.Password.reveal())
+	}
+	if berr != nil {
+		return p.ctxErr(ctx, p.bindErr(berr))
+	}
+	if err := p.scanWire(ctx, w, t, res); err != nil {
+		return p.ctxErr(ctx, err)
+	}
+	return nil
 }
 
 // ctxErr explains a failure caused by the run's deadline.
@@ -175,23 +227,33 @@ func (p *Prober) ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-func (p *Prober) connect(ctx context.Context) (*ldap.Conn, error) {
+// dial connects to the server, with TLS for ldaps://. raw is the TCP
+// connection, conn what to speak LDAP over.
+func (p *Prober) dial(ctx context.Context) (raw, conn net.Conn, err error) {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	raw, err := p.cfg.Web.DialContext(dctx, "tcp", p.addr)
+	raw, err = p.cfg.Web.DialContext(dctx, "tcp", p.addr)
 	if err != nil {
-		return nil, probes.WithFix(fmt.Errorf("cannot reach the directory server %s: %v", p.addr, err),
+		return nil, nil, probes.WithFix(fmt.Errorf("cannot reach the directory server %s: %v", p.addr, err),
 			"Check SFBEX_LDAP_URL (host and port: 389 for ldap://, 636 for ldaps://), that the domain controller is up, and that a firewall lets the agent through.")
 	}
-	tlsCfg := p.cfg.Web.TLSConfig(p.host)
-	if p.ldaps {
-		tc := tls.Client(raw, tlsCfg)
-		if err := tc.HandshakeContext(dctx); err != nil {
-			raw.Close()
-			return nil, p.tlsErr(err)
-		}
-		raw = tc
+	if !p.ldaps {
+		return raw, raw, nil
 	}
+	tc := tls.Client(raw, p.cfg.Web.TLSConfig(p.host))
+	if err := tc.HandshakeContext(dctx); err != nil {
+		raw.Close()
+		return nil, nil, p.tlsErr(err)
+	}
+	return raw, tc, nil
+}
+
+func (p *Prober) connect(ctx context.Context) (*ldap.Conn, error) {
+	_, raw, err := p.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tlsCfg := p.cfg.Web.TLSConfig(p.host)
 	conn := ldap.NewConn(raw, p.ldaps)
 	conn.Start()
 	conn.SetTimeout(2 * time.Minute) // one request; the run's deadline bounds the scan
@@ -237,6 +299,11 @@ func (p *Prober) bind(conn *ldap.Conn) error {
 	if err == nil {
 		return nil
 	}
+	return p.bindErr(err)
+}
+
+// bindErr explains a failed bind.
+func (p *Prober) bindErr(err error) error {
 	msg := p.cfg.Password.scrub(err.Error())
 	if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 		return probes.WithFix(fmt.Errorf("the directory server %s rejected the bind as %q: invalid credentials (%s)", p.addr, p.cfg.BindDN, msg),
@@ -312,6 +379,70 @@ func (p *Prober) scan(ctx context.Context, conn *ldap.Conn, t *tally, res *Resul
 		paging.SetCookie(cookie)
 	}
 }
+
+// scanWire reads every page with the fast client, streaming entries into t.
+func (p *Prober) scanWire(ctx context.Context, w *wireConn, t *tally, res *Result) error {
+	u := &user{}
+	var e entry
+	h := pageHandler{
+		entry: func(e *entry) {
+			res.Entries++
+			// The strings alias the read buffer: t.add copies what it keeps.
+			u.dn = unsafeString(e.dn)
+			u.sip = firstValue(e.vals[attrSIP])
+			u.mail = firstValue(e.vals[attrMail])
+			u.uac = firstValue(e.vals[attrUAC])
+			u.sipUserEnabled = strings.ToUpper(firstValue(e.vals[attrSIPEnabled]))
+			u.proxies = u.proxies[:0]
+			for _, v := range e.vals[attrProxies] {
+				u.proxies = append(u.proxies, unsafeString(v))
+			}
+			t.add(u)
+		},
+		reference: func() { res.Referrals++ },
+	}
+	var cookie []byte
+	for {
+		filter, err := ldap.CompileFilter(p.filter)
+		if err != nil {
+			return fmt.Errorf("filter %q: %v", p.filter, err)
+		}
+		next, gotControl, err := w.searchPage(p.cfg.BaseDN, filter, Attributes, uint32(p.cfg.PageSize), cookie, &e, h)
+		if err != nil {
+			return p.searchErr(err, res)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		res.Pages++
+		// Without a paging control the server ignored paging and sent
+		// everything: the done message arrived, so the scan is complete.
+		if !gotControl || len(next) == 0 {
+			return nil
+		}
+		cookie = next
+	}
+}
+
+// Indexes into Attributes (keep the two in the same order).
+const (
+	attrSIP = iota
+	attrProxies
+	attrMail
+	attrUAC
+	attrSIPEnabled
+)
+
+func firstValue(v [][]byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return unsafeString(v[0])
+}
+
+// unsafeString views b as a string without copying; it is valid only while
+// b is not reused.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func first(v []string) string {
 	if len(v) == 0 {

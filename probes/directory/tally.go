@@ -114,7 +114,8 @@ func newTally(sipDomains []string, sampleMax int) *tally {
 func (t *tally) sample(kind, domain, dn, detail string) {
 	t.counts[kind]++
 	if len(t.samples[kind]) < t.sampleMax {
-		t.samples[kind] = append(t.samples[kind], Sample{Kind: kind, Domain: domain, DN: dn, Detail: detail})
+		// dn may alias the scan's read buffer (scanWire): keep a copy.
+		t.samples[kind] = append(t.samples[kind], Sample{Kind: kind, Domain: domain, DN: strings.Clone(dn), Detail: detail})
 	}
 }
 
