@@ -342,3 +342,25 @@ func TestReportCountsFailures(t *testing.T) {
 		}
 	}
 }
+
+// The store keeps count of its rendered metrics, so a scrape allocates
+// exactly once.
+func TestRenderedCountMatchesTheMetricsSent(t *testing.T) {
+	a := &Check{Probe: "fake", Target: "a", Interval: time.Minute, Timeout: time.Second}
+	b := &Check{Probe: "fake", Target: "b", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*Check{a, b})
+	for i, run := range []Run{
+		{Result: &fakeResult{}},
+		{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Warning}}}},
+		{Err: errors.New("down")},
+	} {
+		s.Record(a.ID(), run)
+		if i > 0 {
+			s.Record(b.ID(), run)
+		}
+		got := s.metricsInto(nil)
+		if len(got) != s.rendered || cap(got) != s.rendered {
+			t.Fatalf("after run %d: %d metrics sent, cap %d, count %d", i, len(got), cap(got), s.rendered)
+		}
+	}
+}

@@ -1,7 +1,7 @@
 package collector
 
 import (
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,6 +59,9 @@ type Store struct {
 	order   []string // check IDs in registration order
 	recent  []RecentRun
 	render  func(*Entry) []prometheus.Metric
+	// rendered counts the metrics of all entries, so a scrape allocates
+	// its slice once instead of growing it.
+	rendered int
 }
 
 // RecentRun is one line of the status page's recent-runs list.
@@ -80,6 +83,7 @@ func NewStore(checks []*Check) *Store {
 		}
 		e := &Entry{Check: c}
 		e.metrics = s.render(e)
+		s.rendered += len(e.metrics)
 		s.entries[c.ID()] = e
 		s.order = append(s.order, c.ID())
 	}
@@ -105,7 +109,9 @@ func (s *Store) Record(id string, run Run) {
 		e.Shown = run.Result
 	}
 	e.Stale = run.Err != nil
+	s.rendered -= len(e.metrics)
 	e.metrics = s.render(e)
+	s.rendered += len(e.metrics)
 
 	r := RecentRun{ID: id, Start: run.Start, Duration: run.Duration}
 	if run.Err != nil {
@@ -158,24 +164,9 @@ func (s *Store) Ready() bool {
 func (s *Store) metricsInto(dst []prometheus.Metric) []prometheus.Metric {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	dst = slices.Grow(dst, s.rendered)
 	for _, id := range s.order {
 		dst = append(dst, s.entries[id].metrics...)
 	}
 	return dst
-}
-
-// sortedProbes returns the probe families present, sorted.
-func (s *Store) sortedProbes() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	seen := map[string]bool{}
-	var out []string
-	for _, e := range s.entries {
-		if !seen[e.Check.Probe] {
-			seen[e.Check.Probe] = true
-			out = append(out, e.Check.Probe)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

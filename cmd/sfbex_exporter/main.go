@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -190,6 +191,24 @@ func newLogger(format, level string) (*zap.Logger, error) {
 	return cfg.Build()
 }
 
+// queued lets at most n requests through h at once; the others wait for a
+// slot (until their client gives up) instead of being turned away, so a
+// burst of scrapers gets answers and cannot take every CPU from the probes.
+// promhttp's own MaxRequestsInFlight answers 503 instead, and its Timeout
+// buffers each whole response in memory: neither is used.
+func queued(h http.Handler, n int) http.Handler {
+	sem := make(chan struct{}, max(n, 1))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+		case <-r.Context().Done():
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // runCheck runs every check once and prints the report.
 func runCheck(ctx context.Context, s *Settings, checks []*collector.Check, verbose bool) int {
 	store := collector.NewStore(checks)
@@ -223,7 +242,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 	reg.MustRegister(labMode)
 
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{MaxRequestsInFlight: 50, Timeout: 30 * time.Second}))
+	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !store.Ready() {

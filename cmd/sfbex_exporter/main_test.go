@@ -1,7 +1,11 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The lab answers on loopback only, so these run the real command end to end.
@@ -35,5 +39,45 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		if code := run(args); code == 0 {
 			t.Errorf("run(%v) exited 0", args)
 		}
+	}
+}
+
+// A burst of scrapers beyond the limit waits for a slot; none is turned away.
+func TestQueuedMakesRequestsWaitInsteadOfFailing(t *testing.T) {
+	release := make(chan struct{})
+	var inside, peak atomic.Int32
+	h := queued(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inside.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		<-release
+		inside.Add(-1)
+		w.Write([]byte("ok"))
+	}), 2)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	codes := make(chan int, 6)
+	for range 6 {
+		go func() {
+			resp, err := http.Get(srv.URL)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	for inside.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	for range 6 {
+		if c := <-codes; c != 200 {
+			t.Errorf("status %d, want 200", c)
+		}
+	}
+	if p := peak.Load(); p != 2 {
+		t.Errorf("%d requests inside at once, want 2", p)
 	}
 }

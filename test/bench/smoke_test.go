@@ -1,0 +1,76 @@
+package bench
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfbex/sfbex_exporter/test/infra"
+)
+
+// The quick self-checks of the harness, run by the ordinary `go test`.
+
+// The baseline of the /metrics benchmark renders byte for byte what the
+// agent renders, and a hanging check changes neither the series nor the
+// answer.
+func TestScrapeBaselineMatchesAgent(t *testing.T) {
+	f := newScrapeFixture(t, 20) // fails unless plain and agent bodies are equal
+	if f.series < 20*100 {
+		t.Fatalf("only %d series for 20 domains", f.series)
+	}
+	before := scrapeBody(t, f.agent, false)
+	f.startHang(t)
+	during := scrapeBody(t, f.agent, false)
+	f.stopHang()
+	after := scrapeBody(t, f.agent, false)
+	if !bytes.Equal(before, during) || !bytes.Equal(before, after) {
+		t.Fatalf("the hanging check changed /metrics: %d, %d, %d bytes", len(before), len(during), len(after))
+	}
+}
+
+// The /proc readers return sane values for this process.
+func TestProcReaders(t *testing.T) {
+	cpu, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu < 0 || cpu > time.Hour {
+		t.Fatalf("cpu time %v", cpu)
+	}
+	rss, hwm, err := memory(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss < 1<<20 || hwm < rss {
+		t.Fatalf("rss %d hwm %d", rss, hwm)
+	}
+	if m := median([]float64{3, 1, 2, 10}); m != 2.5 {
+		t.Fatalf("median %v", m)
+	}
+}
+
+// The generated blackbox_exporter configuration is valid, with one module
+// per record name and type.
+func TestBlackboxConfigValid(t *testing.T) {
+	infra.Require(t, "prometheus-blackbox-exporter")
+	bin, _ := infra.LookPath("prometheus-blackbox-exporter")
+	modules := bbModules(domainNames(2), benchRecords)
+	if len(modules) != 2*len(benchRecords) {
+		t.Fatalf("%d modules", len(modules))
+	}
+	path := filepath.Join(t.TempDir(), "blackbox.yml")
+	if err := os.WriteFile(path, []byte(bbConfig(modules)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--config.check", "--config.file="+path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("blackbox_exporter --config.check: %v\n%s", err, out)
+	}
+	if !strings.Contains(bbConfig(modules), `query_name: "_sipfederationtls._tcp.contoso0002.test"`) {
+		t.Fatalf("no module for _sipfederationtls._tcp.contoso0002.test:\n%s", bbConfig(modules))
+	}
+}
