@@ -241,6 +241,11 @@ func readSnapshot(path string) (*Snapshot, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// Say how big an oversized file is without reading it: the limit bounds
+	// what is read, so a huge file costs nothing.
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxSnapshotBytes {
+		return nil, fmt.Errorf("%d bytes, more than the %d a snapshot may have", fi.Size(), MaxSnapshotBytes)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxSnapshotBytes+1))
 	if err != nil {
 		return nil, err
