@@ -154,6 +154,15 @@ func (s *Slapd) Stop() {
 	}
 }
 
+// Restart starts slapd again, on the same ports with the same data, after
+// Stop or Kill: a domain controller coming back.
+func (s *Slapd) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.start(); err != nil {
+		t.Fatalf("restarting slapd: %v", err)
+	}
+}
+
 // Kill stops slapd at once (SIGKILL), as a crashing server.
 func (s *Slapd) Kill() {
 	s.mu.Lock()

@@ -184,6 +184,18 @@ func TestSlapdKilledMidScanKeepsLastGoodFigures(t *testing.T) {
 		t.Errorf("view: %+v", v)
 	}
 	t.Logf("error shown: %s", v.Error)
+
+	// The server comes back: the next scan publishes complete figures again.
+	s.Restart(t)
+	again, err := slapdScan(t, directory.Config{URL: s.URL})
+	if err != nil {
+		t.Fatalf("scan after restart: %v", err)
+	}
+	store.Record(check.ID(), collector.Run{Start: time.Now(), Result: again})
+	e = store.Entries()[0]
+	if shown, ok := e.Shown.(*directory.Result); !ok || stats(shown, "contoso.test").Users != 3000 || e.Stale || e.Latest.Err != nil {
+		t.Errorf("after restart: shown %v, stale %v, err %v", e.Shown, e.Stale, e.Latest.Err)
+	}
 }
 
 func killingProxy(t *testing.T, target string, limit int64, kill func()) string {
