@@ -19,105 +19,21 @@ import (
 	"testing"
 	"time"
 
-	mdns "github.com/miekg/dns"
-
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 
-// statsNamed is a bind9 named like infra.StartNamed's, plus a statistics
-// channel on loopback, so both sides' queries are counted by the server.
-type statsNamed struct {
-	*server
-	Addr     string
-	statsURL string
-}
+// statsNamed is infra's bind9 with its statistics channel, so both sides'
+// queries are counted by the server.
+type statsNamed struct{ *infra.Named }
 
 func startStatsNamed(tb testing.TB, zones map[string]string) *statsNamed {
 	tb.Helper()
-	infra.Require(tb, "named", "named-checkconf", "named-checkzone")
-	named, _ := infra.LookPath("named")
-	checkConf, _ := infra.LookPath("named-checkconf")
-	checkZone, _ := infra.LookPath("named-checkzone")
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		dir := tb.TempDir()
-		port, stats := infra.FreePort(tb), infra.FreePort(tb)
-		var conf strings.Builder
-		fmt.Fprintf(&conf, `options {
-	directory %[1]q;
-	listen-on port %[2]d { 127.0.0.1; };
-	listen-on-v6 { none; };
-	recursion no;
-	allow-transfer { none; };
-	notify no;
-	dnssec-validation no;
-	pid-file %[3]q;
-	session-keyfile %[4]q;
-	managed-keys-directory %[1]q;
-};
-controls { };
-statistics-channels { inet 127.0.0.1 port %[5]d allow { 127.0.0.1; }; };
-`, dir, port, filepath.Join(dir, "named.pid"), filepath.Join(dir, "session.key"), stats)
-		names := make([]string, 0, len(zones))
-		for z := range zones {
-			names = append(names, z)
-		}
-		sort.Strings(names)
-		for _, z := range names {
-			path := filepath.Join(dir, z+".zone")
-			if err := os.WriteFile(path, []byte(zones[z]), 0o644); err != nil {
-				tb.Fatal(err)
-			}
-			if out, err := exec.Command(checkZone, z, path).CombinedOutput(); err != nil {
-				tb.Fatalf("named-checkzone %s: %v\n%s", z, err, out)
-			}
-			fmt.Fprintf(&conf, "zone %q { type primary; file %q; };\n", z, path)
-		}
-		confPath := filepath.Join(dir, "named.conf")
-		if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		if out, err := exec.Command(checkConf, confPath).CombinedOutput(); err != nil {
-			tb.Fatalf("named-checkconf: %v\n%s", err, out)
-		}
-		n := &statsNamed{
-			server:   startServer(tb, "named", dir, named, "-g", "-4", "-c", confPath),
-			Addr:     fmt.Sprintf("127.0.0.1:%d", port),
-			statsURL: fmt.Sprintf("http://127.0.0.1:%d/json/v1/server", stats),
-		}
-		if lastErr = n.waitReady(names[0]); lastErr == nil {
-			return n
-		}
-		n.stop()
-		if !strings.Contains(n.log(), "unable to listen") && !strings.Contains(n.log(), "address in use") {
-			break
-		}
-	}
-	tb.Fatalf("named with statistics: %v", lastErr)
-	return nil
+	return &statsNamed{infra.StartNamedWithStats(tb, zones)}
 }
 
-func (n *statsNamed) waitReady(zone string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	m := new(mdns.Msg)
-	m.SetQuestion(mdns.Fqdn(zone), mdns.TypeSOA)
-	c := &mdns.Client{Timeout: 250 * time.Millisecond}
-	for {
-		r, _, err := c.Exchange(m, n.Addr)
-		if err == nil && r.Rcode == mdns.RcodeSuccess {
-			return n.waitHTTP(n.statsURL, time.Until(deadline))
-		}
-		if n.exited() {
-			return fmt.Errorf("named exited: %s", n.log())
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("named not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func (n *statsNamed) pid() int { return n.PID() }
 
 // queryStats are named's counters: queries by type, and over TCP.
 type queryStats struct {
@@ -128,7 +44,7 @@ type queryStats struct {
 
 func (n *statsNamed) stats(tb testing.TB) queryStats {
 	tb.Helper()
-	resp, err := loopbackClient(1, 5*time.Second).Get(n.statsURL)
+	resp, err := loopbackClient(1, 5*time.Second).Get(n.StatsURL)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +42,10 @@ type Named struct {
 
 	mu    sync.Mutex
 	zones map[string]string // zone name (lower case, no trailing dot) -> zone file path
-	proc  *process
+	// StatsURL is the statistics channel's JSON (StartNamedWithStats only).
+	StatsURL  string
+	statsPort int
+	proc      *process
 }
 
 // StartNamed writes named.conf and one zone file per entry of zones into a
@@ -59,6 +63,19 @@ type Named struct {
 // port. A t.Cleanup stops it by PID. Requires named, named-checkconf and
 // named-checkzone (see Require).
 func StartNamed(t testing.TB, zones map[string]string) *Named {
+	t.Helper()
+	return startNamed(t, zones, false)
+}
+
+// StartNamedWithStats is StartNamed plus bind9's statistics channel on
+// loopback (StatsURL, JSON), so a benchmark can count the queries the
+// server answered.
+func StartNamedWithStats(t testing.TB, zones map[string]string) *Named {
+	t.Helper()
+	return startNamed(t, zones, true)
+}
+
+func startNamed(t testing.TB, zones map[string]string, withStats bool) *Named {
 	t.Helper()
 	Require(t, "named", "named-checkconf", "named-checkzone")
 	n := &Named{t: t, Dir: t.TempDir(), zones: map[string]string{}}
@@ -92,11 +109,18 @@ func StartNamed(t testing.TB, zones map[string]string) *Named {
 	for attempt := 1; attempt <= namedStartAttempts; attempt++ {
 		n.Port = FreePort(t)
 		n.Addr = fmt.Sprintf("127.0.0.1:%d", n.Port)
+		if withStats {
+			n.statsPort = FreePort(t)
+			n.StatsURL = fmt.Sprintf("http://127.0.0.1:%d/json/v1/server", n.statsPort)
+		}
 		n.writeConf(t)
 		logStart := fileSize(n.logPath)
 		n.mu.Lock()
 		lastErr = n.startLocked()
 		n.mu.Unlock()
+		if lastErr == nil && withStats {
+			lastErr = n.waitStats()
+		}
 		if lastErr == nil {
 			return n
 		}
@@ -153,6 +177,9 @@ options {
 };
 controls { };
 `, n.Dir, n.Port, filepath.Join(n.Dir, "named.pid"), filepath.Join(n.Dir, "session.key"))
+	if n.statsPort > 0 {
+		fmt.Fprintf(&b, "statistics-channels { inet 127.0.0.1 port %d allow { 127.0.0.1; }; };\n", n.statsPort)
+	}
 	n.mu.Lock()
 	keys := make([]string, 0, len(n.zones))
 	for k := range n.zones {
@@ -411,5 +438,23 @@ func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitStats polls the statistics channel until it answers (up to 5 s).
+func (n *Named) waitStats() error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(n.StatsURL)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("named's statistics channel %s did not answer: %v", n.StatsURL, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,9 +1,11 @@
 package infra
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,5 +191,32 @@ func TestZoneSerial(t *testing.T) {
 	}
 	if _, err := zoneSerial("example.test", "$TTL 60\n@ IN NS ns1\n"); err == nil {
 		t.Fatal("zoneSerial of text without SOA: no error")
+	}
+}
+
+// The statistics channel counts the queries the server answered.
+func TestNamedWithStats(t *testing.T) {
+	Require(t, "named", "named-checkconf", "named-checkzone")
+	n := StartNamedWithStats(t, map[string]string{"example.test": testZone(1, "192.0.2.1")})
+	queries := func() float64 {
+		resp, err := http.Get(n.StatsURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var s struct {
+			Opcodes map[string]float64 `json:"opcodes"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s.Opcodes["QUERY"]
+	}
+	before := queries()
+	for range 3 {
+		n.Exchange(t, "www.example.test.", dns.TypeA)
+	}
+	if got := queries() - before; got != 3 {
+		t.Fatalf("statistics counted %v queries, want 3", got)
 	}
 }
