@@ -225,9 +225,8 @@ func runCheck(ctx context.Context, s *Settings, checks []*collector.Check, verbo
 	return 0
 }
 
-// serve runs the scheduler and the HTTP server until ctx ends.
-func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*collector.Check, estate *lab.Lab) int {
-	store := collector.NewStore(checks)
+// newRegistry holds every metric /metrics serves.
+func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -235,11 +234,18 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 		versioncollector.NewCollector("sfbex_exporter"),
 		collector.NewCollector(store),
 	)
-	labMode := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "1 when the agent monitors its built-in simulated estate (--lab), 0 for a real deployment."})
-	if estate != nil {
-		labMode.Set(1)
+	labGauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "1 when the agent monitors its built-in simulated estate (--lab), 0 for a real deployment."})
+	if labMode {
+		labGauge.Set(1)
 	}
-	reg.MustRegister(labMode)
+	reg.MustRegister(labGauge)
+	return reg
+}
+
+// serve runs the scheduler and the HTTP server until ctx ends.
+func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*collector.Check, estate *lab.Lab) int {
+	store := collector.NewStore(checks)
+	reg := newRegistry(store, estate != nil)
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))
