@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -45,17 +44,6 @@ const defaultAddress = ":9726"
 
 func main() {
 	os.Exit(run(os.Args[1:]))
-}
-
-func init() {
-	// Release builds set the version with -ldflags; `go install` records
-	// the module version; anything else is a development build.
-	if version.Version == "" {
-		version.Version = "dev"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			version.Version = bi.Main.Version
-		}
-	}
 }
 
 func run(args []string) int {
