@@ -32,6 +32,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
 
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/lab"
@@ -159,11 +160,17 @@ func startLab(faults []string, interval time.Duration) (*lab.Lab, error) {
 	return l, nil
 }
 
+// newLogger writes to stderr. The console format colours the level only
+// when stderr is a terminal: escape codes in a file, journald or a pipe
+// are noise (NO_COLOR turns colour off on a terminal too).
 func newLogger(format, level string) (*zap.Logger, error) {
 	var cfg zap.Config
 	if format == "console" {
 		cfg = zap.NewDevelopmentConfig()
-		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+		if colourful(os.Stderr) {
+			cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		}
 		cfg.Development = false
 	} else {
 		cfg = zap.NewProductionConfig()
@@ -177,6 +184,11 @@ func newLogger(format, level string) (*zap.Logger, error) {
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	cfg.DisableStacktrace = true
 	return cfg.Build()
+}
+
+// colourful reports whether f is a terminal that may get colour codes.
+func colourful(f *os.File) bool {
+	return os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
 }
 
 // queued lets at most n requests through h at once; the others wait for a
