@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,5 +81,22 @@ func TestCMSSlotsRefuseAWritableRoot(t *testing.T) {
 	defer release()
 	if filepath.Dir(dir) != tmp {
 		t.Fatalf("used %s under a world-writable root; want the lab's own temporary directory %s", dir, tmp)
+	}
+}
+
+// The directory check's target label is SFBEX_LDAP_URL and the base DN:
+// the lab names its DC, not the loopback port it got this time.
+func TestLabDirectoryURLIsStable(t *testing.T) {
+	l, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	env := l.Env(time.Minute)
+	if env["SFBEX_LDAP_URL"] != "ldap://dc01.contoso.test" {
+		t.Errorf("SFBEX_LDAP_URL=%q, want ldap://dc01.contoso.test", env["SFBEX_LDAP_URL"])
+	}
+	if !strings.Contains(","+env["SFBEX_CONNECT_TO"]+",", ",dc01.contoso.test:389="+l.DirectoryAddr()+",") {
+		t.Errorf("SFBEX_CONNECT_TO=%q does not route dc01.contoso.test:389 to %s", env["SFBEX_CONNECT_TO"], l.DirectoryAddr())
 	}
 }
