@@ -8,13 +8,16 @@
 # from the build stage only /out/sfbex_exporter and the CA bundle.
 
 FROM golang:1.26-bookworm AS build
-# docker build --build-arg VERSION=1.2.3 sets what sfbex_exporter_build_info reports.
+# docker build --build-arg VERSION=1.2.3 --build-arg REVISION=$(git rev-parse HEAD) sets what
+# --version and sfbex_exporter_build_info report (.git is not in the build context, so Go
+# cannot stamp the revision itself).
 ARG VERSION=dev
+ARG REVISION=unknown
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" -o /out/sfbex_exporter ./cmd/sfbex_exporter
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION} -X github.com/prometheus/common/version.Revision=${REVISION}" -o /out/sfbex_exporter ./cmd/sfbex_exporter
 
 FROM scratch AS final
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

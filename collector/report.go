@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // WriteReport prints the views for people, as `sfbex_exporter check` does,
@@ -37,7 +39,7 @@ func WriteReport(w io.Writer, views []CheckView, verbose bool) (failed int) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\n%d checks, %d failed\n", len(views), failed)
+	fmt.Fprintf(w, "\n%s, %d failed\n", probes.Count(len(views), "check", "checks"), failed)
 	return failed
 }
 

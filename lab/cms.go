@@ -27,11 +27,15 @@ type cmsFeed struct {
 	stopped  bool // cms-snapshot-stale: the feed has written its last files
 }
 
-func (l *Lab) startCMS(dir string) error {
-	f := &cmsFeed{dir: filepath.Join(dir, "cms-snapshots"), interval: 15 * time.Second, reset: make(chan time.Duration, 1)}
-	if err := os.Mkdir(f.dir, 0o755); err != nil {
+func (l *Lab) startCMS(tmp string) error {
+	dir, release, err := claimCMSDir(cmsRoot(), tmp)
+	if err != nil {
 		return err
 	}
+	l.mu.Lock()
+	l.closers = append(l.closers, release)
+	l.mu.Unlock()
+	f := &cmsFeed{dir: dir, interval: 15 * time.Second, reset: make(chan time.Duration, 1)}
 	l.cms = f
 	if err := f.write(l, time.Now()); err != nil {
 		return err

@@ -135,6 +135,10 @@ func (l *Lab) startDirectory(dir string) error {
 	}
 	s.ln, s.addr = ln, ln.Addr().String()
 	l.ldap = s
+	// The agent asks for dc01 on the standard port, as it would a real DC:
+	// the directory check's target label stays the same whatever port the
+	// lab got.
+	l.route(DirectoryHost+":389", s.addr)
 	go s.serve()
 	l.closers = append(l.closers, s.close)
 	// directory-down drops the connections in flight, as a dying DC does.
@@ -503,13 +507,17 @@ func substrings(v string, parts []*ber.Packet) bool {
 	return true
 }
 
+// DirectoryHost is the lab's domain controller, reached through
+// SFBEX_CONNECT_TO.
+const DirectoryHost = "dc01." + Domain
+
 // directoryEnv is the agent configuration for the lab directory.
 func (l *Lab) directoryEnv(interval time.Duration) map[string]string {
 	if l.ldap == nil {
 		return nil
 	}
 	return map[string]string{
-		"SFBEX_LDAP_URL":           "ldap://" + l.ldap.addr,
+		"SFBEX_LDAP_URL":           "ldap://" + DirectoryHost,
 		"SFBEX_LDAP_STARTTLS":      "false",
 		"SFBEX_LDAP_BIND_DN":       DirectoryBindDN,
 		"SFBEX_LDAP_PASSWORD_FILE": l.ldap.pwFile,

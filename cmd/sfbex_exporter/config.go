@@ -184,16 +184,19 @@ func processEnv(c *Config) error {
 }
 
 // readFileVariables sets each variable X from the file named by X_FILE.
-// Setting both is an error, as is a file that cannot be read.
+// Setting both is an error, as is a file that cannot be read. As with every
+// other variable, an empty X_FILE counts as unset (templates render
+// "SFBEX_LDAP_PASSWORD_FILE=" when there is no secret), and so does an empty
+// scalar X beside it; an empty list X is a value (an empty list).
 func readFileVariables() error {
 	t := reflect.TypeFor[Config]()
 	for i := range t.NumField() {
 		name := envPrefix + "_" + t.Field(i).Tag.Get("envconfig")
-		path, ok := os.LookupEnv(name + "_FILE")
-		if !ok {
+		path := os.Getenv(name + "_FILE")
+		if path == "" {
 			continue
 		}
-		if _, both := os.LookupEnv(name); both {
+		if v, both := os.LookupEnv(name); both && (v != "" || t.Field(i).Type.Kind() == reflect.Slice) {
 			return fmt.Errorf("%s and %s_FILE are both set: set only one", name, name)
 		}
 		b, err := os.ReadFile(path)

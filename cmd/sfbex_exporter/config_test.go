@@ -194,3 +194,53 @@ func TestSystemResolverWhenNoneConfigured(t *testing.T) {
 		t.Fatalf("resolvers %+v", s.Resolvers)
 	}
 }
+
+// An empty <NAME>_FILE is unset, like every other empty variable: a template
+// that renders "SFBEX_CERT_FILES_PASSWORD_FILE=" must not stop the agent.
+func TestEmptyFileVariableIsUnset(t *testing.T) {
+	setEnv(t, map[string]string{
+		"SFBEX_SIP_DOMAINS":              "contoso.com",
+		"SFBEX_DNS_RESOLVERS":            "ext=127.0.0.1",
+		"SFBEX_DNS_INTERVAL_FILE":        "",
+		"SFBEX_CERT_FILES_PASSWORD_FILE": "",
+	})
+	s, err := LoadSettings()
+	if err != nil {
+		t.Fatalf("empty _FILE variables: %v", err)
+	}
+	if s.DNSInterval.String() != "1m0s" {
+		t.Fatalf("SFBEX_DNS_INTERVAL_FILE= gave interval %s, want the default 1m0s", s.DNSInterval)
+	}
+}
+
+// An empty scalar beside its _FILE is unset too, so the file is read; an
+// empty list is a value, so a list and its _FILE conflict.
+func TestEmptyVariableBesideItsFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "interval")
+	if err := os.WriteFile(f, []byte("2m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	setEnv(t, map[string]string{
+		"SFBEX_SIP_DOMAINS":       "contoso.com",
+		"SFBEX_DNS_RESOLVERS":     "ext=127.0.0.1",
+		"SFBEX_DNS_INTERVAL":      "",
+		"SFBEX_DNS_INTERVAL_FILE": f,
+	})
+	s, err := LoadSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DNSInterval.String() != "2m0s" {
+		t.Fatalf("interval %s, want 2m0s from the file", s.DNSInterval)
+	}
+
+	setEnv(t, map[string]string{
+		"SFBEX_SIP_DOMAINS":        "contoso.com",
+		"SFBEX_DNS_RESOLVERS":      "ext=127.0.0.1",
+		"SFBEX_EMAIL_DOMAINS":      "",
+		"SFBEX_EMAIL_DOMAINS_FILE": f,
+	})
+	if _, err := LoadSettings(); err == nil || !strings.Contains(err.Error(), "set only one") {
+		t.Fatalf("an empty list beside its _FILE: %v, want both set", err)
+	}
+}

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -33,6 +32,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
 
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/lab"
@@ -45,17 +45,6 @@ const defaultAddress = ":9726"
 
 func main() {
 	os.Exit(run(os.Args[1:]))
-}
-
-func init() {
-	// Release builds set the version with -ldflags; `go install` records
-	// the module version; anything else is a development build.
-	if version.Version == "" {
-		version.Version = "dev"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			version.Version = bi.Main.Version
-		}
-	}
 }
 
 func run(args []string) int {
@@ -171,11 +160,17 @@ func startLab(faults []string, interval time.Duration) (*lab.Lab, error) {
 	return l, nil
 }
 
+// newLogger writes to stderr. The console format colours the level only
+// when stderr is a terminal: escape codes in a file, journald or a pipe
+// are noise (NO_COLOR turns colour off on a terminal too).
 func newLogger(format, level string) (*zap.Logger, error) {
 	var cfg zap.Config
 	if format == "console" {
 		cfg = zap.NewDevelopmentConfig()
-		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+		if colourful(os.Stderr) {
+			cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		}
 		cfg.Development = false
 	} else {
 		cfg = zap.NewProductionConfig()
@@ -189,6 +184,11 @@ func newLogger(format, level string) (*zap.Logger, error) {
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	cfg.DisableStacktrace = true
 	return cfg.Build()
+}
+
+// colourful reports whether f is a terminal that may get colour codes.
+func colourful(f *os.File) bool {
+	return os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
 }
 
 // queued lets at most n requests through h at once; the others wait for a
@@ -225,9 +225,8 @@ func runCheck(ctx context.Context, s *Settings, checks []*collector.Check, verbo
 	return 0
 }
 
-// serve runs the scheduler and the HTTP server until ctx ends.
-func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*collector.Check, estate *lab.Lab) int {
-	store := collector.NewStore(checks)
+// newRegistry holds every metric /metrics serves.
+func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -235,11 +234,18 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 		versioncollector.NewCollector("sfbex_exporter"),
 		collector.NewCollector(store),
 	)
-	labMode := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "1 when the agent monitors its built-in simulated estate (--lab), 0 for a real deployment."})
-	if estate != nil {
-		labMode.Set(1)
+	labGauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "1 when the agent monitors its built-in simulated estate (--lab), 0 for a real deployment."})
+	if labMode {
+		labGauge.Set(1)
 	}
-	reg.MustRegister(labMode)
+	reg.MustRegister(labGauge)
+	return reg
+}
+
+// serve runs the scheduler and the HTTP server until ctx ends.
+func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*collector.Check, estate *lab.Lab) int {
+	store := collector.NewStore(checks)
+	reg := newRegistry(store, estate != nil)
 
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))

@@ -231,7 +231,7 @@ func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
 			vr.Outcome, vr.Problem = httpprobe.TooManyRedirects, "the redirect links loop back to "+u.Redacted()
 			return vr
 		case vr.Redirects >= cfg.MaxRedirects:
-			vr.Outcome, vr.Problem = httpprobe.TooManyRedirects, fmt.Sprintf("more than %d redirect links", cfg.MaxRedirects)
+			vr.Outcome, vr.Problem = httpprobe.TooManyRedirects, "more than "+probes.Count(cfg.MaxRedirects, "redirect link", "redirect links")
 			return vr
 		}
 		vr.Redirects++

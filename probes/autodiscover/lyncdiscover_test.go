@@ -197,3 +197,16 @@ func TestLyncdiscoverRunDeadline(t *testing.T) {
 		t.Fatalf("%v %v", r, err)
 	}
 }
+
+func TestLyncdiscoverOneRedirectLinkIsSingular(t *testing.T) {
+	e := newLyncEstate(t)
+	e.mux["lyncdiscover.contoso.test /"] = jsonAnswer(`{"_links":{"redirect":{"href":"https://webdir.contoso.test/r0"}}}`)
+	e.mux["webdir.contoso.test /r0"] = jsonAnswer(`{"_links":{"redirect":{"href":"https://webdir.contoso.test/r1"}}}`)
+	r, err := ProbeLync(context.Background(), LyncConfig{Domain: testDomain, Views: []View{External}, Web: e.web, RequestTimeout: 2 * time.Second, MaxBody: 1 << 20, MaxRedirects: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.(*LyncResult).Views[0]; v.Outcome != httpprobe.TooManyRedirects || v.Problem != "more than 1 redirect link" {
+		t.Fatalf("outcome %s, problem %q; want too many redirects, \"more than 1 redirect link\"", v.Outcome, v.Problem)
+	}
+}

@@ -453,7 +453,7 @@ func first(v []string) string {
 
 func (p *Prober) searchErr(err error, res *Result) error {
 	msg := p.cfg.Password.scrub(err.Error())
-	where := fmt.Sprintf("after %d entries in %d pages", res.Entries, res.Pages)
+	where := "after " + probes.Count(res.Entries, "entry", "entries") + " in " + probes.Count(res.Pages, "page", "pages")
 	switch {
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
 		return probes.WithFix(fmt.Errorf("the directory server %s stopped the search at its size limit %s: %s", p.addr, where, msg),

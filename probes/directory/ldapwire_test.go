@@ -254,7 +254,7 @@ func TestWireErrors(t *testing.T) {
 			return append(user1(id, "a"), noticeMsg(ldap.LDAPResultUnavailable, "server shutting down")...)
 		}, "Notice of Disconnection", false},
 		{"closed mid-page", func(id int64) []byte { return user1(id, "a")[:20] }, "failed after 0 entries in 0 pages", true},
-		{"closed after an entry", func(id int64) []byte { return user1(id, "a") }, "failed after 1 entries in 0 pages", true},
+		{"closed after an entry", func(id int64) []byte { return user1(id, "a") }, "failed after 1 entry in 0 pages", true},
 		{"oversized", func(id int64) []byte { return []byte{tagSequence, 0x84, 0x7f, 0xff, 0xff, 0xff} }, "limit", false},
 		{"indefinite length", func(id int64) []byte { return []byte{tagSequence, 0x80, 0, 0} }, "malformed", false},
 		{"not a sequence", func(id int64) []byte { return []byte{0x04, 0x01, 0} }, "malformed", false},

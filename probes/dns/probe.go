@@ -337,7 +337,7 @@ func (r *Result) Details() []string {
 			line += " [NOT AS EXPECTED]"
 		}
 		if rr.Changes > 0 {
-			line += fmt.Sprintf(" [changed %d times]", rr.Changes)
+			line += " [changed " + probes.Count(rr.Changes, "time", "times") + "]"
 		}
 		out = append(out, line)
 	}

@@ -240,7 +240,7 @@ func TestProberDrift(t *testing.T) {
 	if e := r3.Records[0].Expected; e == nil || !*e {
 		t.Errorf("run 3: Expected %v, want true from the last known answer", ptrStr(e))
 	}
-	if d := strings.Join(r3.Details(), "\n"); !strings.Contains(d, "192.0.2.11") || !strings.Contains(d, "[stale: latest lookup timeout]") || !strings.Contains(d, "[changed 1 times]") {
+	if d := strings.Join(r3.Details(), "\n"); !strings.Contains(d, "192.0.2.11") || !strings.Contains(d, "[stale: latest lookup timeout]") || !strings.Contains(d, "[changed 1 time]") {
 		t.Errorf("run 3: details %q", d)
 	}
 

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // Options configure clients and dialers.
@@ -149,7 +151,7 @@ func (o *Options) client(session bool) *http.Client {
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+				return fmt.Errorf("stopped after %s", probes.Count(maxRedirects, "redirect", "redirects"))
 			}
 			if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
 				return fmt.Errorf("%w: %s", ErrInsecureRedirect, req.URL.Redacted())

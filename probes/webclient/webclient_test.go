@@ -74,10 +74,12 @@ func TestRedirectsAreBounded(t *testing.T) {
 		http.Redirect(w, r, srv.URL+"/again", http.StatusFound)
 	}))
 	defer srv.Close()
-	o := &Options{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs, MaxRedirects: 3}
-	_, err := o.Client().Get(srv.URL)
-	if err == nil || !strings.Contains(err.Error(), "stopped after 3 redirects") {
-		t.Fatalf("err = %v", err)
+	for n, want := range map[int]string{3: "stopped after 3 redirects", 1: "stopped after 1 redirect"} {
+		o := &Options{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs, MaxRedirects: n}
+		_, err := o.Client().Get(srv.URL)
+		if err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Fatalf("MaxRedirects %d: err = %v, want it to end in %q", n, err, want)
+		}
 	}
 }
 
