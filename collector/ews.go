@@ -14,9 +14,9 @@ var (
 	ewsLabels = []string{"domain", "url"}
 
 	ewsUpDesc = prometheus.NewDesc("sfbex_ews_up",
-		"1 if EWS answered as a live service (401 with a challenge, or 2xx), 0 if not.", ewsLabels, nil)
+		"1 if EWS answered as a live service (401 with a challenge, or 2xx with a SOAP answer or a WSDL), 0 if not: a web page, an empty body, other bytes or a body longer than SFBEX_HTTP_MAX_BODY_BYTES at 2xx is not EWS.", ewsLabels, nil)
 	ewsOutcomeDesc = prometheus.NewDesc("sfbex_ews_outcome",
-		"How the latest request ended, as a label (challenge, ok, server_error, tls_error, timeout, connect_error, …). Always 1.",
+		"How the latest request ended, as a label (challenge, ok, web_page, empty_body, unexpected_response, body_too_large, server_error, tls_error, timeout, connect_error, …). Always 1.",
 		append(ewsLabels, "outcome"), nil)
 	ewsStatusDesc = prometheus.NewDesc("sfbex_ews_status_code",
 		"HTTP status of EWS's answer; 0 when there was no HTTP answer.", ewsLabels, nil)

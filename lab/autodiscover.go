@@ -297,8 +297,26 @@ func (ex *exchangeWeb) soap(w http.ResponseWriter, r *http.Request) {
 // ews answers as Exchange's EWS does without credentials: 401 with its
 // challenges, Bearer first.
 func (ex *exchangeWeb) ews(w http.ResponseWriter, r *http.Request) {
-	if ex.lab.On("ews-503") {
+	switch {
+	case ex.lab.On("ews-503"):
 		serviceUnavailable(w)
+		return
+	case ex.lab.On("ews-html"):
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!DOCTYPE html><html><head><title>Contoso sign-in</title></head><body><form method="post"><input name="username"><input name="password" type="password"></form></body></html>`)
+		return
+	case ex.lab.On("ews-garbage"):
+		b := make([]byte, 2048)
+		_, _ = rand.Read(b)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(b)
+		return
+	case ex.lab.On("ews-endless"):
+		endless(w, r)
+		return
+	case ex.lab.On("ews-empty"):
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	h := w.Header()
@@ -308,4 +326,22 @@ func (ex *exchangeWeb) ews(w http.ResponseWriter, r *http.Request) {
 	h.Add("WWW-Authenticate", "Negotiate")
 	h.Add("WWW-Authenticate", "NTLM")
 	http.Error(w, "Unauthorized", http.StatusUnauthorized)
+}
+
+// endless streams a 200 text/xml body that starts as a SOAP answer and does
+// not end, until the client goes away (or 1 GiB, for a client that never
+// does).
+func endless(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>`)
+	pad := bytes.Repeat([]byte(" "), 32<<10)
+	for n := 0; n < 1<<30; n += len(pad) {
+		if r.Context().Err() != nil {
+			return
+		}
+		if _, err := w.Write(pad); err != nil {
+			return
+		}
+	}
 }

@@ -138,6 +138,10 @@ func TestLabWebFaults(t *testing.T) {
 			_, bearer := httpprobe.Find(get(ews, false).Challenges, "Bearer")
 			return !bearer
 		}},
+		{"ews-html", func() bool { return soapOutcome(t, web, ews) == httpprobe.WebPage }},
+		{"ews-garbage", func() bool { return soapOutcome(t, web, ews) == httpprobe.Unexpected }},
+		{"ews-endless", func() bool { return soapOutcome(t, web, ews) == httpprobe.BodyTooLarge }},
+		{"ews-empty", func() bool { return soapOutcome(t, web, ews) == httpprobe.EmptyBody }},
 		{"autodiscover-down", func() bool {
 			return get("https://"+Domain+"/autodiscover/autodiscover.xml", false).Status == 503 &&
 				get("https://mail."+Domain+"/Autodiscover/Autodiscover.svc", false).Status == 503
@@ -159,4 +163,12 @@ func TestLabWebFaults(t *testing.T) {
 		}
 		_ = l.Set(tc.fault, false)
 	}
+}
+
+// soapOutcome is how the EWS check judges what u answers.
+func soapOutcome(t *testing.T, web *webclient.Options, u string) httpprobe.Outcome {
+	t.Helper()
+	a, prefix := httpprobe.Do(context.Background(), web, httpprobe.Request{URL: u, Timeout: 5 * time.Second, MaxBody: 1 << 20, Keep: httpprobe.SOAPPrefix})
+	httpprobe.CheckSOAPAnswer(&a, prefix)
+	return a.Outcome
 }

@@ -206,6 +206,10 @@ func TestLabHTTPFaultsFailExactlyTheirCheck(t *testing.T) {
 		{"autodiscover-wrong-redirect", "autodiscover/contoso.test", "autodiscover.hosting-old.example"},
 		{"ews-503", "ews/contoso.test", "HTTP 503"},
 		{"ews-no-oauth", "ews/contoso.test", "no OAuth (Bearer) challenge"},
+		{"ews-html", "ews/contoso.test", "HTTP 200 (web_page): answers HTTP 200 (text/html; charset=utf-8"},
+		{"ews-garbage", "ews/contoso.test", "HTTP 200 (unexpected_response): answers HTTP 200 (application/octet-stream, 2048 bytes) that is not XML"},
+		{"ews-endless", "ews/contoso.test", "HTTP 200 (body_too_large): answers HTTP 200 (text/xml; charset=utf-8, more than 1048576 bytes), cut off"},
+		{"ews-empty", "ews/contoso.test", "HTTP 200 (empty_body)"},
 		{"lyncdiscover-html", "lyncdiscover/contoso.test", "answers a web page"},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
@@ -233,7 +237,7 @@ func TestLabHTTPFaultsFailExactlyTheirCheck(t *testing.T) {
 }
 
 func TestCheckExitsOneForEachHTTPFault(t *testing.T) {
-	for _, f := range []string{"autodiscover-down", "autodiscover-wrong-redirect", "ews-503", "ews-no-oauth", "lyncdiscover-html"} {
+	for _, f := range []string{"autodiscover-down", "autodiscover-wrong-redirect", "ews-503", "ews-no-oauth", "ews-html", "ews-garbage", "ews-endless", "ews-empty", "lyncdiscover-html"} {
 		t.Run(f, func(t *testing.T) {
 			clearEnv(t)
 			if code := run([]string{"check", "--lab", "--lab.fault=" + f, "--log.level=error"}); code != 1 {

@@ -354,3 +354,17 @@ func TestEWSURLsRunsTheProberWhenItHasNotRun(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestSFBURLAnsweringAWebPageIsNotUp: a 200 with a web page at
+// Skype for Business' ExchangeAutodiscoverUrl is not autodiscover.svc.
+func TestSFBURLAnsweringAWebPageIsNotUp(t *testing.T) {
+	e := newEstate(t)
+	cfg := e.config()
+	cfg.SFBURL = "https://mail.contoso.test/autodiscover/autodiscover.svc"
+	e.set(func(e *estate) { e.html["mail."+testDomain] = true })
+	r, _ := run(t, NewProber(cfg))
+	if r.SFB.Up || r.SFB.Attempt.Outcome != httpprobe.WebPage ||
+		!findingWith(r, probes.Critical, `it does not answer: HTTP 200 (web_page): answers HTTP 200 (text/html, 59 bytes) with a web page`) {
+		t.Fatalf("sfb %+v findings %v", r.SFB, r.Findings())
+	}
+}

@@ -102,7 +102,7 @@ func methodFix(mr *MethodResult, d string) string {
 		return "Check IIS and the MSExchangeAutodiscoverAppPool on the Exchange server behind " + host + " (Get-WebAppPoolState MSExchangeAutodiscoverAppPool); Test-OutlookWebServices shows what autodiscover returns."
 	case httpprobe.ClientError:
 		return "Check the Autodiscover virtual directory on the server behind " + host + " (Get-AutodiscoverVirtualDirectory) and any reverse proxy rule that blocks /autodiscover."
-	case httpprobe.Unexpected:
+	case httpprobe.Unexpected, httpprobe.WebPage, httpprobe.EmptyBody, httpprobe.BodyTooLarge:
 		return "A web site or reverse proxy answers " + host + " instead of Exchange: publish the Exchange servers' /autodiscover on it, or remove the name."
 	case httpprobe.WrongRedirect, httpprobe.InsecureRedirect:
 		return "Point the redirect at https://autodiscover." + d + "/autodiscover/autodiscover.xml (the IIS HTTP Redirect of the site on port 80), or add the target host to SFBEX_AUTODISCOVER_REDIRECT_HOSTS if it is yours."

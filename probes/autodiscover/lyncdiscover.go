@@ -196,18 +196,9 @@ func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
 			vr.Outcome, vr.Problem = a.Outcome, next+": "+a.Summary()
 			return vr
 		}
-		if isHTML(a.ContentType, body) {
-			vr.Outcome = httpprobe.Unexpected
-			vr.Problem = fmt.Sprintf("%s answers a web page (%s) instead of the _links JSON", next, orUnknown(a.ContentType))
-			return vr
-		}
-		links, err := ParseLinks(body)
-		if err != nil {
-			vr.Outcome = httpprobe.Unexpected
-			vr.Problem = fmt.Sprintf("%s answers %s that is not Lync autodiscover: %v", next, orUnknown(a.ContentType), err)
-			if a.Truncated {
-				vr.Problem += fmt.Sprintf(" (the body is longer than SFBEX_HTTP_MAX_BODY_BYTES=%d)", cfg.MaxBody)
-			}
+		links, problem := linksAnswer(next, a, body, cfg.MaxBody)
+		if problem != "" {
+			vr.Outcome, vr.Problem = httpprobe.Unexpected, problem
 			return vr
 		}
 		vr.Links = links
@@ -244,10 +235,17 @@ func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
 		return vr
 	}
 	vr.Pool = strings.ToLower(u.Hostname())
-	a, _ := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
+	a, body := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
 		URL: u.String(), Header: http.Header{"Accept": {"application/json"}},
 		FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody,
 	})
+	if a.Outcome == httpprobe.OK {
+		// Unauthenticated, the user link answers 401; a 2xx must at least be
+		// the service's _links JSON, not a page someone else serves.
+		if _, problem := linksAnswer("it", a, body, cfg.MaxBody); problem != "" {
+			a.Outcome, a.Detail = httpprobe.Unexpected, problem
+		}
+	}
 	vr.Steps = append(vr.Steps, a)
 	vr.Outcome = a.Outcome
 	if !a.Outcome.Reachable() {
@@ -265,6 +263,24 @@ func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
 		}
 	}
 	return vr
+}
+
+// linksAnswer checks that a 2xx answer of what (a URL, or "the user link
+// <URL>") is the _links JSON of Lync autodiscover, and says what it is
+// instead when not.
+func linksAnswer(what string, a httpprobe.Attempt, body []byte, limit int64) (Links, string) {
+	if isHTML(a.ContentType, body) {
+		return Links{}, fmt.Sprintf("%s answers a web page (%s) instead of the _links JSON", what, orUnknown(a.ContentType))
+	}
+	links, err := ParseLinks(body)
+	if err != nil {
+		problem := fmt.Sprintf("%s answers %s that is not Lync autodiscover: %v; it starts %s", what, orUnknown(a.ContentType), err, httpprobe.Printable(body))
+		if a.Truncated {
+			problem += fmt.Sprintf(" (the body is longer than SFBEX_HTTP_MAX_BODY_BYTES=%d)", limit)
+		}
+		return Links{}, problem
+	}
+	return links, ""
 }
 
 func orUnknown(ct string) string {

@@ -155,6 +155,15 @@ func TestLyncdiscoverFailures(t *testing.T) {
 		{"user link fails", func(e *lyncEstate) {
 			e.mux["webext.contoso.test /Autodiscover/AutodiscoverService.svc/root/oauth/user"] = func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }
 		}, httpprobe.ServerError, probes.Critical, "the user link"},
+		{"user link answers a web page with 200", func(e *lyncEstate) {
+			e.mux["webext.contoso.test /Autodiscover/AutodiscoverService.svc/root/oauth/user"] = func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				fmt.Fprint(w, "<html><body>Sign in</body></html>")
+			}
+		}, httpprobe.Unexpected, probes.Critical, "fails: HTTP 200 (unexpected_response): it answers a web page (text/html) instead of the _links JSON"},
+		{"user link answers an empty 200", func(e *lyncEstate) {
+			e.mux["webext.contoso.test /Autodiscover/AutodiscoverService.svc/root/oauth/user"] = func(w http.ResponseWriter, r *http.Request) {}
+		}, httpprobe.Unexpected, probes.Critical, `that is not Lync autodiscover`},
 		{"user link without MsRtcOAuth", func(e *lyncEstate) {
 			e.mux["webext.contoso.test /Autodiscover/AutodiscoverService.svc/root/oauth/user"] = func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("WWW-Authenticate", "Negotiate")

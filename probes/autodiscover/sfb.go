@@ -16,7 +16,9 @@ type SFBResult struct {
 	// SVC: the URL points at autodiscover.svc, as it must (seed 003), not
 	// at autodiscover.xml.
 	SVC bool `json:"svc"`
-	// Up: the URL answers (401 with a challenge, or 2xx).
+	// Up: the URL answers as the SOAP service does: 401 with a challenge,
+	// or a 2xx with a SOAP answer or a WSDL (not a web page, an empty body
+	// or other bytes).
 	Up bool `json:"up"`
 	// OAuth: the answer offers a Bearer challenge, which the server-to-
 	// server requests of Skype for Business need.
@@ -34,10 +36,11 @@ func (p *Prober) sfb(ctx context.Context) *SFBResult {
 	if u != nil {
 		host = u.Hostname()
 	}
-	a, _ := httpprobe.Do(ctx, p.cfg.Web, httpprobe.Request{
+	a, prefix := httpprobe.Do(ctx, p.cfg.Web, httpprobe.Request{
 		URL: p.cfg.SFBURL, FollowRedirects: true, AllowHost: p.allowFunc(host),
-		Timeout: p.cfg.RequestTimeout, MaxBody: p.cfg.MaxBody,
+		Timeout: p.cfg.RequestTimeout, MaxBody: p.cfg.MaxBody, Keep: httpprobe.SOAPPrefix,
 	})
+	httpprobe.CheckSOAPAnswer(&a, prefix)
 	r.Attempt, r.Up = a, a.Outcome.Reachable()
 	_, r.OAuth = httpprobe.Find(a.Challenges, "Bearer")
 	return r

@@ -36,7 +36,9 @@ const MaxLearned = 8
 // Endpoint is one EWS URL's state.
 type Endpoint struct {
 	URL string `json:"url"`
-	// Up: EWS answered as a live service (401 with a challenge, or 2xx).
+	// Up: EWS answered as a live service: 401 with a challenge, or a 2xx
+	// carrying a SOAP answer or a WSDL. Any other 2xx (a web page, an empty
+	// body, random bytes, a body longer than the limit) is not EWS.
 	Up      bool              `json:"up"`
 	Attempt httpprobe.Attempt `json:"attempt"`
 	// Schemes are the offered authentication schemes, lower-cased, with
@@ -131,11 +133,14 @@ func probe(ctx context.Context, cfg Config, res *Result, urls []string) (probes.
 }
 
 // probeEndpoint sends what a client sends first: an unauthenticated GET,
-// which Exchange answers with 401 and its challenges.
+// which Exchange answers with 401 and its challenges. Only the start of the
+// body is kept: it tells a SOAP answer from anything else, and the rest, up
+// to MaxBody, is read only to learn whether it ends there.
 func probeEndpoint(ctx context.Context, cfg Config, u string) Endpoint {
-	a, _ := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
-		URL: u, FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody,
+	a, prefix := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
+		URL: u, FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody, Keep: httpprobe.SOAPPrefix,
 	})
+	httpprobe.CheckSOAPAnswer(&a, prefix)
 	ep := Endpoint{URL: u, Attempt: a, Up: a.Outcome.Reachable(), Schemes: []string{}}
 	for _, c := range a.Challenges {
 		if s := SchemeLabel(c.Scheme); !slices.Contains(ep.Schemes, s) {
@@ -221,6 +226,9 @@ func downFix(ep *Endpoint) string {
 		return "Create the DNS record for " + host + ", or correct the EWS URL (Get-WebServicesVirtualDirectory | fl InternalUrl,ExternalUrl)."
 	case httpprobe.ClientError:
 		return "Check the EWS virtual directory's URL and authentication settings (Get-WebServicesVirtualDirectory) and any reverse proxy rule in front of " + host + "."
+	case httpprobe.WebPage, httpprobe.EmptyBody, httpprobe.Unexpected, httpprobe.BodyTooLarge:
+		return "Something other than Exchange's EWS answers " + ep.URL + " (a reverse proxy's or load balancer's page, a default web site, another server on that name): EWS answers an anonymous request with 401 and its challenges. " +
+			"Check where " + host + " resolves and the publishing rule for /EWS/ (no pre-authentication or sign-in page, passed unchanged to the Exchange servers), and that the URL is the EWS virtual directory's (Get-WebServicesVirtualDirectory | fl InternalUrl,ExternalUrl)."
 	}
 	return "Open " + ep.URL + " from the Skype for Business servers' network; it must answer 401 with authentication challenges."
 }

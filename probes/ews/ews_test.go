@@ -2,6 +2,7 @@ package ews
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -195,5 +196,98 @@ func TestSchemeLabelsAreBounded(t *testing.T) {
 	b, _ := json.Marshal(ep)
 	if strings.Contains(string(b), "token68") {
 		t.Fatalf("json %s", b)
+	}
+}
+
+// TestEWSAnswersThatAreNotEWS: a 200 with a web page, random bytes, a body
+// without end or nothing is someone else answering, not EWS: down, each
+// with its own outcome and a reason that says what came, and no "no OAuth
+// challenge" finding, which would send the admin to the wrong place.
+func TestEWSAnswersThatAreNotEWS(t *testing.T) {
+	random := make([]byte, 2048)
+	_, _ = rand.Read(random)
+	random[0] = 0xff
+	done := make(chan struct{})
+	defer close(done)
+	ok := func(ct string, body []byte) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ct)
+			_, _ = w.Write(body)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		h       http.HandlerFunc
+		outcome httpprobe.Outcome
+		says    []string
+	}{
+		{"HTML page", ok("text/html; charset=utf-8", []byte("<!DOCTYPE html><html><head><title>Sign in to Contoso</title></head></html>")),
+			httpprobe.WebPage, []string{"HTTP 200 (web_page)", "text/html", `"<!DOCTYPE html><html><head><title>Sign in to Contoso</title></he"…`}},
+		{"random bytes", ok("application/octet-stream", random),
+			httpprobe.Unexpected, []string{"HTTP 200 (unexpected_response)", "2048 bytes", "not XML", `"\xff`}},
+		{"empty 200", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(200)
+		},
+			httpprobe.EmptyBody, []string{"HTTP 200 (empty_body)", "text/xml, 0 bytes", "empty body"}},
+		{"endless body", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/xml")
+			chunk := []byte(strings.Repeat("<a>", 10000))
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		}, httpprobe.BodyTooLarge, []string{"HTTP 200 (body_too_large)", "more than 1048576 bytes", "cut off", `"<a><a>`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := probeOne(t, server(t, tc.h), ewsURL)
+			ep := r.Endpoints[0]
+			if ep.Up || ep.Attempt.Outcome != tc.outcome {
+				t.Fatalf("up %v, outcome %s (%s), want down with %s", ep.Up, ep.Attempt.Outcome, ep.Attempt.Detail, tc.outcome)
+			}
+			f := r.Findings()
+			if len(f) != 1 || f[0].Severity != probes.Critical || !strings.Contains(f[0].Problem, "does not answer as a live service") ||
+				!strings.Contains(f[0].Fix, "Something other than Exchange's EWS answers") {
+				t.Fatalf("findings %v", f)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(f[0].Problem, s) {
+					t.Errorf("the finding %q does not say %q", f[0].Problem, s)
+				}
+			}
+			if d := strings.Join(r.Details(), "\n"); !strings.Contains(d, "DOWN, HTTP 200 ("+string(tc.outcome)+")") {
+				t.Errorf("details %s", d)
+			}
+			if tc.outcome == httpprobe.BodyTooLarge && !ep.Attempt.Truncated {
+				t.Error("an endless body is not marked truncated")
+			}
+		})
+	}
+}
+
+// TestEWSSOAPAnswerIsUp: a 200 with a SOAP envelope (a fault) or a WSDL is
+// EWS itself answering.
+func TestEWSSOAPAnswerIsUp(t *testing.T) {
+	for name, body := range map[string]string{
+		"SOAP fault": `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Client</faultcode></s:Fault></s:Body></s:Envelope>`,
+		"WSDL":       `<?xml version="1.0" encoding="utf-8"?><wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"/>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := server(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+				_, _ = io.WriteString(w, body)
+			})
+			cfg.ExpectOAuth = false
+			r := probeOne(t, cfg, ewsURL)
+			if ep := r.Endpoints[0]; !ep.Up || ep.Attempt.Outcome != httpprobe.OK || len(r.Findings()) != 0 {
+				t.Fatalf("%+v findings %v", ep, r.Findings())
+			}
+		})
 	}
 }

@@ -33,6 +33,9 @@ const (
 	ClientError      Outcome = "client_error"        // 4xx, or 401 without a challenge
 	ServerError      Outcome = "server_error"        // 5xx
 	Unexpected       Outcome = "unexpected_response" // an answer, but not what the endpoint should give
+	WebPage          Outcome = "web_page"            // 2xx with a web page (HTML) where a service answer belongs
+	EmptyBody        Outcome = "empty_body"          // 2xx with an empty body where a service answer belongs
+	BodyTooLarge     Outcome = "body_too_large"      // 2xx with a body longer than SFBEX_HTTP_MAX_BODY_BYTES, cut off there
 	TLSError         Outcome = "tls_error"           // handshake or certificate verification failed
 	Timeout          Outcome = "timeout"             // no answer within the request timeout
 	ConnectError     Outcome = "connect_error"       // TCP connection refused or unreachable
@@ -49,7 +52,7 @@ const (
 )
 
 // Outcomes lists every outcome, for documentation and tests.
-var Outcomes = []Outcome{OK, Challenged, Redirect, ClientError, ServerError, Unexpected, TLSError, Timeout,
+var Outcomes = []Outcome{OK, Challenged, Redirect, ClientError, ServerError, Unexpected, WebPage, EmptyBody, BodyTooLarge, TLSError, Timeout,
 	ConnectError, NameError, WrongRedirect, InsecureRedirect, TooManyRedirects, NoRedirect, NoRecord,
 	LookupError, AuthNotOffered, AuthRejected, Error}
 
@@ -75,6 +78,9 @@ type Attempt struct {
 	Challenges  []Challenge   `json:"challenges,omitempty"`
 	TLS         *TLSInfo      `json:"tls,omitempty"`
 	Truncated   bool          `json:"truncated,omitempty"` // the body was longer than the limit
+	// BodySize is how much of the body was read: all of it, or the limit
+	// when Truncated.
+	BodySize int64 `json:"body_bytes,omitempty"`
 	// Scheme is the authentication scheme used, for authenticated requests.
 	Scheme string `json:"auth_scheme,omitempty"`
 }
@@ -115,8 +121,14 @@ type Request struct {
 	AllowHost func(host string) bool
 	// Timeout bounds the whole exchange, redirects and body included.
 	Timeout time.Duration
-	// MaxBody bounds the body read.
+	// MaxBody bounds the body read (default 1 MiB): nothing past it is
+	// read, and the attempt says Truncated.
 	MaxBody int64
+	// Keep, when positive, bounds what Do returns of the body: the rest, up
+	// to MaxBody, is read and thrown away as it arrives, so that memory does
+	// not grow with MaxBody for checks that need only the start of the body.
+	// Zero returns the body up to MaxBody (parsers need the document).
+	Keep int64
 }
 
 var (
@@ -167,7 +179,7 @@ func do(ctx context.Context, client *http.Client, o *webclient.Options, r Reques
 		return a, nil
 	}
 	defer resp.Body.Close()
-	body = a.fill(resp, o, r.MaxBody)
+	body = a.fill(resp, o, r.MaxBody, r.Keep)
 	return a, body
 }
 
@@ -194,7 +206,7 @@ func newRequest(ctx context.Context, o *webclient.Options, r Request) (*http.Req
 }
 
 // fill records the response and reads the body.
-func (a *Attempt) fill(resp *http.Response, o *webclient.Options, limit int64) []byte {
+func (a *Attempt) fill(resp *http.Response, o *webclient.Options, limit, keep int64) []byte {
 	a.Status = resp.StatusCode
 	a.ContentType = resp.Header.Get("Content-Type")
 	a.Challenges = Challenges(resp.Header)
@@ -211,7 +223,17 @@ func (a *Attempt) fill(resp *http.Response, o *webclient.Options, limit int64) [
 	if limit <= 0 {
 		limit = 1 << 20
 	}
-	body, truncated, err := webclient.ReadBody(resp.Body, limit)
+	var (
+		body      []byte
+		truncated bool
+		err       error
+	)
+	if keep > 0 && keep < limit {
+		body, a.BodySize, truncated, err = webclient.ReadPrefix(resp.Body, keep, limit)
+	} else {
+		body, truncated, err = webclient.ReadBody(resp.Body, limit)
+		a.BodySize = int64(len(body))
+	}
 	a.Truncated = truncated
 	a.Outcome = StatusOutcome(resp.StatusCode, a.Challenges)
 	if err != nil && a.Outcome.Reachable() {

@@ -40,3 +40,27 @@ func FuzzParseChallenges(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckSOAPAnswer: any 2xx body gets an outcome without panic, and is
+// taken as the service's own answer only when its root element is a SOAP
+// envelope or a WSDL; the detail shows at most the escaped first bytes.
+func FuzzCheckSOAPAnswer(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"/>`), "text/xml", false)
+	f.Add([]byte("<!DOCTYPE html><html></html>"), "text/html", false)
+	f.Add([]byte("\x00\xff<"), "", true)
+	f.Fuzz(func(t *testing.T, body []byte, ct string, truncated bool) {
+		prefix := body[:min(len(body), SOAPPrefix)]
+		a := Attempt{Status: 200, Outcome: OK, ContentType: ct, BodySize: int64(len(body)), Truncated: truncated}
+		CheckSOAPAnswer(&a, prefix)
+		root, isXML := xmlRoot(prefix)
+		if a.Outcome == OK && (truncated || !isXML || !isSOAPRoot(root) || LooksHTML(ct, prefix)) {
+			t.Fatalf("%q (%s, truncated %v) taken as a SOAP answer", body, ct, truncated)
+		}
+		if a.Outcome != OK && a.Detail == "" {
+			t.Fatalf("%q: outcome %s without a detail", body, a.Outcome)
+		}
+		if len(a.Detail) > 600+len(ct) {
+			t.Fatalf("detail of %d bytes: %q", len(a.Detail), a.Detail)
+		}
+	})
+}

@@ -162,10 +162,36 @@ func (o *Options) client(session bool) *http.Client {
 }
 
 // ReadBody reads at most limit bytes of r and says whether there was more.
+// It is for bodies a parser needs whole; ReadPrefix is for checks that need
+// only their start.
 func ReadBody(r io.Reader, limit int64) (body []byte, truncated bool, err error) {
 	body, err = io.ReadAll(io.LimitReader(r, limit+1))
 	if int64(len(body)) > limit {
 		return body[:limit], true, err
 	}
 	return body, false, err
+}
+
+// ReadPrefix keeps the first keep bytes of r and reads the rest, up to
+// limit bytes in all, without keeping it: a check that classifies a body
+// by its start still learns its length (n) and whether it was longer than
+// limit, and its memory stays that of the prefix whatever the limit.
+func ReadPrefix(r io.Reader, keep, limit int64) (prefix []byte, n int64, truncated bool, err error) {
+	keep = max(0, min(keep, limit))
+	buf := make([]byte, keep)
+	k, err := io.ReadFull(r, buf)
+	prefix, n = buf[:k], int64(k)
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return prefix, n, false, nil // the whole body fits in the prefix
+	case err != nil:
+		return prefix, n, false, err
+	}
+	// io.Discard reads through a small pooled buffer.
+	rest, err := io.Copy(io.Discard, io.LimitReader(r, limit-n+1))
+	n += rest
+	if n > limit {
+		return prefix, limit, true, err
+	}
+	return prefix, n, false, err
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -105,4 +106,77 @@ func TestDialWithoutOverrideGoesToTheAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// endless is a body without end that counts what was read of it.
+type endless struct{ read int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	e.read += int64(len(p))
+	return len(p), nil
+}
+
+func TestReadPrefixKeepsOnlyThePrefixAndStopsAtTheLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		body      string
+		keep      int64
+		prefix    string
+		n         int64
+		truncated bool
+	}{
+		{"empty", "", 4, "", 0, false},
+		{"shorter than the prefix", "ab", 4, "ab", 2, false},
+		{"exactly the limit", "abcdefghij", 4, "abcd", 10, false},
+		{"one byte over the limit", "abcdefghijk", 4, "abcd", 10, true},
+		{"prefix larger than the limit", "abcdefghijk", 64, "abcdefghij", 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix, n, truncated, err := ReadPrefix(strings.NewReader(tc.body), tc.keep, 10)
+			if err != nil || string(prefix) != tc.prefix || n != tc.n || truncated != tc.truncated {
+				t.Fatalf("ReadPrefix(%q) = %q, %d, %v, %v; want %q, %d, %v", tc.body, prefix, n, truncated, err, tc.prefix, tc.n, tc.truncated)
+			}
+		})
+	}
+
+	// An endless body at the largest allowed limit: read up to the limit and
+	// one byte more, kept: the prefix only.
+	const limit = 64 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	e := &endless{}
+	prefix, n, truncated, err := ReadPrefix(e, 4096, limit)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(prefix) != 4096 || n != limit || !truncated {
+		t.Fatalf("endless: %d bytes kept, n %d, truncated %v, %v", len(prefix), n, truncated, err)
+	}
+	if e.read < limit+1 || e.read > limit+64<<10 {
+		t.Errorf("endless: read %d bytes of it, want just over the limit %d", e.read, limit)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("endless: reading %d bytes allocated %d bytes; it must keep only the prefix", e.read, alloc)
+	}
+}
+
+type failAfter struct{ n int }
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, errors.New("connection reset")
+	}
+	k := min(len(p), f.n)
+	f.n -= k
+	return k, nil
+}
+
+func TestReadPrefixReportsAReadError(t *testing.T) {
+	for _, n := range []int{2, 100} {
+		if _, _, _, err := ReadPrefix(&failAfter{n: n}, 8, 1000); err == nil || !strings.Contains(err.Error(), "reset") {
+			t.Errorf("failing after %d bytes: err %v", n, err)
+		}
+	}
 }

@@ -479,7 +479,7 @@ func chaosCert(t *testing.T, caFile string, names ...string) tls.Certificate {
 
 // TestFaultHTTP: EWS URLs that hang, trickle one byte per 500 ms, send
 // a body without end, and redirect forever, all on one TLS server behind
-// SFBEX_CONNECT_TO.
+// SFBEX_CONNECT_TO. None of them is EWS answering.
 func TestFaultHTTP(t *testing.T) {
 	const host = "ews.chaos.test"
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
@@ -592,8 +592,9 @@ func TestFaultHTTP(t *testing.T) {
 	watchGoroutines(t, a, "ews", 4, 3*time.Second)
 
 	m := series(t, a)
-	// An endless 200 is "up" as documented (2xx counts); the other three must not be.
-	for _, p := range []string{"hang", "trickle", "loop"} {
+	// None of the four is EWS answering: an endless 200 is cut off at the
+	// limit and is not EWS either.
+	for _, p := range []string{"hang", "trickle", "endless", "loop"} {
 		u := `url="https://` + host + `/` + p + `/EWS/Exchange.asmx"`
 		up, _ := pick(m, "sfbex_ews_up", u)
 		o, _ := pick(m, "sfbex_ews_outcome", u)
@@ -607,6 +608,11 @@ func TestFaultHTTP(t *testing.T) {
 				t.Errorf("%s = %v: a misbehaving endpoint counted as up", k, v)
 			}
 		}
+	}
+	endlessURL := `url="https://` + host + `/endless/EWS/Exchange.asmx"`
+	if o, n := pick(m, "sfbex_ews_outcome", endlessURL, `outcome="body_too_large"`); n != 1 {
+		all, _ := pick(m, "sfbex_ews_outcome", endlessURL)
+		t.Errorf("endless: outcome %v, want body_too_large (%v)", all, o)
 	}
 	if hangFreed.Load() == 0 {
 		t.Error("hang: the agent never gave up on a request that hangs")
@@ -634,7 +640,9 @@ func TestFaultHTTP(t *testing.T) {
 	if !strings.Contains(strings.ReplaceAll(api, " ", ""), `"truncated":true`) {
 		t.Error("/api/checks does not say that the endless body was cut at SFBEX_HTTP_MAX_BODY_BYTES (no \"truncated\": true)")
 	}
+	mustContainAny(t, "/api/checks (endless)", api, "cut off at SFBEX_HTTP_MAX_BODY_BYTES")
 	page := text(t, a, "/")
+	mustContainAny(t, "the status page (endless)", page, "cut off at SFBEX_HTTP_MAX_BODY_BYTES")
 	mustContainAny(t, "the status page", page, "redirect")
 	mustContainAny(t, "the status page", page, "timeout", "timed out", "deadline")
 	stillUp(t, a)

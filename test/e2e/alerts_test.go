@@ -64,7 +64,12 @@ var expectedAlerts = map[string][]string{
 	"autodiscover-wrong-redirect": {"SfbexAutodiscoverMethodFailing{method=http_redirect}"},
 	"ews-503":                     {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
 	"ews-no-oauth":                {"SfbexEWSNoOAuth{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
-	"lyncdiscover-html":           {"SfbexLyncdiscoverBroken{view=external}"},
+	// Something other than EWS answering 200: down, not "no OAuth".
+	"ews-html":          {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
+	"ews-garbage":       {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
+	"ews-endless":       {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
+	"ews-empty":         {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
+	"lyncdiscover-html": {"SfbexLyncdiscoverBroken{view=external}"},
 	"directory-sip-stripped": { // every fifth lab user, including those of SIP domains not configured ("other")
 		"SfbexSIPProxyAddressCoverageLow{domain=contoso.test}",
 		"SfbexSIPProxyAddressCoverageFalling{domain=contoso.test}",
