@@ -35,7 +35,9 @@ declare -A PKG_OF=(
 	[buildah]=buildah
 	[prometheus-blackbox-exporter]=prometheus-blackbox-exporter
 )
-PACKAGES=(bind9 bind9-dnsutils slapd ldap-utils prometheus buildah prometheus-blackbox-exporter)
+# libsasl2-modules: Cyrus SASL's NTLM plugin, for slapd's SASL NTLM binds
+# (libsasl2-2 only recommends it, and recommends are not installed here)
+PACKAGES=(bind9 bind9-dnsutils slapd ldap-utils libsasl2-modules prometheus buildah prometheus-blackbox-exporter)
 # init service names of the packages above that run a daemon
 declare -A SERVICES_OF=(
 	[bind9]=named
@@ -135,6 +137,11 @@ for cmd in "${!PKG_OF[@]}"; do
 		[[ " ${missing_pkgs[*]-} " == *" $pkg "* ]] || missing_pkgs+=("$pkg")
 	fi
 done
+# a library, not a command: slapd's NTLM plugin
+if ! compgen -G '/usr/lib/*/sasl2/libntlm.so*' >/dev/null; then
+	missing_cmds+=(libntlm.so)
+	missing_pkgs+=(libsasl2-modules)
+fi
 if ((${#missing_cmds[@]} == 0)); then
 	echo "all present"
 elif [[ $EUID -eq 0 ]]; then

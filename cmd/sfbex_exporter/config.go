@@ -342,6 +342,10 @@ func (s *Settings) webSettings(c *Config) error {
 	s.Web.UserAgent = "sfbex_exporter/" + version.Version
 	if c.CAFile != "" {
 		pool, err := webclient.LoadCAFile(c.CAFile)
+		var cfe *webclient.CAFileError
+		if errors.As(err, &cfe) {
+			return fmt.Errorf("SFBEX_CA_FILE=%q: %v; %s", c.CAFile, err, cfe.Hint)
+		}
 		if err != nil {
 			return fmt.Errorf("SFBEX_CA_FILE=%q: %v; point it at a PEM bundle of the CAs that issued your servers' certificates, e.g. SFBEX_CA_FILE=/etc/ssl/certs/contoso-root.pem", c.CAFile, err)
 		}

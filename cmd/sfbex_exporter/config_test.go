@@ -56,6 +56,7 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 		{"unknown agree record", map[string]string{"SFBEX_DNS_AGREE_RECORDS": "www"}, []string{"SFBEX_DNS_AGREE_RECORDS", "www"}},
 		{"unknown skip record", map[string]string{"SFBEX_DNS_SKIP_RECORDS": "www"}, []string{"SFBEX_DNS_SKIP_RECORDS", "www"}},
 		{"unreadable CA file", map[string]string{"SFBEX_CA_FILE": unreadable}, []string{"SFBEX_CA_FILE", unreadable, "e.g. SFBEX_CA_FILE="}},
+		{"CA with a negative serial", map[string]string{"SFBEX_CA_FILE": "../../probes/webclient/testdata/negative-serial.pem"}, []string{"SFBEX_CA_FILE", "negative serial number", "GODEBUG=x509negativeserial=1"}},
 		{"bad connect-to", map[string]string{"SFBEX_CONNECT_TO": "autodiscover.contoso.com=10.0.0.1"}, []string{"SFBEX_CONNECT_TO", "e.g. SFBEX_CONNECT_TO="}},
 		{"unknown internal resolver", map[string]string{"SFBEX_DNS_INTERNAL_RESOLVERS": "dc1, dc2"}, []string{"SFBEX_DNS_INTERNAL_RESOLVERS", `"dc1"`, "e.g."}},
 		{"HTTP timeout over interval", map[string]string{"SFBEX_HTTP_INTERVAL": "20s", "SFBEX_HTTP_TIMEOUT": "30s"}, []string{"SFBEX_HTTP_TIMEOUT=30s", "e.g. SFBEX_HTTP_TIMEOUT="}},

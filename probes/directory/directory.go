@@ -13,11 +13,11 @@ package directory
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -143,22 +143,16 @@ func (p *Prober) Filter() string { return p.filter }
 // Probe scans the directory. It returns (nil, err) unless the scan read
 // every page.
 //
-// Simple and anonymous binds use the scan's own LDAP client (ldapwire.go),
-// which decodes the replies in place; NTLM binds use go-ldap throughout,
-// whose NTLM exchange the fast client does not implement.
+// Every bind and search goes through the scan's own LDAP client
+// (ldapwire.go): simple and anonymous binds, and NTLM over SASL or Sicily,
+// whichever the server offers.
 func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 	start := time.Now()
 	t := newTally(p.cfg.SIPDomains, p.cfg.SampleSize)
 	t.includeAll = p.cfg.IncludeDisabled
 	res := &Result{Server: p.cfg.URL, BaseDN: p.cfg.BaseDN, Filter: p.filter, PageSize: p.cfg.PageSize,
 		MinCoverage: p.cfg.MinCoverage, IncludeDisabled: p.cfg.IncludeDisabled}
-	var err error
-	if p.cfg.NTLM {
-		err = p.probeGoLDAP(ctx, t, res)
-	} else {
-		err = p.probeWire(ctx, t, res)
-	}
-	if err != nil {
+	if err := p.probeWire(ctx, t, res); err != nil {
 		return nil, err
 	}
 	res.ScanDuration = time.Since(start)
@@ -166,26 +160,7 @@ func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 	return res, nil
 }
 
-// probeGoLDAP scans with go-ldap (the NTLM path).
-func (p *Prober) probeGoLDAP(ctx context.Context, t *tally, res *Result) error {
-	conn, err := p.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	// A deadline or cancel closes the connection, which ends any read.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	if err := p.bind(conn); err != nil {
-		return p.ctxErr(ctx, err)
-	}
-	if err := p.scan(ctx, conn, t, res); err != nil {
-		return p.ctxErr(ctx, err)
-	}
-	return nil
-}
-
-// probeWire scans with the fast client (simple and anonymous binds).
+// probeWire connects, binds and scans.
 func (p *Prober) probeWire(ctx context.Context, t *tally, res *Result) error {
 	raw, conn, err := p.dial(ctx)
 	if err != nil {
@@ -198,22 +173,101 @@ func (p *Prober) probeWire(ctx context.Context, t *tally, res *Result) error {
 	defer stop()
 	if !p.ldaps && p.cfg.StartTLS {
 		if err := w.startTLS(p.cfg.Web.TLSConfig(p.host)); err != nil {
-			return p.tlsErr(err)
+			return p.phaseErr(ctx, "StartTLS", err)
 		}
 	}
-	var berr error
-	switch {
-	case p.cfg.BindDN != "" && p.cfg.Password == "":
-		// go-ldap refuses this unauthenticated bind on the client side.
-		berr = ldap.NewError(ldap.ErrorEmptyPassword, errors.New("ldap: empty password not allowed by the client"))
-	default:
-		berr = w.simpleBind(p.cfg.BindDN, p.cfg.Password.reveal())
-	}
-	if berr != nil {
-		return p.ctxErr(ctx, p.bindErr(berr))
+	if err := p.bind(ctx, w); err != nil {
+		return err
 	}
 	if err := p.scanWire(ctx, w, t, res); err != nil {
 		return p.ctxErr(ctx, err)
+	}
+	return nil
+}
+
+// bind authenticates as configured.
+func (p *Prober) bind(ctx context.Context, w *wireConn) error {
+	if p.cfg.NTLM {
+		return p.ntlmBind(ctx, w)
+	}
+	if p.cfg.BindDN != "" && p.cfg.Password == "" {
+		// An unauthenticated bind (RFC 4513 5.1.2) would "succeed" on some
+		// servers without checking anything.
+		return probes.WithFix(fmt.Errorf("no password for the bind as %q", p.cfg.BindDN),
+			"Set SFBEX_LDAP_PASSWORD or SFBEX_LDAP_PASSWORD_FILE, or leave SFBEX_LDAP_BIND_DN empty for an anonymous bind.")
+	}
+	what := "simple bind"
+	if p.cfg.BindDN == "" {
+		what = "anonymous bind"
+	}
+	if err := w.simpleBind(p.cfg.BindDN, p.cfg.Password.reveal()); err != nil {
+		return p.bindErr(ctx, what, err)
+	}
+	return nil
+}
+
+// Root DSE attributes that say which binds a server offers.
+const (
+	attrSASLMechs    = "supportedSASLMechanisms"
+	attrCapabilities = "supportedCapabilities"
+	// oidADCapability (LDAP_CAP_ACTIVE_DIRECTORY_OID) is announced by
+	// Windows domain controllers, which speak Sicily, and by Samba.
+	oidADCapability = "1.2.840.113556.1.4.800"
+)
+
+// chooseNTLM picks how to send NTLM to a server with this root DSE: SASL
+// NTLM where offered (Samba, OpenLDAP with Cyrus SASL), else Sicily on
+// Active Directory (Windows offers no SASL NTLM, but always Sicily), else
+// raw NTLMSSP in GSS-SPNEGO. It returns 0 when the server offers none.
+func chooseNTLM(mechs, caps []string) ntlmMethod {
+	has := func(list []string, v string) bool {
+		return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, v) })
+	}
+	switch {
+	case has(mechs, "NTLM"):
+		return ntlmSASL
+	case has(caps, oidADCapability):
+		return ntlmSicily
+	case has(mechs, "GSS-SPNEGO"):
+		return ntlmSPNEGO
+	}
+	return 0
+}
+
+// ntlmBind reads the root DSE to learn which NTLM binds the server offers,
+// and binds with the one chooseNTLM picks.
+func (p *Prober) ntlmBind(ctx context.Context, w *wireConn) error {
+	if p.cfg.Password == "" {
+		return probes.WithFix(fmt.Errorf("no password for the NTLM bind as %q", p.cfg.BindDN),
+			"Set SFBEX_LDAP_PASSWORD or SFBEX_LDAP_PASSWORD_FILE.")
+	}
+	dse, err := w.rootDSE([]string{attrSASLMechs, attrCapabilities})
+	var le *ldap.Error
+	if err != nil && (!errors.As(err, &le) || le.ResultCode >= ldap.ErrorNetwork) {
+		return p.phaseErr(ctx, "root DSE read before the NTLM bind", err)
+	}
+	mechs, caps := dse[attrSASLMechs], dse[attrCapabilities]
+	m := chooseNTLM(mechs, caps)
+	what := ""
+	if m == 0 && (err != nil || len(mechs)+len(caps) == 0) {
+		// The server hides its root DSE: try the standard way.
+		m, what = ntlmSASL, " (tried because the server's root DSE lists no SASL mechanisms to anonymous clients)"
+	}
+	if m == 0 {
+		offered := "none"
+		if len(mechs) > 0 {
+			offered = strings.Join(mechs, ", ")
+		}
+		fix := "Use SFBEX_LDAP_AUTH=simple with StartTLS or ldaps://, or enable an NTLM SASL mechanism on the server (OpenLDAP: Cyrus SASL's NTLM plugin from libsasl2-modules)."
+		if !p.encrypted() {
+			// Servers with a minimum security strength list weak mechanisms
+			// only on encrypted connections.
+			fix = "This connection is not encrypted, and servers may offer NTLM only over TLS: try SFBEX_LDAP_STARTTLS=true or ldaps://. Otherwise: " + fix
+		}
+		return probes.WithFix(fmt.Errorf("the directory server %s offers no NTLM bind: its SASL mechanisms are %s, and it does not announce Active Directory (no Sicily bind); the agent speaks NTLM over SASL (NTLM or GSS-SPNEGO) and Sicily", p.addr, offered), fix)
+	}
+	if err := w.ntlmBind(m, p.cfg.BindDN, p.cfg.Password.reveal()); err != nil {
+		return p.bindErr(ctx, "NTLM bind over "+m.String()+what, err)
 	}
 	return nil
 }
@@ -227,15 +281,17 @@ func (p *Prober) ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
+// dialTimeout bounds the TCP connect and the ldaps:// handshake.
+const dialTimeout = 15 * time.Second
+
 // dial connects to the server, with TLS for ldaps://. raw is the TCP
 // connection, conn what to speak LDAP over.
 func (p *Prober) dial(ctx context.Context) (raw, conn net.Conn, err error) {
-	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	raw, err = p.cfg.Web.DialContext(dctx, "tcp", p.addr)
 	if err != nil {
-		return nil, nil, probes.WithFix(fmt.Errorf("cannot reach the directory server %s: %v", p.addr, err),
-			"Check SFBEX_LDAP_URL (host and port: 389 for ldap://, 636 for ldaps://), that the domain controller is up, and that a firewall lets the agent through.")
+		return nil, nil, p.dialErr(ctx, dctx, err)
 	}
 	if !p.ldaps {
 		return raw, raw, nil
@@ -243,141 +299,12 @@ func (p *Prober) dial(ctx context.Context) (raw, conn net.Conn, err error) {
 	tc := tls.Client(raw, p.cfg.Web.TLSConfig(p.host))
 	if err := tc.HandshakeContext(dctx); err != nil {
 		raw.Close()
-		return nil, nil, p.tlsErr(err)
+		if ctx.Err() == nil && dctx.Err() != nil {
+			err = fmt.Errorf("no TLS answer within %s: %w", dialTimeout, err)
+		}
+		return nil, nil, p.phaseErr(ctx, "TLS handshake", err)
 	}
 	return raw, tc, nil
-}
-
-func (p *Prober) connect(ctx context.Context) (*ldap.Conn, error) {
-	_, raw, err := p.dial(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tlsCfg := p.cfg.Web.TLSConfig(p.host)
-	conn := ldap.NewConn(raw, p.ldaps)
-	conn.Start()
-	conn.SetTimeout(2 * time.Minute) // one request; the run's deadline bounds the scan
-	if !p.ldaps && p.cfg.StartTLS {
-		if err := conn.StartTLS(tlsCfg); err != nil {
-			conn.Close()
-			return nil, p.tlsErr(err)
-		}
-	}
-	return conn, nil
-}
-
-func (p *Prober) tlsErr(err error) error {
-	fix := "Set SFBEX_CA_FILE to the CA that issued the domain controller's certificate, make SFBEX_LDAP_URL use a name the certificate covers, " +
-		"or (not recommended) list the host in SFBEX_TLS_INSECURE_HOSTS."
-	var ua x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var le *ldap.Error
-	switch {
-	case errors.As(err, &ua), errors.As(err, &he), errors.As(err, &ci):
-	case errors.As(err, &le) && le.ResultCode != ldap.ErrorNetwork:
-		fix = "The server refused StartTLS: configure a certificate on it (AD: a Domain Controller certificate), use ldaps://, " +
-			"or set SFBEX_LDAP_STARTTLS=false on a trusted network."
-	}
-	return probes.WithFix(fmt.Errorf("TLS with the directory server %s failed: %v", p.addr, err), fix)
-}
-
-func (p *Prober) bind(conn *ldap.Conn) error {
-	var err error
-	switch {
-	case p.cfg.NTLM:
-		domain, user, ok := strings.Cut(p.cfg.BindDN, `\`)
-		if !ok {
-			domain, user = "", p.cfg.BindDN
-		}
-		err = conn.NTLMBind(domain, user, p.cfg.Password.reveal())
-	case p.cfg.BindDN == "" && p.cfg.Password == "":
-		err = conn.UnauthenticatedBind("")
-	default:
-		_, err = conn.SimpleBind(&ldap.SimpleBindRequest{Username: p.cfg.BindDN, Password: p.cfg.Password.reveal()})
-	}
-	if err == nil {
-		return nil
-	}
-	return p.bindErr(err)
-}
-
-// bindErr explains a failed bind.
-func (p *Prober) bindErr(err error) error {
-	msg := p.cfg.Password.scrub(err.Error())
-	if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
-		return probes.WithFix(fmt.Errorf("the directory server %s rejected the bind as %q: invalid credentials (%s)", p.addr, p.cfg.BindDN, msg),
-			"Check SFBEX_LDAP_BIND_DN (a DN, or user@domain) and the password in SFBEX_LDAP_PASSWORD(_FILE); AD's data code says why: 52e wrong password, 532 password expired, 533 account disabled, 775 locked out.")
-	}
-	var le *ldap.Error
-	if !errors.As(err, &le) || le.ResultCode == ldap.ErrorNetwork {
-		return probes.WithFix(fmt.Errorf("the directory server %s closed the connection during the bind: %s", p.addr, msg),
-			"Check that the domain controller is up and accepts LDAP from the agent (SFBEX_LDAP_URL); the last complete figures stay, marked stale.")
-	}
-	return probes.WithFix(fmt.Errorf("bind as %q to %s failed: %s", p.cfg.BindDN, p.addr, msg),
-		"Check SFBEX_LDAP_BIND_DN and the service account; AD refuses simple binds without TLS when LDAP signing is required: use StartTLS or ldaps://.")
-}
-
-// scan reads every page, streaming entries into t.
-func (p *Prober) scan(ctx context.Context, conn *ldap.Conn, t *tally, res *Result) error {
-	paging := ldap.NewControlPaging(uint32(p.cfg.PageSize))
-	u := &user{}
-	for {
-		req := ldap.NewSearchRequest(p.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-			p.filter, Attributes, []ldap.Control{paging})
-		r := conn.SearchAsync(ctx, req, 64)
-		var cookie []byte
-		gotControl := false
-		for r.Next() {
-			if e := r.Entry(); e != nil {
-				res.Entries++
-				u.dn = e.DN
-				u.sip, u.mail, u.uac, u.sipUserEnabled, u.proxies = "", "", "", "", nil
-				for _, a := range e.Attributes {
-					switch strings.ToLower(a.Name) {
-					case "msrtcsip-primaryuseraddress":
-						u.sip = first(a.Values)
-					case "proxyaddresses":
-						u.proxies = a.Values
-					case "mail":
-						u.mail = first(a.Values)
-					case "useraccountcontrol":
-						u.uac = first(a.Values)
-					case "msrtcsip-userenabled":
-						u.sipUserEnabled = strings.ToUpper(first(a.Values))
-					}
-				}
-				t.add(u)
-				continue
-			}
-			if r.Referral() != "" {
-				res.Referrals++
-			}
-			if c, ok := ldap.FindControl(r.Controls(), ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
-				cookie, gotControl = c.Cookie, true
-			}
-		}
-		if err := r.Err(); err != nil {
-			return p.searchErr(err, res)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		res.Pages++
-		if !gotControl {
-			// A done message with neither error nor paging control: the
-			// server ignored paging (and sent everything) or the
-			// connection ended. Only the first is complete.
-			if conn.IsClosing() {
-				return fmt.Errorf("the connection to %s closed during page %d", p.addr, res.Pages)
-			}
-			return nil
-		}
-		if len(cookie) == 0 {
-			return nil
-		}
-		paging.SetCookie(cookie)
-	}
 }
 
 // scanWire reads every page with the fast client, streaming entries into t.
@@ -444,17 +371,17 @@ func firstValue(v [][]byte) string {
 // b is not reused.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-func first(v []string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
-}
-
 func (p *Prober) searchErr(err error, res *Result) error {
 	msg := p.cfg.Password.scrub(err.Error())
 	where := "after " + probes.Count(res.Entries, "entry", "entries") + " in " + probes.Count(res.Pages, "page", "pages")
+	anonymous := p.cfg.BindDN == "" && !p.cfg.NTLM
 	switch {
+	case anonymous && (strings.Contains(msg, "000004DC") || ldap.IsErrorWithCode(err, ldap.LDAPResultUnwillingToPerform) ||
+		ldap.IsErrorWithCode(err, ldap.LDAPResultStrongAuthRequired) || ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights)):
+		// AD: operationsError "000004DC … a successful bind must be
+		// completed"; OpenLDAP "require authc": unwillingToPerform.
+		return probes.WithFix(fmt.Errorf("the directory server %s refused the search without a bind (anonymous) %s: %s", p.addr, where, msg),
+			"The server does not let anonymous clients search: set SFBEX_LDAP_BIND_DN and SFBEX_LDAP_PASSWORD(_FILE) to a read-only service account.")
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
 		return probes.WithFix(fmt.Errorf("the directory server %s stopped the search at its size limit %s: %s", p.addr, where, msg),
 			"The server caps the total a paged search may return: lift the limit for the service account (AD: MaxResultSetSize; OpenLDAP: size.prtotal=unlimited), or narrow SFBEX_LDAP_BASE_DN.")

@@ -161,7 +161,7 @@ func TestDownAndUnreachable(t *testing.T) {
 	ln, _ := net.Listen("tcp4", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	if _, err := scan(t, labConfig(l, addr)); err == nil || !strings.Contains(err.Error(), "cannot reach") || probes.FixOf(err) == "" {
+	if _, err := scan(t, labConfig(l, addr)); err == nil || !strings.Contains(err.Error(), "refused the connection") || !strings.Contains(probes.FixOf(err), "port") {
 		t.Errorf("unreachable: %v", err)
 	}
 }

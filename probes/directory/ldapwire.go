@@ -9,8 +9,8 @@ package directory
 //
 // Requests are still built with asn1-ber and ldap.CompileFilter (a few per
 // scan); errors are *ldap.Error values with go-ldap's result codes and
-// texts, so the probe classifies them as before. NTLM binds keep using
-// go-ldap (see Probe).
+// texts, so the probe classifies them as before. Binds are simple, or
+// NTLM over SASL or Sicily (ntlmBind).
 
 import (
 	"bufio"
@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/go-ntlmssp"
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 )
@@ -49,6 +50,7 @@ const (
 	oidNoticeOfDisc  = "1.3.6.1.4.1.1466.20036"
 	oidStartTLS      = "1.3.6.1.4.1.1466.20037"
 	tagExtRespName   = 0x8a // [10] responseName in ExtendedResponse
+	tagSASLCreds     = 0x87 // [7] serverSaslCreds in BindResponse
 	requestTimeout   = 2 * time.Minute
 	readBufferSize   = 64 << 10
 	initialMsgBuffer = 16 << 10
@@ -496,24 +498,193 @@ func (w *wireConn) startTLS(cfg *tls.Config) error {
 	return nil
 }
 
-// simpleBind binds with a DN and password (both empty: anonymous).
-func (w *wireConn) simpleBind(dn, password string) error {
+// bind sends a BindRequest with name and the authentication choice auth,
+// and returns the result and the server's SASL credentials (copied; nil
+// without).
+func (w *wireConn) bind(name string, auth *ber.Packet) (ldapResult, []byte, error) {
 	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldap.ApplicationBindRequest, nil, "Bind Request")
 	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, 3, "Version"))
-	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "User Name"))
-	op.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, password, "Password"))
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, name, "User Name"))
+	op.AppendChild(auth)
 	r, err := w.result(op, opBindResponse)
+	if err != nil {
+		return ldapResult{}, nil, err
+	}
+	var creds []byte
+	for rest := r.rest; len(rest) > 0; {
+		tag, v, next, err := tlv(rest)
+		if err != nil {
+			return ldapResult{}, nil, ldap.NewError(ldap.ErrorNetwork, fmt.Errorf("invalid bind response (%w)", err))
+		}
+		if tag == tagSASLCreds {
+			creds = bytes.Clone(v)
+		}
+		rest = next
+	}
+	return r, creds, nil
+}
+
+// simpleBind binds with a DN and password (both empty: anonymous).
+func (w *wireConn) simpleBind(dn, password string) error {
+	r, _, err := w.bind(dn, ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, password, "Password"))
 	if err != nil {
 		return err
 	}
 	return r.err()
 }
 
-// searchRequest builds a subtree SearchRequest for filter (compiled).
-func searchRequest(baseDN string, filter *ber.Packet, attrs []string) *ber.Packet {
+// ntlmMethod is how an NTLM exchange travels in LDAP bind requests.
+type ntlmMethod int
+
+const (
+	// ntlmSASL is the SASL mechanism "NTLM" (Samba, Cyrus SASL in OpenLDAP).
+	ntlmSASL ntlmMethod = iota + 1
+	// ntlmSPNEGO sends raw NTLMSSP tokens under the SASL mechanism
+	// "GSS-SPNEGO", which Samba and Windows accept in place of an SPNEGO
+	// wrapper.
+	ntlmSPNEGO
+	// ntlmSicily is Microsoft's own bind (MS-ADTS 5.1.1.1.3, "Sicily"):
+	// the tokens travel in bind choices [10] and [11], the challenge in
+	// the response's matchedDN. Only Windows domain controllers speak it.
+	ntlmSicily
+)
+
+func (m ntlmMethod) String() string {
+	switch m {
+	case ntlmSASL:
+		return "SASL NTLM"
+	case ntlmSPNEGO:
+		return "SASL GSS-SPNEGO (raw NTLMSSP)"
+	case ntlmSicily:
+		return "Sicily (Microsoft's NTLM bind)"
+	}
+	return "no NTLM method"
+}
+
+// Bind authentication choices (RFC 4511 4.2, MS-ADTS 5.1.1.1.3).
+const (
+	authSASL            = 3
+	authSicilyNegotiate = 10
+	authSicilyResponse  = 11
+)
+
+// saslAuth is the sasl choice: SaslCredentials { mechanism, credentials }.
+func saslAuth(mech string, creds []byte) *ber.Packet {
+	p := ber.Encode(ber.ClassContext, ber.TypeConstructed, authSASL, nil, "SASL")
+	p.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, mech, "Mechanism"))
+	p.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, string(creds), "Credentials"))
+	return p
+}
+
+var ntlmSignature = []byte("NTLMSSP\x00")
+
+// errNTLMProtocol marks a server that does not follow the NTLM exchange.
+var errNTLMProtocol = errors.New("the server did not follow the NTLM exchange")
+
+// ntlmBind authenticates as user ("DOMAIN\user" or "user@domain") with
+// NTLMv2 over method: NEGOTIATE, the server's CHALLENGE, AUTHENTICATE. An
+// LDAP refusal is the server's *ldap.Error; a server that breaks the
+// exchange gives an error wrapping errNTLMProtocol.
+func (w *wireConn) ntlmBind(m ntlmMethod, user, password string) error {
+	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
+	if err != nil {
+		return fmt.Errorf("building the NTLM NEGOTIATE message: %w", err)
+	}
+	var challenge []byte
+	switch m {
+	case ntlmSicily:
+		r, _, err := w.bind("", ber.NewString(ber.ClassContext, ber.TypePrimitive, authSicilyNegotiate, string(negotiate), "Sicily Negotiate"))
+		if err != nil {
+			return err
+		}
+		if err := r.err(); err != nil {
+			return err
+		}
+		challenge = bytes.Clone(r.matchedDN)
+	default:
+		mech := map[ntlmMethod]string{ntlmSASL: "NTLM", ntlmSPNEGO: "GSS-SPNEGO"}[m]
+		r, creds, err := w.bind("", saslAuth(mech, negotiate))
+		if err != nil {
+			return err
+		}
+		if r.code != ldap.LDAPResultSaslBindInProgress {
+			if err := r.err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: it accepted the NTLM NEGOTIATE message as a complete bind (%s)", errNTLMProtocol, m)
+		}
+		challenge = creds
+	}
+	if !bytes.HasPrefix(challenge, ntlmSignature) {
+		return fmt.Errorf("%w: its answer to the NEGOTIATE message (%s) holds no NTLM CHALLENGE", errNTLMProtocol, m)
+	}
+	auth, err := ntlmssp.NewAuthenticateMessage(challenge, user, password, nil)
+	if err != nil {
+		return fmt.Errorf("%w: the server's NTLM CHALLENGE cannot be answered: %v", errNTLMProtocol, err)
+	}
+	var r ldapResult
+	switch m {
+	case ntlmSicily:
+		r, _, err = w.bind("", ber.NewString(ber.ClassContext, ber.TypePrimitive, authSicilyResponse, string(auth), "Sicily Response"))
+	default:
+		mech := map[ntlmMethod]string{ntlmSASL: "NTLM", ntlmSPNEGO: "GSS-SPNEGO"}[m]
+		r, _, err = w.bind("", saslAuth(mech, auth))
+	}
+	if err != nil {
+		return err
+	}
+	if r.code == ldap.LDAPResultSaslBindInProgress {
+		return fmt.Errorf("%w: it asked for another round after the NTLM AUTHENTICATE message (%s)", errNTLMProtocol, m)
+	}
+	return r.err()
+}
+
+// rootDSE reads attrs of the root DSE (a base search on ""), before any
+// bind, as AD and Samba allow. Values are copied.
+func (w *wireConn) rootDSE(attrs []string) (map[string][]string, error) {
+	filter, err := ldap.CompileFilter("(objectClass=*)")
+	if err != nil {
+		return nil, err
+	}
+	id, err := w.send(searchRequest("", ldap.ScopeBaseObject, filter, attrs), nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	var e entry
+	for {
+		msg, err := w.next(id)
+		if err != nil {
+			return nil, err
+		}
+		switch msg.op {
+		case opSearchEntry:
+			if err := parseEntry(msg.body, attrs, &e); err != nil {
+				return nil, ldap.NewError(ldap.ErrorNetwork, fmt.Errorf("invalid search result entry (%w)", err))
+			}
+			for i, vs := range e.vals {
+				for _, v := range vs {
+					out[attrs[i]] = append(out[attrs[i]], string(v))
+				}
+			}
+		case opSearchRef, opIntermediate:
+		case opSearchDone:
+			r, err := parseResult(msg.body)
+			if err != nil {
+				return nil, ldap.NewError(ldap.ErrorNetwork, fmt.Errorf("invalid packet format (%w)", err))
+			}
+			return out, r.err()
+		default:
+			return nil, ldap.NewError(ldap.ErrorUnexpectedResponse, fmt.Errorf("unknown tag: 0x%02x", msg.op))
+		}
+	}
+}
+
+// searchRequest builds a SearchRequest for filter (compiled).
+func searchRequest(baseDN string, scope int, filter *ber.Packet, attrs []string) *ber.Packet {
 	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldap.ApplicationSearchRequest, nil, "Search Request")
 	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, baseDN, "Base DN"))
-	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, uint64(ldap.ScopeWholeSubtree), "Scope"))
+	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, uint64(scope), "Scope"))
 	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, uint64(ldap.NeverDerefAliases), "Deref Aliases"))
 	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, uint64(0), "Size Limit"))
 	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, uint64(0), "Time Limit"))
@@ -540,7 +711,7 @@ func (w *wireConn) searchPage(baseDN string, filter *ber.Packet, attrs []string,
 	paging := &ldap.ControlPaging{PagingSize: pageSize, Cookie: cookie}
 	ctrls := ber.Encode(ber.ClassContext, ber.TypeConstructed, 0, nil, "Controls")
 	ctrls.AppendChild(paging.Encode())
-	id, err := w.send(searchRequest(baseDN, filter, attrs), ctrls)
+	id, err := w.send(searchRequest(baseDN, ldap.ScopeWholeSubtree, filter, attrs), ctrls)
 	if err != nil {
 		return nil, false, err
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -40,9 +41,12 @@ type Options struct {
 }
 
 // LoadCAFile reads a PEM bundle into a pool that also trusts the system's
-// roots.
+// roots. Every CERTIFICATE block must parse: a CA that is silently left
+// out would surface later as an untrusted server. The error says which
+// blocks the file holds and why each certificate was refused, and what to
+// do about it.
 func LoadCAFile(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -50,11 +54,57 @@ func LoadCAFile(path string) (*x509.CertPool, error) {
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	var (
+		types    []string // every PEM block's type, in order
+		problems []string
+		loaded   int
+		negative bool
+	)
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		types = append(types, block.Type)
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("block %d (CERTIFICATE): %v", len(types), err))
+			negative = negative || strings.Contains(err.Error(), "negative serial number")
+			continue
+		}
+		pool.AddCert(cert)
+		loaded++
+	}
+	switch {
+	case len(problems) > 0:
+		hint := "replace the certificates Go cannot parse"
+		if negative {
+			hint = "a negative serial number (Samba's self-generated certificates have one) is refused by Go since 1.23: " +
+				"issue the server a proper certificate, or start the agent with GODEBUG=x509negativeserial=1 in its environment; " +
+				"SFBEX_TLS_INSECURE_HOSTS does not help, as Go refuses such a certificate before any verification"
+		}
+		return nil, &CAFileError{msg: fmt.Sprintf("%s holds %d PEM block(s), of which %d certificate(s) cannot be parsed: %s", path, len(types), len(problems), strings.Join(problems, "; ")), Hint: hint}
+	case loaded == 0 && len(types) > 0:
+		return nil, &CAFileError{msg: fmt.Sprintf("%s holds no CERTIFICATE block, only %s", path, strings.Join(types, ", ")),
+			Hint: "point it at the CA certificates (BEGIN CERTIFICATE), not at a key or a request"}
+	case loaded == 0:
+		return nil, &CAFileError{msg: fmt.Sprintf("%s holds no PEM certificate", path),
+			Hint: "point it at a PEM bundle of the CAs that issued your servers' certificates, e.g. SFBEX_CA_FILE=/etc/ssl/certs/contoso-root.pem"}
 	}
 	return pool, nil
 }
+
+// CAFileError is a CA file LoadCAFile refuses; Hint says what to do.
+type CAFileError struct {
+	msg  string
+	Hint string
+}
+
+func (e *CAFileError) Error() string { return e.msg }
 
 // ParseConnectTo parses "host:port=addr:port,..." (curl's --connect-to).
 func ParseConnectTo(s string) (map[string]string, error) {

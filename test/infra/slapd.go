@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -35,11 +36,20 @@ type SlapdOptions struct {
 	LDIF string
 	// CertFile and KeyFile (PEM) enable StartTLS and an ldaps:// listener.
 	CertFile, KeyFile string
+	// Global holds extra slapd.conf directives for the global section,
+	// e.g. "disallow bind_anon", "require authc", "security simple_bind=128".
+	Global string
 }
 
 // Slapd is an OpenLDAP slapd on 127.0.0.1 with the AD-like schema and AD's
 // paging limits (size.pr=1000, size.prtotal=unlimited). Start it with
 // StartSlapd.
+//
+// Like a domain controller it shows its root DSE to anyone, and it accepts
+// SASL NTLM binds where Cyrus SASL's NTLM plugin is installed (Debian:
+// libsasl2-modules; see RequireSASLNTLM): the NTLM user name is the cn of
+// an entry directly under the suffix, whose cleartext userPassword slapd
+// hands to the plugin (sasl-auxprops default: slapd's own entries).
 type Slapd struct {
 	// URL is ldap://127.0.0.1:<port>; LDAPSURL is ldaps://… when TLS is on.
 	URL, LDAPSURL string
@@ -83,15 +93,18 @@ argsfile %[1]s/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
 %[2]s
+authz-regexp "^uid=([^,]+)(,cn=[^,]+)?,cn=ntlm,cn=auth$" "CN=$1,%[3]s"
+%[4]s
+access to dn.base="" by * read
 access to attrs=userPassword by anonymous auth by * none
-access to * by users read by * none
+access to * by users read by anonymous auth by * none
 database mdb
 maxsize 1073741824
 suffix "%[3]s"
 rootdn "CN=admin,%[3]s"
 directory %[1]s/db
 sizelimit size.soft=1000 size.hard=1000 size.pr=1000 size.prtotal=unlimited
-`, s.Dir, tlsConf, opts.Suffix)
+`, s.Dir, tlsConf, opts.Suffix, opts.Global)
 	confPath := filepath.Join(s.Dir, "slapd.conf")
 	writeFile(t, confPath, conf)
 	ldif := filepath.Join(s.Dir, "load.ldif")
@@ -180,4 +193,45 @@ func (s *Slapd) PID() int {
 		return 0
 	}
 	return s.proc.pid()
+}
+
+// Pause stops slapd with SIGSTOP, by PID: it keeps its socket, so
+// connections are accepted by the kernel and never answered, as a hung
+// domain controller. A t.Cleanup resumes it, so that Stop works.
+func (s *Slapd) Pause(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		t.Fatal("Pause: slapd is not running")
+	}
+	if err := s.proc.signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("Pause: %v", err)
+	}
+	t.Cleanup(s.Resume)
+}
+
+// Resume continues slapd after Pause (SIGCONT, by PID). Idempotent.
+func (s *Slapd) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil && !s.proc.exited() {
+		_ = s.proc.signal(syscall.SIGCONT)
+	}
+}
+
+// RequireSASLNTLM skips the test (fails it with CI=true) when Cyrus SASL's
+// NTLM plugin, which slapd needs for SASL NTLM binds, is not installed.
+func RequireSASLNTLM(t testing.TB) {
+	t.Helper()
+	found, _ := filepath.Glob("/usr/lib/*/sasl2/libntlm.so*")
+	more, _ := filepath.Glob("/usr/lib/sasl2/libntlm.so*")
+	if len(found)+len(more) > 0 {
+		return
+	}
+	msg := "missing Cyrus SASL's NTLM plugin libntlm.so (Debian: libsasl2-modules); run scripts/test.sh as root to install it, or apt-get install --no-install-recommends libsasl2-modules"
+	if InCI() {
+		t.Fatalf("CI=true: %s", msg)
+	}
+	t.Skip(msg)
 }
