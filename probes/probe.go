@@ -106,13 +106,15 @@ func FixOf(err error) string {
 	return strings.Join(fixes, "\n")
 }
 
-// Failing reports whether a run with these findings should count as failed
-// for `sfbex_exporter check`.
-func Failing(fs []Finding) bool {
+// Worst returns the highest severity among fs; Info when there is none.
+func Worst(fs []Finding) Severity {
+	w := Info
 	for _, f := range fs {
-		if f.Severity >= Warning {
-			return true
-		}
+		w = max(w, f.Severity)
 	}
-	return false
+	return w
 }
+
+// Failing reports whether a run with these findings should count as failed
+// for `sfbex_exporter check`: it has a warning or worse.
+func Failing(fs []Finding) bool { return Worst(fs) >= Warning }
