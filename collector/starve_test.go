@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -20,7 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
+	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
 	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
@@ -234,5 +237,39 @@ func checkPartial(t *testing.T, c *Check, hanging string, fine []string, up func
 	}
 	if st := e.State(); st != StatePartial {
 		t.Errorf("state = %s, want partial", st)
+	}
+}
+
+// A member the run gave up on is unknown: it has no series, rather than a
+// false "down".
+func TestUnfinishedMembersHaveNoSeries(t *testing.T) {
+	c := &Check{Probe: "autodiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
+	l := &Check{Probe: "lyncdiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*Check{c, l})
+	reg := newReg(s)
+	s.Record(c.ID(), Run{Result: &autodiscover.Result{Domain: "contoso.test", Methods: []autodiscover.MethodResult{
+		{Method: autodiscover.Root, Unfinished: true, Attempt: httpprobe.Attempt{Outcome: httpprobe.Timeout}},
+		{Method: autodiscover.Host, Up: true, Attempt: httpprobe.Attempt{Outcome: httpprobe.Challenged}},
+	}}, Err: errors.New("autodiscover method root: timed out")})
+	s.Record(l.ID(), Run{Result: &autodiscover.LyncResult{Domain: "contoso.test", Views: []autodiscover.ViewResult{
+		{View: autodiscover.External, Unfinished: true, Outcome: httpprobe.Timeout},
+		{View: autodiscover.Internal, Up: true, Outcome: httpprobe.Challenged},
+	}}, Err: errors.New("lyncdiscover external view: timed out")})
+	if v := mustMetric(t, reg, "sfbex_autodiscover_method_up", map[string]string{"method": "autodiscover_host"}); v != 1 {
+		t.Errorf("autodiscover_host up = %v", v)
+	}
+	if v, ok := metricValue(t, reg, "sfbex_autodiscover_method_up", map[string]string{"method": "root"}); ok {
+		t.Errorf("the unfinished root method has a series: %v", v)
+	}
+	if v := mustMetric(t, reg, "sfbex_lyncdiscover_up", map[string]string{"view": "internal"}); v != 1 {
+		t.Errorf("internal up = %v", v)
+	}
+	if v, ok := metricValue(t, reg, "sfbex_lyncdiscover_up", map[string]string{"view": "external"}); ok {
+		t.Errorf("the unfinished external view has a series: %v", v)
+	}
+	for _, e := range s.Entries() {
+		if e.State() != StatePartial {
+			t.Errorf("%s: state %s, want partial", e.Check.ID(), e.State())
+		}
 	}
 }
