@@ -21,7 +21,7 @@ var (
 	adMethodDurationDesc = prometheus.NewDesc("sfbex_autodiscover_method_duration_seconds",
 		"How long the method took, redirects and SRV lookup included.", adMethodLabels, nil)
 	adMethodStaleDesc = prometheus.NewDesc("sfbex_autodiscover_method_stale",
-		"1 if the method's series come from an earlier run because its latest SRV lookup got no definitive answer.", adMethodLabels, nil)
+		"1 if the method's series come from an earlier run because its latest SRV lookup got no definitive answer, or its latest attempt did not finish within its share of the run.", adMethodLabels, nil)
 	adClientMethodDesc = prometheus.NewDesc("sfbex_autodiscover_client_method",
 		"1 for the method a client ends on (client: outlook tries root, autodiscover_host, http_redirect, srv; lync tries autodiscover_host, srv), 0 for the others.",
 		[]string{"domain", "client", "method"}, nil)
@@ -50,6 +50,9 @@ var (
 func appendAutodiscover(ms []prometheus.Metric, r *autodiscover.Result) []prometheus.Metric {
 	d := r.Domain
 	for _, mr := range r.Methods {
+		if mr.Unfinished {
+			continue // never finished: unknown, not down
+		}
 		m := string(mr.Method)
 		ms = append(ms,
 			gauge(adMethodUpDesc, boolf(mr.Up), d, m),
@@ -70,6 +73,9 @@ func appendAutodiscover(ms []prometheus.Metric, r *autodiscover.Result) []promet
 		ms = append(ms, gauge(adClientFoundDesc, boolf(ends != ""), d, c.client))
 	}
 	for _, rr := range r.Requests {
+		if rr.Unfinished {
+			continue // unknown, not failed: the run's error names it
+		}
 		ms = append(ms,
 			gauge(adRequestSuccessDesc, boolf(rr.OK), d, rr.Protocol),
 			gauge(adRequestStatusDesc, float64(rr.Attempt.Status), d, rr.Protocol),
@@ -82,7 +88,7 @@ func appendAutodiscover(ms []prometheus.Metric, r *autodiscover.Result) []promet
 	if len(r.EWS) > 0 {
 		ms = append(ms, gauge(adEWSStaleDesc, boolf(r.EWSStale), d))
 	}
-	if s := r.SFB; s != nil {
+	if s := r.SFB; s != nil && !s.Unfinished {
 		ms = append(ms,
 			gauge(sfbURLUpDesc, boolf(s.Up), s.URL),
 			gauge(sfbURLSVCDesc, boolf(s.SVC), s.URL),
@@ -116,6 +122,9 @@ var (
 
 func appendLyncdiscover(ms []prometheus.Metric, r *autodiscover.LyncResult) []prometheus.Metric {
 	for _, v := range r.Views {
+		if v.Unfinished {
+			continue // unknown, not down: the run's error names it
+		}
 		l := []string{r.Domain, string(v.View)}
 		ms = append(ms,
 			gauge(lyncUpDesc, boolf(v.Up), l...),

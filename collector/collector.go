@@ -22,7 +22,9 @@ var (
 	probeLastSuccessDesc = prometheus.NewDesc("sfbex_probe_last_success_timestamp_seconds",
 		"When the check last completed without error (Unix time).", probeLabels, nil)
 	probeStaleDesc = prometheus.NewDesc("sfbex_probe_stale",
-		"1 if some of the check's data comes from an earlier run because the latest one failed.", probeLabels, nil)
+		"1 if the latest run failed and an earlier run had returned data, so some of the check's data is older than the latest run; 0 when there is no data at all.", probeLabels, nil)
+	probeStateDesc = prometheus.NewDesc("sfbex_probe_state",
+		"1 for the check's state (critical, failed, stale, partial, warning, ok), 0 for the others: the state the status page, /api/checks and `sfbex_exporter check` show.", []string{"probe", "target", "state"}, nil)
 	probeRunsDesc = prometheus.NewDesc("sfbex_probe_runs_total",
 		"Runs of the check since the agent started.", probeLabels, nil)
 	probeFailuresDesc = prometheus.NewDesc("sfbex_probe_failures_total",
@@ -67,6 +69,12 @@ func renderEntry(e *Entry) []prometheus.Metric {
 		gauge(probeStaleDesc, boolf(e.Stale), p, t),
 		counter(probeRunsDesc, float64(e.Runs), p, t),
 		counter(probeFailuresDesc, float64(e.Failures), p, t),
+	}
+	state := e.State()
+	for _, s := range States {
+		if s != StatePending {
+			ms = append(ms, gauge(probeStateDesc, boolf(s == state), p, t, string(s)))
+		}
 	}
 	if !e.LastSuccess.IsZero() {
 		ms = append(ms, gauge(probeLastSuccessDesc, float64(e.LastSuccess.UnixMilli())/1000, p, t))

@@ -80,8 +80,8 @@ func TestStoreKeepsLastGoodResultWhenARunLearnsNothing(t *testing.T) {
 	if e.Shown != good {
 		t.Fatal("a failed run without a result replaced the last good result")
 	}
-	if !e.Stale || e.State() != "error" {
-		t.Fatalf("stale=%v state=%q, want stale error", e.Stale, e.State())
+	if !e.Stale || e.State() != StateStale {
+		t.Fatalf("stale=%v state=%q, want stale", e.Stale, e.State())
 	}
 	if v, _ := metricValue(t, reg, "sfbex_probe_success", l); v != 0 {
 		t.Fatalf("success after a failed run = %v, want 0", v)
@@ -112,8 +112,8 @@ func TestEntryStates(t *testing.T) {
 		t.Fatalf("state with an info finding = %q, want ok", st)
 	}
 	s.Record(c.ID(), Run{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Warning}}}})
-	if st := s.Entries()[0].State(); st != "findings" {
-		t.Fatalf("state with a warning = %q, want findings", st)
+	if st := s.Entries()[0].State(); st != StateWarning {
+		t.Fatalf("state with a warning = %q, want warning", st)
 	}
 	if !s.Ready() {
 		t.Fatal("store not ready after every check ran")
@@ -315,7 +315,7 @@ func TestStatusPageAndAPIShowEveryCheck(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &generic); err != nil {
 		t.Fatal(err)
 	}
-	if len(generic) != 2 || generic[0]["state"] != "error" || generic[1]["state"] != "findings" {
+	if len(generic) != 2 || generic[0]["state"] != "failed" || generic[1]["state"] != "critical" {
 		t.Fatalf("api = %v", generic)
 	}
 	rec = httptest.NewRecorder()
@@ -328,15 +328,15 @@ func TestStatusPageAndAPIShowEveryCheck(t *testing.T) {
 func TestReportCountsFailures(t *testing.T) {
 	views := []CheckView{
 		{Probe: "dns", Target: "a", State: "ok"},
-		{Probe: "dns", Target: "b", State: "error", Error: "boom", Fix: "do x"},
-		{Probe: "dns", Target: "c", State: "findings", Findings: []probes.Finding{{Severity: probes.Critical, Subject: "s", Problem: "p", Fix: "f"}}},
+		{Probe: "dns", Target: "b", State: StateFailed, Data: DataNone, Error: "boom", Fix: "do x"},
+		{Probe: "dns", Target: "c", State: StateCritical, Data: DataLatest, Findings: []probes.Finding{{Severity: probes.Critical, Subject: "s", Problem: "p", Fix: "f"}}},
 	}
 	var sb strings.Builder
 	if n := WriteReport(&sb, views, false); n != 2 {
 		t.Fatalf("failed = %d, want 2", n)
 	}
 	out := sb.String()
-	for _, want := range []string{"[ OK ] dns", "[FAIL] dns", "error: boom", "what to do: do x", "critical s: p", "3 checks, 2 failed"} {
+	for _, want := range []string{"[ OK ] dns", "[FAIL] dns", "error: boom", "what to do: do x", "critical s: p", "3 checks, 2 failed: 1 critical, 1 failed, 1 ok"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/sfbex/sfbex_exporter/probes"
 )
@@ -11,15 +12,22 @@ import (
 // WriteReport prints the views for people, as `sfbex_exporter check` does,
 // and returns how many checks failed. verbose adds each result's details.
 func WriteReport(w io.Writer, views []CheckView, verbose bool) (failed int) {
+	now := time.Now()
 	for _, v := range views {
 		mark := " OK "
 		if v.Failed() {
 			mark = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(w, "[%s] %-12s %s  (%.0f ms)\n", mark, v.Probe, v.Target, v.DurationSeconds*1000)
-		if v.State == "pending" {
+		fmt.Fprintf(w, "[%s] %-12s %s  %s  (%.0f ms)\n", mark, v.Probe, v.Target, v.State, v.DurationSeconds*1000)
+		switch v.State {
+		case StatePending:
 			fmt.Fprintf(w, "       did not complete\n")
+		case StateOK:
+		default:
+			if v.Data != DataLatest {
+				fmt.Fprintf(w, "       %s\n", DataNote(now, v))
+			}
 		}
 		if v.Error != "" {
 			fmt.Fprintf(w, "       error: %s\n", indent(v.Error, "              "))
@@ -39,7 +47,15 @@ func WriteReport(w io.Writer, views []CheckView, verbose bool) (failed int) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\n%s, %d failed\n", probes.Count(len(views), "check", "checks"), failed)
+	fmt.Fprintf(w, "\n%s, %d failed", probes.Count(len(views), "check", "checks"), failed)
+	for i, c := range CountStates(views) {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(w, "%s%d %s", sep, c.N, c.State)
+	}
+	fmt.Fprintln(w)
 	return failed
 }
 

@@ -23,18 +23,14 @@ func StatusPage(store *Store, info PageInfo) http.Handler {
 			return
 		}
 		views := Views(store.Entries())
-		sort.SliceStable(views, func(i, j int) bool { return stateRank(views[i].State) > stateRank(views[j].State) })
-		counts := map[string]int{}
-		for _, v := range views {
-			counts[v.State]++
-		}
+		sort.SliceStable(views, func(i, j int) bool { return views[i].State.rank() > views[j].State.rank() })
 		data := struct {
 			PageInfo
 			Now    time.Time
 			Checks []CheckView
-			Counts map[string]int
+			Counts []StateCount
 			Recent []RecentRun
-		}{info, time.Now(), views, counts, store.Recent()}
+		}{info, time.Now(), views, CountStates(views), store.Recent()}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := statusTmpl.Execute(w, data); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -42,16 +38,27 @@ func StatusPage(store *Store, info PageInfo) http.Handler {
 	})
 }
 
-func stateRank(s string) int {
-	switch s {
-	case "error":
-		return 3
-	case "findings":
-		return 2
-	case "pending":
-		return 1
+// StateCount is how many checks are in a state.
+type StateCount struct {
+	State State
+	N     int
+}
+
+// CountStates counts the views by state, worst first, leaving out states
+// no check is in: the status page's header, so that it says exactly what
+// the badges below it say.
+func CountStates(views []CheckView) []StateCount {
+	n := map[State]int{}
+	for _, v := range views {
+		n[v.State]++
 	}
-	return 0
+	var out []StateCount
+	for _, s := range States {
+		if n[s] > 0 {
+			out = append(out, StateCount{s, n[s]})
+		}
+	}
+	return out
 }
 
 // APIChecks serves the same data as the status page as JSON. ?id= selects one check.
@@ -87,7 +94,8 @@ func ago(now time.Time, t *time.Time) string {
 }
 
 var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
-	"ago": ago,
+	"ago":      ago,
+	"dataNote": DataNote,
 	"ms": func(s float64) string {
 		return time.Duration(s * float64(time.Second)).Truncate(time.Millisecond).String()
 	},
@@ -97,23 +105,24 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 <html lang="en"><head><meta charset="utf-8"><title>sfbex_exporter</title>
 <meta http-equiv="refresh" content="30">
 <style>
-body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}
 h1{font-size:1.4em} table{border-collapse:collapse;width:100%;margin-bottom:1.5em}
 th,td{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top;font-size:.92em}
 th{background:#f4f4f4}
-.state{font-weight:bold;padding:.1em .5em;border-radius:.3em;color:#fff}
-.ok{background:#2e7d32}.findings{background:#ef6c00}.error{background:#c62828}.pending{background:#757575}
-.sev-critical{color:#c62828;font-weight:bold}.sev-warning{color:#ef6c00;font-weight:bold}.sev-info{color:#555}
+.state{font-weight:bold;padding:.1em .5em;border-radius:.3em;color:#fff;white-space:nowrap}
+.st-critical{background:#c62828}.st-failed{background:#455a64}.st-stale{background:#6d4c41}.st-partial{background:#1565c0}
+.st-warning{background:#a84300}.st-pending{background:#616161}.st-ok{background:#2e7d32}
+.sev-critical{color:#c62828;font-weight:bold}.sev-warning{color:#a84300;font-weight:bold}.sev-info{color:#555}
 .lab{background:#6a1b9a;color:#fff;padding:.6em 1em;border-radius:.3em;margin-bottom:1em}
-.fix{color:#1b5e20} .stale{color:#c62828;font-size:.85em} pre{margin:0;white-space:pre-wrap}
+.fix{color:#1b5e20} .data{color:#555;font-size:.85em} pre{margin:0;white-space:pre-wrap}
 details summary{cursor:pointer;color:#1565c0}
 </style></head><body>
 {{if .Lab}}<div class="lab"><b>LAB MODE</b>: these checks run against the simulated estate for contoso.test, not a real deployment. <a style="color:#fff" href="/lab">Inject faults</a>.</div>{{end}}
 <h1>sfbex_exporter</h1>
-<p>Version {{.Version}} · {{len .Checks}} checks: {{index .Counts "ok"}} ok, {{index .Counts "findings"}} with findings, {{index .Counts "error"}} failing, {{index .Counts "pending"}} pending · <a href="/metrics">metrics</a> · <a href="/api/checks">JSON</a></p>
+<p>Version {{.Version}} · {{len .Checks}} checks{{range $i, $c := .Counts}}{{if $i}},{{else}}:{{end}} <span class="count" data-state="{{$c.State}}">{{$c.N}} {{$c.State}}</span>{{end}} · <a href="/metrics">metrics</a> · <a href="/api/checks">JSON</a></p>
 <table><tr><th>State</th><th>Check</th><th>Last success</th><th>Took</th><th>What is wrong, and what to do</th></tr>
 {{range .Checks}}<tr id="{{.ID}}">
-<td><span class="state {{.State}}">{{.State}}</span>{{if .Stale}}<div class="stale">showing last good data</div>{{end}}</td>
+<td><span class="state st-{{.State}}">{{.State}}</span>{{if and (ne .State "pending") (ne .Data "latest")}}<div class="data">{{dataNote $.Now .}}</div>{{end}}</td>
 <td><b>{{.Probe}}</b> {{.Target}}</td>
 <td>{{ago $.Now .LastSuccess}}</td>
 <td>{{ms .DurationSeconds}}</td>
@@ -128,3 +137,20 @@ details summary{cursor:pointer;color:#1565c0}
 {{range .Recent}}<tr><td>{{ts .Start}}</td><td><a href="#{{.ID}}">{{.ID}}</a></td><td>{{dur .Duration}}</td><td>{{.Error}}</td></tr>{{end}}
 </table></body></html>
 `))
+
+// DataNote says in words where the data a view shows comes from, as the
+// status page and `check` print it under the state.
+func DataNote(now time.Time, v CheckView) string {
+	switch v.Data {
+	case DataNone:
+		return "no data: no run has returned any yet"
+	case DataEarlier:
+		return "showing data from the run at " + v.DataFrom.UTC().Format("15:04:05Z") + " (" + ago(now, v.DataFrom) + "): the latest run learned nothing"
+	case DataPartial:
+		if v.Stale {
+			return "the latest run failed part-way: showing what it saw, and earlier values for what it missed"
+		}
+		return "the latest run failed part-way: showing what it saw"
+	}
+	return "data from the latest run"
+}

@@ -28,26 +28,17 @@ type Entry struct {
 	// LastSuccess is when a run last completed without error.
 	LastSuccess time.Time
 	// Shown is the result the metrics, page and report show: the latest
-	// result when the run returned one, else the last one that did.
+	// result when the run returned one, else the last one that did; nil
+	// when no run has returned one.
 	Shown probes.Result
-	// Stale is true when Shown does not come from a fully successful latest run.
+	// ShownAt is when the run that returned Shown started.
+	ShownAt time.Time
+	// Stale is true when the latest run failed and an earlier run had
+	// returned data, so some of what is shown may be older than the latest
+	// run. A check that never returned data has nothing stale to show.
 	Stale bool
 
 	metrics []prometheus.Metric // rendered when the entry changes, sent on scrape
-}
-
-// State sums an entry up for people: pending, ok, findings or error.
-func (e *Entry) State() string {
-	switch {
-	case e.Runs == 0:
-		return "pending"
-	case e.Latest.Err != nil:
-		return "error"
-	case e.Shown != nil && len(e.Shown.Findings()) > 0 && probes.Failing(e.Shown.Findings()):
-		return "findings"
-	default:
-		return "ok"
-	}
 }
 
 // Store holds the latest and last good result of every check. Writers are
@@ -105,10 +96,10 @@ func (s *Store) Record(id string, run Run) {
 	} else {
 		e.LastSuccess = run.Start.Add(run.Duration)
 	}
+	e.Stale = run.Err != nil && e.Shown != nil
 	if run.Result != nil {
-		e.Shown = run.Result
+		e.Shown, e.ShownAt = run.Result, run.Start
 	}
-	e.Stale = run.Err != nil
 	s.rendered -= len(e.metrics)
 	e.metrics = s.render(e)
 	s.rendered += len(e.metrics)

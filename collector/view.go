@@ -9,10 +9,14 @@ import (
 // CheckView is one check as the status page, /api/checks and the `check`
 // report show it.
 type CheckView struct {
-	ID              string           `json:"id"`
-	Probe           string           `json:"probe"`
-	Target          string           `json:"target"`
-	State           string           `json:"state"` // pending, ok, findings, error
+	ID     string `json:"id"`
+	Probe  string `json:"probe"`
+	Target string `json:"target"`
+	// State is the check's condition (see States); Data says where the
+	// data shown comes from, and DataFrom when that run started.
+	State           State            `json:"state"`
+	Data            DataAge          `json:"data"`
+	DataFrom        *time.Time       `json:"data_from,omitempty"`
 	Stale           bool             `json:"stale"`
 	Runs            uint64           `json:"runs"`
 	Failures        uint64           `json:"failures"`
@@ -41,7 +45,7 @@ func Views(entries []Entry) []CheckView {
 		e := &entries[i]
 		v := CheckView{
 			ID: e.Check.ID(), Probe: e.Check.Probe, Target: e.Check.Target,
-			State: e.State(), Stale: e.Stale, Runs: e.Runs, Failures: e.Failures,
+			State: e.State(), Data: e.Data(), Stale: e.Stale, Runs: e.Runs, Failures: e.Failures,
 			DurationSeconds: e.Latest.Duration.Seconds(),
 			Findings:        []probes.Finding{},
 			Result:          e.Shown,
@@ -49,6 +53,10 @@ func Views(entries []Entry) []CheckView {
 		if e.Runs > 0 {
 			t := e.Latest.Start
 			v.LastRun = &t
+		}
+		if e.Shown != nil {
+			t := e.ShownAt
+			v.DataFrom = &t
 		}
 		if !e.LastSuccess.IsZero() {
 			t := e.LastSuccess
@@ -69,8 +77,6 @@ func Views(entries []Entry) []CheckView {
 	return out
 }
 
-// Failed reports whether the view counts as failed for `check`: the run
-// failed, or it found a warning or worse.
-func (v CheckView) Failed() bool {
-	return v.State == "error" || v.State == "findings" || v.State == "pending"
-}
+// Failed reports whether the view counts as failed for `check`: any state
+// but ok.
+func (v CheckView) Failed() bool { return v.State.Failed() }

@@ -10,8 +10,12 @@
 package probes
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Result is what one probe run learned about its target. Probe families
@@ -106,13 +110,68 @@ func FixOf(err error) string {
 	return strings.Join(fixes, "\n")
 }
 
-// Failing reports whether a run with these findings should count as failed
-// for `sfbex_exporter check`.
-func Failing(fs []Finding) bool {
+// Worst returns the highest severity among fs; Info when there is none.
+func Worst(fs []Finding) Severity {
+	w := Info
 	for _, f := range fs {
-		if f.Severity >= Warning {
-			return true
+		w = max(w, f.Severity)
+	}
+	return w
+}
+
+// Failing reports whether a run with these findings should count as failed
+// for `sfbex_exporter check`: it has a warning or worse.
+func Failing(fs []Finding) bool { return Worst(fs) >= Warning }
+
+// Walk runs fn for each of n members of a list that one run walks under
+// one deadline (documents, endpoints, discovery methods), at most parallel
+// at once. Each member gets its own deadline: an equal share of the time
+// ctx has left, so that one member that hangs cannot use the time of the
+// others, which complete and are reported. limit, when positive, caps a
+// share (a per-request timeout); a tenth of the time left is kept for the
+// run to judge and report what its members found.
+//
+// fn receives the member's context and its share, to say "timed out after
+// <share>" (see MemberErr). Walk returns when every fn has.
+func Walk(ctx context.Context, n, parallel int, limit time.Duration, fn func(ctx context.Context, i int, share time.Duration)) {
+	if n <= 0 {
+		return
+	}
+	parallel = max(1, min(parallel, n))
+	share := limit
+	if dl, ok := ctx.Deadline(); ok {
+		rounds := (n + parallel - 1) / parallel
+		s := time.Until(dl) * 9 / 10 / time.Duration(rounds)
+		if share <= 0 || s < share {
+			share = s
 		}
 	}
-	return false
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			mctx, cancel := ctx, context.CancelFunc(func() {})
+			if share > 0 {
+				mctx, cancel = context.WithTimeout(ctx, share)
+			}
+			defer cancel()
+			fn(mctx, i, share)
+		}()
+	}
+	wg.Wait()
+}
+
+// MemberErr says that a member's own share of the run's time ran out, when
+// it did, so that the error names the slow member and not the run: mctx is
+// the member's context from Walk, parent the run's.
+func MemberErr(mctx, parent context.Context, share time.Duration, err error) error {
+	if err == nil || parent.Err() != nil || !errors.Is(mctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return WithFix(fmt.Errorf("timed out after %s, its share of the run's time: %w", share.Round(time.Millisecond), err),
+		"It answers too slowly or not at all, so it was given up to let the rest of the check complete: find out why it hangs (the server, a firewall that drops packets), or raise the family's timeout.")
 }

@@ -95,12 +95,15 @@ type Prober struct {
 	// when the EWS check comes first.
 	runMu sync.Mutex
 
-	mu        sync.Mutex
-	lastSRV   *MethodResult
-	learned   []EWSURL
-	learnedAt time.Time
-	lastNote  string // why the latest run learned no EWS URL
-	ran       bool   // a run has completed
+	mu      sync.Mutex
+	lastSRV *MethodResult
+	// lastMethod is each method's latest finished result, shown (stale)
+	// when a run gives up on the method.
+	lastMethod map[Method]MethodResult
+	learned    []EWSURL
+	learnedAt  time.Time
+	lastNote   string // why the latest run learned no EWS URL
+	ran        bool   // a run has completed
 }
 
 // NewProber returns a prober for cfg.
@@ -143,8 +146,12 @@ type MethodResult struct {
 	Endpoint  string `json:"endpoint,omitempty"`
 	SRVTarget string `json:"srv_target,omitempty"`
 	Resolver  string `json:"resolver,omitempty"`
-	// Stale: the SRV lookup failed and this comes from an earlier run.
+	// Stale: the SRV lookup failed, or the method did not finish within
+	// its share of the run, and this comes from an earlier run.
 	Stale bool `json:"stale,omitempty"`
+	// Unfinished: the method did not finish within its share of the run,
+	// so nothing is known about it (the run's error names it).
+	Unfinished bool `json:"unfinished,omitempty"`
 }
 
 // RequestResult is one authenticated autodiscover request.
@@ -158,6 +165,8 @@ type RequestResult struct {
 	InternalEWS     string            `json:"internal_ews_url,omitempty"`
 	ExternalEWS     string            `json:"external_ews_url,omitempty"`
 	ExchangeVersion string            `json:"exchange_version,omitempty"`
+	// Unfinished: the request did not finish within its share of the run.
+	Unfinished bool `json:"unfinished,omitempty"`
 
 	severity probes.Severity
 	fix      string
@@ -204,27 +213,40 @@ func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 
 func (p *Prober) probe(ctx context.Context) (probes.Result, error) {
 	res := &Result{Domain: p.cfg.Domain, Methods: make([]MethodResult, len(Methods))}
-	var wg sync.WaitGroup
-	for i, m := range Methods {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res.Methods[i] = p.method(ctx, m)
-		}()
+	// The methods (and the Skype for Business URL) share the run, each
+	// with its own part of it, so that one that hangs cannot keep the
+	// others from being recorded; with credentials, half the run is kept
+	// for the authenticated requests that follow.
+	mctx, cancel := ctx, context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); ok && p.cfg.Credentials != nil {
+		mctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)/2))
 	}
+	n := len(Methods)
 	if p.cfg.SFBURL != "" {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res.SFB = p.sfb(ctx)
-		}()
+		n++
 	}
-	wg.Wait()
+	errs := make([]error, n)
+	probes.Walk(mctx, n, n, 0, func(wctx context.Context, i int, share time.Duration) {
+		if i < len(Methods) {
+			mr := p.method(wctx, Methods[i])
+			errs[i] = p.unfinished(wctx, ctx, share, &mr.Attempt, &mr.Unfinished, fmt.Sprintf("autodiscover method %s (%s)", mr.Method, mr.Attempt.URL))
+			res.Methods[i] = mr
+			return
+		}
+		res.SFB = p.sfb(wctx)
+		errs[i] = p.unfinished(wctx, ctx, share, &res.SFB.Attempt, &res.SFB.Unfinished, "Skype for Business ExchangeAutodiscoverUrl "+res.SFB.URL)
+	})
+	cancel()
 	if err := runEnded(ctx, p.cfg.Domain); err != nil {
 		return nil, err
 	}
+	if !slices.ContainsFunc(res.Methods, func(mr MethodResult) bool { return !mr.Unfinished }) {
+		// Not one method answered or failed on its own: nothing is known.
+		return nil, probes.WithFix(fmt.Errorf("no autodiscover method for %s finished within its share of the run: %w", p.cfg.Domain, errors.Join(errs...)),
+			"Raise SFBEX_HTTP_TIMEOUT, or lower SFBEX_HTTP_REQUEST_TIMEOUT so that every request fits in the run.")
+	}
 
-	var errs []error
+	p.keepMethods(res)
 	if err := p.keepSRV(res.Method(SRV)); err != nil {
 		errs = append(errs, err)
 	}
@@ -251,6 +273,22 @@ func runEnded(ctx context.Context, domain string) error {
 	return nil
 }
 
+// unfinished checks whether a member of the run timed out within its
+// share (wctx) rather than on its own request timeout: then nothing is
+// known about it, the attempt says why, and the error names it.
+func (p *Prober) unfinished(wctx, run context.Context, share time.Duration, a *httpprobe.Attempt, flag *bool, what string) error {
+	if a.Outcome != httpprobe.Timeout {
+		return nil
+	}
+	err := probes.MemberErr(wctx, run, share, errors.New(a.Detail))
+	if err == nil {
+		return nil
+	}
+	*flag = true
+	a.Detail = fmt.Sprintf("not finished within its share of the run (%s)", share.Round(time.Millisecond))
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 func firstUp(res *Result, order []Method) Method {
 	for _, m := range order {
 		if mr := res.Method(m); mr != nil && mr.Up {
@@ -260,11 +298,36 @@ func firstUp(res *Result, order []Method) Method {
 	return ""
 }
 
+// keepMethods remembers each method's latest finished result, and shows
+// it, marked stale, in place of a method the run gave up on; a method never
+// finished stays unfinished (unknown).
+func (p *Prober) keepMethods(res *Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lastMethod == nil {
+		p.lastMethod = map[Method]MethodResult{}
+	}
+	for i := range res.Methods {
+		mr := &res.Methods[i]
+		last, known := p.lastMethod[mr.Method]
+		switch {
+		case !mr.Unfinished:
+			p.lastMethod[mr.Method] = *mr
+		case known:
+			last.Stale = true
+			*mr = last
+		}
+	}
+}
+
 // keepSRV remembers a definitive SRV outcome, or shows the last one,
 // marked stale, when the lookup failed.
 func (p *Prober) keepSRV(mr *MethodResult) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if mr.Unfinished || mr.Stale {
+		return nil // not this run's answer; keepMethods said what is shown
+	}
 	if mr.Attempt.Outcome != httpprobe.LookupError {
 		keep := *mr
 		p.lastSRV = &keep
@@ -494,15 +557,21 @@ func (p *Prober) authenticated(ctx context.Context, res *Result) []error {
 		return nil
 	}
 	reqs := make([]RequestResult, 2)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); reqs[0] = p.pox(ctx, endpoint) }()
-	go func() { defer wg.Done(); reqs[1] = p.soap(ctx, svcURL(endpoint)) }()
-	wg.Wait()
+	errs := make([]error, 2)
+	probes.Walk(ctx, 2, 2, 0, func(wctx context.Context, i int, share time.Duration) {
+		if i == 0 {
+			reqs[0] = p.pox(wctx, endpoint)
+		} else {
+			reqs[1] = p.soap(wctx, svcURL(endpoint))
+		}
+		rr := &reqs[i]
+		if errs[i] = p.unfinished(wctx, ctx, share, &rr.Attempt, &rr.Unfinished, strings.ToUpper(rr.Protocol)+" autodiscover at "+rr.Attempt.URL); errs[i] != nil {
+			rr.OK, rr.Problem, rr.severity, rr.fix = false, rr.Attempt.Summary(), probes.Info, "" // the run's error says it
+		}
+	})
 	res.Requests = reqs
 
 	var learned []EWSURL
-	var errs []error
 	for _, rr := range reqs {
 		for _, e := range []EWSURL{{rr.InternalEWS, "internal", rr.Protocol}, {rr.ExternalEWS, "external", rr.Protocol}} {
 			if e.URL != "" && isHTTPS(e.URL) {

@@ -3,6 +3,7 @@ package autodiscover
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,17 @@ func (p *Prober) judge(res *Result) {
 		res.findings = append(res.findings, probes.Finding{Severity: sev, Subject: subject, Problem: problem, Fix: fix})
 	}
 	subject := "Exchange autodiscover for " + d
+	// A method the run gave up on is unknown, not broken: the run's error
+	// names it, and no verdict that depends on it is given.
+	unfinished := func(ms ...Method) bool {
+		return slices.ContainsFunc(res.Methods, func(mr MethodResult) bool {
+			return mr.Unfinished && (len(ms) == 0 || slices.Contains(ms, mr.Method))
+		})
+	}
+	saidAll := res.Outlook == "" && !unfinished()
+	saidLync := res.Lync == "" && !unfinished(LyncMethods...)
 	switch {
+	case res.Outlook == "" && !saidAll, res.Lync == "" && !saidLync:
 	case res.Outlook == "":
 		var parts []string
 		for _, mr := range res.Methods {
@@ -40,7 +51,7 @@ func (p *Prober) judge(res *Result) {
 	}
 	for i := range res.Methods {
 		mr := &res.Methods[i]
-		if mr.Up {
+		if mr.Up || mr.Unfinished {
 			continue
 		}
 		o := mr.Attempt.Outcome
@@ -48,8 +59,10 @@ func (p *Prober) judge(res *Result) {
 		switch {
 		case o == httpprobe.WrongRedirect || o == httpprobe.InsecureRedirect:
 			add(probes.Warning, subject, msg, methodFix(mr, d))
-		case res.Outlook == "" || res.Lync == "" && (mr.Method == Host || mr.Method == SRV):
+		case saidAll || saidLync && slices.Contains(LyncMethods, mr.Method):
 			// already said above
+		case res.Outlook == "" || res.Lync == "" && slices.Contains(LyncMethods, mr.Method):
+			add(probes.Warning, subject, msg+"; no other method is known to work, and some did not finish within the run", methodFix(mr, d))
 		case mr.Method == Host && p.cfg.Exchange != dns.Online:
 			add(probes.Warning, subject, msg+fmt.Sprintf("; Skype for Business clients fall back to %s, after a delay", res.Lync), methodFix(mr, d))
 		case mr.Method == SRV && o != httpprobe.NoRecord:
@@ -82,7 +95,7 @@ func (p *Prober) judge(res *Result) {
 			add(probes.Critical, sub, "it must point at autodiscover.svc, not autodiscover.xml or another path: Skype for Business Server cannot find EWS (seed 003)",
 				"Set-CsOAuthConfiguration -ExchangeAutodiscoverUrl https://autodiscover."+d+"/autodiscover/autodiscover.svc, then set SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL to the same value.")
 		}
-		if !s.Up {
+		if !s.Up && !s.Unfinished {
 			add(probes.Critical, sub, "it does not answer: "+s.Attempt.Summary(), methodFix(&MethodResult{Attempt: s.Attempt}, d))
 		}
 	}
@@ -144,15 +157,18 @@ func (r *Result) Details() []string {
 			line += " -> " + strings.Join(a.Redirects, " -> ")
 		}
 		state := "DOWN"
-		if mr.Up {
+		switch {
+		case mr.Up:
 			state = "up"
+		case mr.Unfinished:
+			state = "unknown"
 		}
 		line += fmt.Sprintf(": %s, %s [%s]", state, a.Summary(), a.Duration.Truncate(time.Millisecond))
 		if len(a.Challenges) > 0 {
 			line += " offers " + schemes(a.Challenges)
 		}
 		if mr.Stale {
-			line += " [stale: the latest SRV lookup failed]"
+			line += " [stale: the latest run could not try it again (SRV lookup failed, or no time left)]"
 		}
 		out = append(out, line)
 	}

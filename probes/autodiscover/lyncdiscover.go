@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/probes"
@@ -144,36 +144,51 @@ type ViewResult struct {
 	Pool     string        `json:"pool,omitempty"`
 	Status   int           `json:"status,omitempty"` // of the discovery request
 	Duration time.Duration `json:"duration_ns"`
+	// Unfinished: the view did not finish within its share of the run, so
+	// nothing is known about it (the run's error names it).
+	Unfinished bool `json:"unfinished,omitempty"`
 }
 
 // Findings implements probes.Result.
 func (r *LyncResult) Findings() []probes.Finding { return r.findings }
 
-// ProbeLync runs Lync autodiscover through each view. Every answer, good
-// or bad, is knowledge about the estate, so the run has no error unless
-// its deadline ended it.
+// ProbeLync runs Lync autodiscover through each view, each within its own
+// share of the run. Every answer, good or bad, is knowledge about the
+// estate, so the run has no error unless a view did not finish within its
+// share (then that view is unknown and the error names it) or the run's
+// deadline ended it.
 func ProbeLync(ctx context.Context, cfg LyncConfig) (probes.Result, error) {
 	if cfg.MaxRedirects <= 0 {
 		cfg.MaxRedirects = 5
 	}
 	res := &LyncResult{Domain: cfg.Domain, Views: make([]ViewResult, len(cfg.Views))}
-	var wg sync.WaitGroup
-	for i, v := range cfg.Views {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res.Views[i] = probeView(ctx, cfg, v)
-		}()
-	}
-	wg.Wait()
+	// Each view gets its own share of the run: one that hangs cannot keep
+	// the other from being recorded.
+	errs := make([]error, len(cfg.Views))
+	probes.Walk(ctx, len(cfg.Views), len(cfg.Views), 0, func(wctx context.Context, i int, share time.Duration) {
+		vr := probeView(wctx, cfg, cfg.Views[i])
+		if vr.Outcome == httpprobe.Timeout {
+			if err := probes.MemberErr(wctx, ctx, share, errors.New(vr.Problem)); err != nil {
+				vr.Unfinished = true
+				vr.Problem = fmt.Sprintf("%s: not finished within its share of the run (%s)", vr.URL, share.Round(time.Millisecond))
+				errs[i] = fmt.Errorf("lyncdiscover %s view (%s): %w", vr.View, vr.URL, err)
+			}
+		}
+		res.Views[i] = vr
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, probes.WithFix(fmt.Errorf("Lync autodiscover for %s did not finish: %w", cfg.Domain, err),
 			"Raise SFBEX_HTTP_TIMEOUT, or lower SFBEX_HTTP_REQUEST_TIMEOUT so that every request fits in the run.")
 	}
-	for i := range res.Views {
-		res.judge(&res.Views[i])
+	if err := errors.Join(errs...); err != nil && !slices.ContainsFunc(res.Views, func(v ViewResult) bool { return !v.Unfinished }) {
+		return nil, err // no view finished: nothing is known
 	}
-	return res, nil
+	for i := range res.Views {
+		if !res.Views[i].Unfinished { // unknown, not broken: the error names it
+			res.judge(&res.Views[i])
+		}
+	}
+	return res, errors.Join(errs...)
 }
 
 func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
@@ -352,6 +367,8 @@ func (r *LyncResult) Details() []string {
 			} else {
 				line += ", no MsRtcOAuth challenge"
 			}
+		} else if v.Unfinished {
+			line += "unknown: " + v.Problem
 		} else {
 			line += "DOWN: " + v.Problem
 		}

@@ -24,6 +24,8 @@ type SFBResult struct {
 	// server requests of Skype for Business need.
 	OAuth   bool              `json:"oauth"`
 	Attempt httpprobe.Attempt `json:"attempt"`
+	// Unfinished: the request did not finish within its share of the run.
+	Unfinished bool `json:"unfinished,omitempty"`
 }
 
 func (p *Prober) sfb(ctx context.Context) *SFBResult {

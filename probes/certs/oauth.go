@@ -64,6 +64,9 @@ type OAuthProber struct {
 	last map[string]*goodDoc
 }
 
+// maxParallelFetches bounds the documents of one group fetched at once.
+const maxParallelFetches = 8
+
 type goodDoc struct {
 	md *Metadata
 	at time.Time
@@ -152,17 +155,13 @@ func (p *OAuthProber) Probe(ctx context.Context) (probes.Result, error) {
 		md  *Metadata
 		err error
 	}
+	// Each document gets its share of the run, so one URL that hangs
+	// cannot keep the others from being fetched and recorded.
 	out := make([]fetched, len(p.cfg.URLs))
-	var wg sync.WaitGroup
-	for i, u := range p.cfg.URLs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			md, err := p.fetch(ctx, u)
-			out[i] = fetched{md, err}
-		}()
-	}
-	wg.Wait()
+	probes.Walk(ctx, len(p.cfg.URLs), maxParallelFetches, 0, func(mctx context.Context, i int, share time.Duration) {
+		md, err := p.fetch(mctx, p.cfg.URLs[i])
+		out[i] = fetched{md, probes.MemberErr(mctx, ctx, share, err)}
+	})
 
 	now := p.cfg.Now()
 	res := &OAuthResult{Server: p.cfg.Server, now: now}

@@ -184,25 +184,14 @@ func (p *TLSProber) Probe(ctx context.Context) (probes.Result, error) {
 	endpoints, srvErrs := p.endpoints(ctx)
 	errs = append(errs, srvErrs...)
 
+	// Each endpoint gets its share of the run, so a few that hang cannot
+	// leave the ones queued behind them without a handshake.
 	shakes := make([]*handshake, len(endpoints))
 	herrs := make([]error, len(endpoints))
-	sem := make(chan struct{}, p.cfg.MaxParallel)
-	var wg sync.WaitGroup
-	for i, ep := range endpoints {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				herrs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			shakes[i], herrs[i] = p.handshake(ctx, ep)
-		}()
-	}
-	wg.Wait()
+	probes.Walk(ctx, len(endpoints), p.cfg.MaxParallel, p.cfg.HandshakeTimeout, func(mctx context.Context, i int, share time.Duration) {
+		shakes[i], herrs[i] = p.handshake(mctx, endpoints[i])
+		herrs[i] = probes.MemberErr(mctx, ctx, share, herrs[i])
+	})
 
 	now := p.cfg.Now()
 	res := &TLSResult{}
@@ -327,8 +316,6 @@ func mergeEndpoints(in []Endpoint) []Endpoint {
 // handshake connects and completes a TLS handshake without verifying, so
 // that an expired, untrusted or misnamed certificate is still seen.
 func (p *TLSProber) handshake(ctx context.Context, ep Endpoint) (*handshake, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.HandshakeTimeout)
-	defer cancel()
 	raw, addr, err := p.dial(ctx, ep)
 	if err != nil {
 		return nil, err

@@ -126,11 +126,21 @@ func TestLabServesDNSMetricsAndEveryFaultChangesTheRightSeries(t *testing.T) {
 		t.Run(tc.fault, func(t *testing.T) {
 			setFault(t, a, tc.fault, true)
 			waitFor(t, a, tc.series, tc.on)
-			if p := get(t, a.URL+"/"); !strings.Contains(p, tc.page) {
+			p := get(t, a.URL+"/")
+			if !strings.Contains(p, tc.page) {
 				t.Errorf("status page does not say %q", tc.page)
 			}
-			if v, _ := sample(get(t, a.URL+"/metrics"), `sfbex_probe_findings{probe="dns",severity="critical",target="contoso.test"}`); v < 1 {
+			m := get(t, a.URL+"/metrics")
+			if v, _ := sample(m, `sfbex_probe_findings{probe="dns",severity="critical",target="contoso.test"}`); v < 1 {
 				t.Errorf("no critical finding counted with %s on", tc.fault)
+			}
+			// One state on every surface: the badge, the header's count, the metric.
+			if !strings.Contains(p, `<tr id="dns/contoso.test">`+"\n"+`<td><span class="state st-critical">critical</span>`) ||
+				!strings.Contains(p, `data-state="critical">`) {
+				t.Errorf("the status page does not show dns/contoso.test as critical, in its row and in the header")
+			}
+			if v, ok := sample(m, `sfbex_probe_state{probe="dns",state="critical",target="contoso.test"}`); !ok || v != 1 {
+				t.Errorf(`sfbex_probe_state{state="critical"} = %v (present %v), want 1`, v, ok)
 			}
 			setFault(t, a, tc.fault, false)
 			waitFor(t, a, tc.series, 1)
