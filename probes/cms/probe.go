@@ -413,6 +413,10 @@ func (r *Result) Details() []string {
 	}
 	for _, s := range r.Sources {
 		for _, e := range s.CmdletErrors {
+			if e.Section == "ComputerFqdn" {
+				out = append(out, fmt.Sprintf("snapshot %s: the server could not resolve its own name: %s", s.Name, e.Message))
+				continue
+			}
 			out = append(out, fmt.Sprintf("snapshot %s: %s not exported: %s", s.Name, firstNonEmpty(e.Section, e.Cmdlet), e.Message))
 		}
 		for _, e := range s.FieldErrors {
