@@ -4,19 +4,18 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf16"
 )
 
 // The CMS part of the lab (probes/cms): a feed that writes, every lab
 // interval, the snapshot a Front End's scheduled export would write under
-// Windows PowerShell 5.1 (UTF-16LE, \/Date()\/, one-element arrays
-// unrolled) and the one an Exchange server's would write under PowerShell 7
-// (UTF-8, ISO 8601). The healthy lab passes every integration check; each
-// settings fault turns exactly its own check red.
+// Windows PowerShell 5.1 and the one an Exchange server's would write under
+// PowerShell 7, in the script's shape (UTF-8 without BOM, CRLF, dates as
+// invariant round-trip text in UTC, arrays kept; the byte-exact layouts
+// are in probes/cms/testdata). The healthy lab passes every integration
+// check; each settings fault turns exactly its own check red.
 
 // cmsFeed writes the lab's snapshots.
 type cmsFeed struct {
@@ -129,7 +128,7 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 			"MetadataUrl": "https://autodiscover." + d + "/autodiscover/metadata/json/1", "Enabled": true})
 	}
 	fe = map[string]any{
-		"SnapshotVersion": "1", "ScriptVersion": "1.0.0", "Timestamp": psDate(now), "ComputerName": "FE01", "ComputerFqdn": "fe01." + d,
+		"SnapshotVersion": "1", "ScriptVersion": "1.1.0", "Culture": "en-US", "Timestamp": psDate(now), "ComputerName": "FE01", "ComputerFqdn": "fe01." + d,
 		"Shell": "SkypeForBusiness", "PSVersion": "5.1.17763.5830", "PSEdition": "Desktop", "Errors": []any{},
 		"SkypeForBusiness": map[string]any{
 			"ReplicationStatus": []any{
@@ -154,10 +153,10 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 		auth["NextCertificateThumbprint"], auth["NextCertificateEffectiveDate"] = nil, nil
 	}
 	ex = map[string]any{
-		"SnapshotVersion": "1", "ScriptVersion": "1.0.0", "Timestamp": psDate(now), "ComputerName": "EX01", "ComputerFqdn": "ex01." + d,
+		"SnapshotVersion": "1", "ScriptVersion": "1.1.0", "Culture": "en-US", "Timestamp": psDate(now), "ComputerName": "EX01", "ComputerFqdn": "ex01." + d,
 		"Shell": "Exchange", "PSVersion": "7.4.1", "PSEdition": "Core", "Errors": []any{},
 		"Exchange": map[string]any{
-			"AuthConfig": auth,
+			"AuthConfig": []any{auth},
 			"AuthCertificates": []any{
 				map[string]any{"Thumbprint": "9F1E2D3C4B5A69788796A5B4C3D2E1F009182736", "Subject": "CN=Microsoft Exchange Server Auth Certificate", "NotAfter": psDate(now.AddDate(0, 0, 45))},
 				map[string]any{"Thumbprint": "1A2B3C4D5E6F708192A3B4C5D6E7F80910213243", "Subject": "CN=Microsoft Exchange Server Auth Certificate", "NotAfter": psDate(now.AddDate(5, 0, 0))},
@@ -170,44 +169,33 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 	return fe, ex
 }
 
-// renderPS7 writes what PowerShell 7's ConvertTo-Json writes: UTF-8, ISO 8601.
+// renderPS7 writes in PowerShell 7's layout: two-space indent.
 func renderPS7(v map[string]any) []byte {
-	b, _ := json.MarshalIndent(shape(v, false), "", "  ")
-	return b
+	b, _ := json.MarshalIndent(shape(v), "", "  ")
+	return []byte(strings.ReplaceAll(string(b), "\n", "\r\n"))
 }
 
-// renderPS51 writes what Windows PowerShell 5.1 writes with Out-File:
-// UTF-16LE with a BOM, "\/Date(ms)\/" dates, one-element arrays unrolled.
+// renderPS51 writes with Windows PowerShell 5.1's four-space indent.
 func renderPS51(v map[string]any) []byte {
-	b, _ := json.MarshalIndent(shape(v, true), "", "    ")
-	s := strings.NewReplacer(`"/Date(`, `"\/Date(`, `)/"`, `)\/"`, "\n", "\r\n").Replace(string(b))
-	out := []byte{0xFF, 0xFE}
-	for _, u := range utf16.Encode([]rune(s)) {
-		out = append(out, byte(u), byte(u>>8))
-	}
-	return out
+	b, _ := json.MarshalIndent(shape(v), "", "    ")
+	return []byte(strings.ReplaceAll(string(b), "\n", "\r\n"))
 }
 
-func shape(v any, ps51 bool) any {
+// shape turns dates into what the script writes: ToString('o') in UTC.
+func shape(v any) any {
 	switch v := v.(type) {
 	case psDate:
-		if ps51 {
-			return "/Date(" + strconv.FormatInt(time.Time(v).UnixMilli(), 10) + ")/"
-		}
 		return time.Time(v).UTC().Format("2006-01-02T15:04:05.0000000Z")
 	case map[string]any:
 		m := map[string]any{}
 		for k, x := range v {
-			m[k] = shape(x, ps51)
+			m[k] = shape(x)
 		}
 		return m
 	case []any:
-		if ps51 && len(v) == 1 {
-			return shape(v[0], ps51)
-		}
 		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = shape(x, ps51)
+			out[i] = shape(x)
 		}
 		return out
 	}

@@ -5,11 +5,13 @@
 .DESCRIPTION
   Runs in the Skype for Business Server Management Shell (detected by
   Get-CsManagementStoreReplicationStatus) or the Exchange Management Shell (Get-AuthConfig), under
-  Windows PowerShell 5.1 or PowerShell 7. Each cmdlet runs on its own: a failure is recorded in the
-  snapshot's Errors list and its section is null. Only the properties the checks need are exported;
-  no user data.
+  Windows PowerShell 5.1 (powershell.exe, what both management shells are built on) or PowerShell 7.
+  Each cmdlet runs on its own: a failure is recorded in the snapshot's Errors list with the section
+  it leaves out, and that section is null. Dates are written in the invariant culture (ISO 8601
+  round-trip, UTC), whatever the server's culture. Only the properties the checks need are
+  exported; no user data.
 .PARAMETER OutputFolder
-  Folder to write <source>.json into, atomically (temporary file, then Move-Item -Force).
+  Folder to write <source>.json into, atomically (temporary file, then an atomic replace).
 .PARAMETER Uri
   Agent endpoint to POST the snapshot to, e.g. https://sfbex.contoso.com:9726/api/snapshots.
 .PARAMETER TokenFile
@@ -28,7 +30,15 @@ param(
 )
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
-$ScriptVersion = '1.0.0'
+$ScriptVersion = '1.1.0'
+$Invariant = [System.Globalization.CultureInfo]::InvariantCulture
+
+# Read the token first: without one the run cannot deliver anything, so say so before the cmdlets run.
+if ($PSCmdlet.ParameterSetName -eq 'Post') {
+    $raw = Get-Content -LiteralPath $TokenFile -Raw
+    $token = if ($null -eq $raw) { '' } else { $raw.Trim() }
+    if ($token -eq '') { throw "The token file $TokenFile is empty: put the agent's SFBEX_INGEST_TOKEN in it (docs/cms-snapshots.md)." }
+}
 
 # The Exchange Management Shell in a remote session exposes its cmdlets through a module; a
 # local Skype for Business shell through the SkypeForBusiness or Lync module.
@@ -43,10 +53,19 @@ else { throw 'Run this script in the Skype for Business Server Management Shell 
 
 $errors = New-Object System.Collections.ArrayList
 
+function Add-ExportError([string]$Section, [string]$Cmdlet, [string]$Message) {
+    $m = $Message -replace '\s+', ' '
+    [void]$errors.Add([pscustomobject][ordered]@{ Section = $Section; Cmdlet = $Cmdlet; Message = $m.Substring(0, [Math]::Min(300, $m.Length)) })
+}
+
 function ConvertTo-Utc($d) {
     if ($null -eq $d) { return $null }
-    # ISO 8601 in UTC under both shells: the agent also reads 5.1's \/Date()\/, but one format is simpler to check by eye.
-    return ([datetime]$d).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ss.fffffffZ')
+    if ($d -is [DateTimeOffset]) { $d = $d.UtcDateTime }
+    $d = [datetime]$d
+    if ($d -eq [datetime]::MinValue) { return $null }
+    # Round-trip format in the invariant culture: a custom format would take the server's time
+    # separator (fi-FI: '.') and calendar (th-TH: Buddhist years), which the agent cannot read.
+    return $d.ToUniversalTime().ToString('o', $Invariant)
 }
 
 # Get-Prop reads a property that may not exist (StrictMode would throw).
@@ -55,9 +74,12 @@ function Get-Prop($o, [string]$Name) {
     if ($p) { return $p.Value } else { return $null }
 }
 
-# Invoke-Step runs one cmdlet, keeps only the named properties (enums and
-# identities as strings, dates as UTC) and records a failure instead of stopping.
-function Invoke-Step([string]$Cmdlet, [scriptblock]$Run, [string[]]$Text, [string[]]$Bool, [string[]]$Date) {
+# Invoke-Step runs one cmdlet, keeps only the named properties (enums and identities as strings,
+# dates as UTC) and records a failure, with the section it leaves out, instead of stopping. The
+# cmdlets in $Run take -ErrorAction Stop themselves: the Exchange cmdlets are proxy functions of a
+# remote session, which ignore this script's $ErrorActionPreference, so their errors would
+# otherwise come back as an empty section.
+function Invoke-Step([string]$Section, [string]$Cmdlet, [scriptblock]$Run, [string[]]$Text, [string[]]$Bool, [string[]]$Date) {
     try {
         $rows = @(& $Run)
         $out = New-Object System.Collections.ArrayList
@@ -71,9 +93,18 @@ function Invoke-Step([string]$Cmdlet, [scriptblock]$Run, [string[]]$Text, [strin
         return , $out.ToArray()
     }
     catch {
-        [void]$errors.Add([pscustomobject]@{ Cmdlet = $Cmdlet; Message = ($_.Exception.Message -replace '\s+', ' ').Substring(0, [Math]::Min(300, ($_.Exception.Message -replace '\s+', ' ').Length)) })
+        Add-ExportError $Section $Cmdlet $_.Exception.Message
         return $null
     }
+}
+
+# The source name comes from the FQDN. A failed DNS lookup of the server's own name is recorded
+# and the name is taken from the local configuration instead of ending the run.
+try { $fqdn = ([System.Net.Dns]::GetHostEntry($env:COMPUTERNAME)).HostName }
+catch {
+    Add-ExportError 'ComputerFqdn' '[System.Net.Dns]::GetHostEntry' $_.Exception.Message
+    $ip = [System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties()
+    $fqdn = if ($ip.DomainName) { $ip.HostName + '.' + $ip.DomainName } else { $env:COMPUTERNAME }
 }
 
 $snapshot = [ordered]@{
@@ -81,49 +112,84 @@ $snapshot = [ordered]@{
     ScriptVersion   = $ScriptVersion
     Timestamp       = ConvertTo-Utc (Get-Date)
     ComputerName    = $env:COMPUTERNAME
-    ComputerFqdn    = ([System.Net.Dns]::GetHostEntry($env:COMPUTERNAME)).HostName
+    ComputerFqdn    = $fqdn
     Shell           = $Shell
     PSVersion       = $PSVersionTable.PSVersion.ToString()
     PSEdition       = $(if ($PSVersionTable.ContainsKey('PSEdition')) { $PSVersionTable.PSEdition } else { 'Desktop' })
+    Culture         = (Get-Culture).Name
 }
 
 if ($Shell -eq 'SkypeForBusiness') {
+    $s = 'SkypeForBusiness.'
     $snapshot.SkypeForBusiness = [ordered]@{
-        ReplicationStatus            = Invoke-Step 'Get-CsManagementStoreReplicationStatus' { Get-CsManagementStoreReplicationStatus } -Text ReplicaFqdn, ProductVersion -Bool UpToDate -Date LastUpdateCreation, LastStatusReport
-        HostingProviders             = Invoke-Step 'Get-CsHostingProvider' { Get-CsHostingProvider } -Text Identity, ProxyFqdn, VerificationLevel -Bool Enabled, EnabledSharedAddressSpace, HostsOCSUsers, IsLocal
-        AccessEdgeConfiguration      = Invoke-Step 'Get-CsAccessEdgeConfiguration' { Get-CsAccessEdgeConfiguration } -Text Identity -Bool AllowFederatedUsers
-        OAuthConfiguration           = Invoke-Step 'Get-CsOAuthConfiguration' { Get-CsOAuthConfiguration } -Text Identity, ExchangeAutodiscoverUrl, Realm
-        PartnerApplications          = Invoke-Step 'Get-CsPartnerApplication' { Get-CsPartnerApplication } -Text Identity, ApplicationIdentifier, MetadataUrl -Bool Enabled
-        TrustedApplications          = Invoke-Step 'Get-CsTrustedApplication' { Get-CsTrustedApplication } -Text Identity, ApplicationId, TrustedApplicationPoolFqdn, Port
-        OAuthServers                 = Invoke-Step 'Get-CsOAuthServer' { Get-CsOAuthServer } -Text Identity, MetadataUrl, Realm
-        OAuthTokenIssuerCertificates = Invoke-Step 'Get-CsCertificate' { Get-CsCertificate -Type OAuthTokenIssuer } -Text Thumbprint, Subject, Use -Date NotAfter
+        ReplicationStatus            = Invoke-Step ($s + 'ReplicationStatus') 'Get-CsManagementStoreReplicationStatus' { Get-CsManagementStoreReplicationStatus -ErrorAction Stop } -Text 'ReplicaFqdn', 'ProductVersion' -Bool 'UpToDate' -Date 'LastUpdateCreation', 'LastStatusReport'
+        HostingProviders             = Invoke-Step ($s + 'HostingProviders') 'Get-CsHostingProvider' { Get-CsHostingProvider -ErrorAction Stop } -Text 'Identity', 'ProxyFqdn', 'VerificationLevel' -Bool 'Enabled', 'EnabledSharedAddressSpace', 'HostsOCSUsers', 'IsLocal'
+        AccessEdgeConfiguration      = Invoke-Step ($s + 'AccessEdgeConfiguration') 'Get-CsAccessEdgeConfiguration' { Get-CsAccessEdgeConfiguration -ErrorAction Stop } -Text 'Identity' -Bool 'AllowFederatedUsers'
+        OAuthConfiguration           = Invoke-Step ($s + 'OAuthConfiguration') 'Get-CsOAuthConfiguration' { Get-CsOAuthConfiguration -ErrorAction Stop } -Text 'Identity', 'ExchangeAutodiscoverUrl', 'Realm'
+        PartnerApplications          = Invoke-Step ($s + 'PartnerApplications') 'Get-CsPartnerApplication' { Get-CsPartnerApplication -ErrorAction Stop } -Text 'Identity', 'ApplicationIdentifier', 'MetadataUrl' -Bool 'Enabled'
+        TrustedApplications          = Invoke-Step ($s + 'TrustedApplications') 'Get-CsTrustedApplication' { Get-CsTrustedApplication -ErrorAction Stop } -Text 'Identity', 'ApplicationId', 'TrustedApplicationPoolFqdn', 'Port'
+        OAuthServers                 = Invoke-Step ($s + 'OAuthServers') 'Get-CsOAuthServer' { Get-CsOAuthServer -ErrorAction Stop } -Text 'Identity', 'MetadataUrl', 'Realm'
+        OAuthTokenIssuerCertificates = Invoke-Step ($s + 'OAuthTokenIssuerCertificates') 'Get-CsCertificate' { Get-CsCertificate -Type OAuthTokenIssuer -ErrorAction Stop } -Text 'Thumbprint', 'Subject', 'Use' -Date 'NotAfter'
     }
 }
 else {
-    $authConfig = Invoke-Step 'Get-AuthConfig' { Get-AuthConfig } -Text CurrentCertificateThumbprint, NextCertificateThumbprint, PreviousCertificateThumbprint, ServiceName, Realm -Date NextCertificateEffectiveDate
-    $thumbs = @($authConfig | Where-Object { $_ } | ForEach-Object { $_.CurrentCertificateThumbprint; $_.NextCertificateThumbprint } | Where-Object { $_ })
+    $s = 'Exchange.'
+    $authConfig = Invoke-Step ($s + 'AuthConfig') 'Get-AuthConfig' { Get-AuthConfig -ErrorAction Stop } -Text 'CurrentCertificateThumbprint', 'NextCertificateThumbprint', 'PreviousCertificateThumbprint', 'ServiceName', 'Realm' -Date 'NextCertificateEffectiveDate'
+    if ($null -eq $authConfig) {
+        # Without Get-AuthConfig there is nothing to look up: not "no certificates".
+        Add-ExportError ($s + 'AuthCertificates') 'Get-ExchangeCertificate' 'not run: Get-AuthConfig failed'
+        $authCertificates = $null
+    }
+    else {
+        $thumbs = @($authConfig | ForEach-Object { $_.CurrentCertificateThumbprint; $_.NextCertificateThumbprint } | Where-Object { $_ })
+        $authCertificates = Invoke-Step ($s + 'AuthCertificates') 'Get-ExchangeCertificate' { foreach ($t in $thumbs) { Get-ExchangeCertificate -Thumbprint $t -ErrorAction Stop } } -Text 'Thumbprint', 'Subject' -Date 'NotAfter'
+    }
     $snapshot.Exchange = [ordered]@{
         AuthConfig            = $authConfig
-        AuthCertificates      = Invoke-Step 'Get-ExchangeCertificate' { foreach ($t in $thumbs) { Get-ExchangeCertificate -Thumbprint $t } } -Text Thumbprint, Subject -Date NotAfter
-        PartnerApplications   = Invoke-Step 'Get-PartnerApplication' { Get-PartnerApplication } -Text Name, ApplicationIdentifier, AuthMetadataUrl -Bool Enabled
-        AuthServers           = Invoke-Step 'Get-AuthServer' { Get-AuthServer } -Text Name, Type, AuthMetadataUrl -Bool Enabled
-        OwaVirtualDirectories = Invoke-Step 'Get-OwaVirtualDirectory' { Get-OwaVirtualDirectory -ADPropertiesOnly } -Text Identity, Server, InstantMessagingType -Bool InstantMessagingEnabled
+        AuthCertificates      = $authCertificates
+        PartnerApplications   = Invoke-Step ($s + 'PartnerApplications') 'Get-PartnerApplication' { Get-PartnerApplication -ErrorAction Stop } -Text 'Name', 'ApplicationIdentifier', 'AuthMetadataUrl' -Bool 'Enabled'
+        AuthServers           = Invoke-Step ($s + 'AuthServers') 'Get-AuthServer' { Get-AuthServer -ErrorAction Stop } -Text 'Name', 'Type', 'AuthMetadataUrl' -Bool 'Enabled'
+        OwaVirtualDirectories = Invoke-Step ($s + 'OwaVirtualDirectories') 'Get-OwaVirtualDirectory' { Get-OwaVirtualDirectory -ADPropertiesOnly -ErrorAction Stop } -Text 'Identity', 'Server', 'InstantMessagingType' -Bool 'InstantMessagingEnabled'
     }
 }
 $snapshot.Errors = $errors.ToArray()
 
 $json = $snapshot | ConvertTo-Json -Depth 6
-$source = ($(if ($Shell -eq 'Exchange') { 'exchange-' } else { 'sfb-' }) + $snapshot.ComputerFqdn.ToLowerInvariant()) -replace '[^a-z0-9.-]+', '-'
+$source = ($(if ($Shell -eq 'Exchange') { 'exchange-' } else { 'sfb-' }) + $fqdn.ToLowerInvariant()) -replace '[^a-z0-9.-]+', '-'
 
 if ($PSCmdlet.ParameterSetName -eq 'Folder') {
     $target = Join-Path $OutputFolder "$source.json"
     $tmp = Join-Path $OutputFolder ".$source.$PID.tmp"
-    # UTF-8 without BOM under both shells; the agent also reads UTF-16 and BOMs.
+    # UTF-8 without BOM under both shells.
     [System.IO.File]::WriteAllText($tmp, $json, (New-Object System.Text.UTF8Encoding $false))
-    Move-Item -LiteralPath $tmp -Destination $target -Force
+    try {
+        if ($null -ne [System.IO.File].GetMethod('Move', [type[]]@([string], [string], [bool]))) {
+            # PowerShell 7 (.NET Core 3+): a rename that replaces the target in one step.
+            [System.IO.File]::Move($tmp, $target, $true)
+        }
+        elseif ([System.IO.File]::Exists($target)) {
+            # Windows PowerShell 5.1: Move-Item -Force deletes the old file first, and the agent,
+            # finding no file, would drop the source. ReplaceFile swaps the new file in under the
+            # old name in one step. [NullString]::Value passes a real null (no backup file): $null
+            # would arrive as ''.
+            [System.IO.File]::Replace($tmp, $target, [NullString]::Value)
+        }
+        else {
+            [System.IO.File]::Move($tmp, $target)
+        }
+    }
+    catch {
+        # A share that cannot replace in one step: delete and rename. The agent keeps a source
+        # whose file is missing for one run, so the gap costs nothing.
+        Write-Warning "Atomic replace of $target failed ($($_.Exception.Message)); replacing it in two steps."
+        try { Move-Item -LiteralPath $tmp -Destination $target -Force }
+        catch { Remove-Item -LiteralPath $tmp -ErrorAction SilentlyContinue; throw }
+    }
 }
 else {
-    $token = (Get-Content -LiteralPath $TokenFile -Raw).Trim()
+    # Windows PowerShell 5.1 (.NET Framework) may offer only TLS 1.0 and 1.1, and the agent requires
+    # TLS 1.2. PowerShell 7 ignores this setting and offers TLS 1.2 and 1.3 anyway.
+    [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.ServicePointManager]::SecurityProtocol -bor [System.Net.SecurityProtocolType]::Tls12
     $body = [System.Text.Encoding]::UTF8.GetBytes($json)
     Invoke-RestMethod -Method Post -Uri $Uri -Body $body -ContentType 'application/json; charset=utf-8' -Headers @{ Authorization = "Bearer $token" } -TimeoutSec 60 | Out-Null
 }

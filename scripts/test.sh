@@ -160,6 +160,28 @@ if ! have go; then
 fi
 go version
 
+step "PowerShell syntax checker (scripts/ps-syntax)"
+# The export script cannot run here; probes/cms TestExportScriptSyntax parses
+# it with the tree-sitter PowerShell grammar. npm installs the versions pinned
+# in scripts/ps-syntax/package-lock.json (WebAssembly only: no native build,
+# no download from GitHub) into a cache outside the repository.
+export SFBEX_PS_SYNTAX_DIR="${SFBEX_PS_SYNTAX_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sfbex/ps-syntax}"
+if ! have node || ! have npm; then
+	echo "node or npm not found: the syntax check skips (fails with CI=true); install Node.js 18 or later with npm"
+elif cmp -s scripts/ps-syntax/package-lock.json "$SFBEX_PS_SYNTAX_DIR/package-lock.json" &&
+	[[ -f "$SFBEX_PS_SYNTAX_DIR/node_modules/web-tree-sitter/package.json" ]]; then
+	echo "present in $SFBEX_PS_SYNTAX_DIR"
+else
+	t0=$(now)
+	mkdir -p "$SFBEX_PS_SYNTAX_DIR"
+	cp scripts/ps-syntax/package.json scripts/ps-syntax/package-lock.json "$SFBEX_PS_SYNTAX_DIR/"
+	if (cd "$SFBEX_PS_SYNTAX_DIR" && npm ci --ignore-scripts --no-audit --no-fund); then
+		echo "installed in $SFBEX_PS_SYNTAX_DIR ($(since "$t0"))"
+	else
+		echo "npm ci failed: the syntax check skips (fails with CI=true)"
+	fi
+fi
+
 step "gofmt -l"
 t0=$(now)
 unformatted=$(find . \( -name .git -o -name vendor -o -name testdata -o -name '[._]?*' \) -prune -o \

@@ -305,7 +305,9 @@ func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Tim
 				cur = &d.AuthCertificates[i]
 			}
 		}
-		if cur != nil && !cur.NotAfter.IsZero() {
+		// An unreadable NextCertificateEffectiveDate is unknown, not "not
+		// staged": the check is left out and the date is a field error.
+		if cur != nil && !cur.NotAfter.IsZero() && !ac.NextCertificateEffectiveDate.Unknown() {
 			left := cur.NotAfter.Sub(now)
 			staged := strings.TrimSpace(string(ac.NextCertificateThumbprint)) != "" && !ac.NextCertificateEffectiveDate.IsZero()
 			inTime := staged && ac.NextCertificateEffectiveDate.Before(cur.NotAfter.Time)

@@ -157,3 +157,22 @@ func fmtAll(v any) string {
 	j, _ := json.Marshal(v)
 	return b.String() + string(j)
 }
+
+// TestIngestTakesWhatTheScriptPosts: the script POSTs the UTF-8 bytes of
+// ConvertTo-Json's output, under either shell; the agent stores them as
+// they came.
+func TestIngestTakesWhatTheScriptPosts(t *testing.T) {
+	dir := t.TempDir()
+	in := &Ingest{Dir: dir, Token: testToken, MaxBytes: 1 << 20}
+	for name, src := range map[string]string{"sfb-ps51.json": "sfb-fe02.contoso.com", "exchange-ps51.json": "exchange-ex02.contoso.com",
+		"sfb-ps51-th-TH.json": "sfb-fe03.contoso.co.th", "exchange-ps7.json": "exchange-ex01.contoso.com"} {
+		body := readTestdata(t, name)
+		if rec := post(t, in, "/api/snapshots", "Bearer "+testToken, body); rec.Code != http.StatusCreated {
+			t.Fatalf("%s: %d %s", name, rec.Code, rec.Body)
+		}
+		stored, err := os.ReadFile(filepath.Join(dir, src+".json"))
+		if err != nil || !bytes.Equal(stored, body) {
+			t.Fatalf("%s: stored %d bytes, %v", name, len(stored), err)
+		}
+	}
+}

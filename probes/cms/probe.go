@@ -46,6 +46,7 @@ type Prober struct {
 	good   map[string]*held     // source -> last good snapshot
 	files  map[string]string    // file -> source it last held
 	behind map[string]time.Time // replica FQDN -> out of date since
+	gone   map[string]bool      // sources kept one run after their file vanished
 }
 
 type held struct {
@@ -91,6 +92,8 @@ type Source struct {
 	Stale             bool          `json:"stale"`
 	Error             string        `json:"error,omitempty"`
 	CmdletErrors      []CmdletError `json:"cmdlet_errors,omitempty"`
+	// FieldErrors are dates that could not be read; each counts as unknown.
+	FieldErrors []FieldError `json:"field_errors,omitempty"`
 }
 
 // FileError is a snapshot file that could not be read.
@@ -133,6 +136,9 @@ func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 			return nil, ctx.Err()
 		}
 		snap, err := readSnapshot(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // replaced or removed since it was listed
+		}
 		if err != nil {
 			bad = append(bad, FileError{File: filepath.Base(f), Source: p.files[f], Error: err.Error()})
 			continue
@@ -163,6 +169,19 @@ func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 			next[src] = p.good[src]
 		}
 	}
+	// A source whose file vanished is kept, as it was, for one run: where
+	// a share cannot replace a file in one step, the export script deletes
+	// the old file before it renames the new one into place.
+	gone := map[string]bool{}
+	for src, h := range p.good {
+		if next[src] != nil || listErr != nil || p.gone[src] {
+			continue
+		}
+		if _, err := os.Lstat(h.file); errors.Is(err, fs.ErrNotExist) {
+			next[src], gone[src] = h, true
+		}
+	}
+	p.gone = gone
 	if listErr != nil && len(files) == 0 {
 		// The folder is gone or unreadable: show what was known, stale.
 		for src, h := range p.good {
@@ -273,7 +292,10 @@ func (p *Prober) judge(held map[string]*held, staleSrc map[string]string, bad []
 			File: filepath.Base(h.file), Timestamp: s.Timestamp.Time, Error: staleSrc[n], Stale: staleSrc[n] != "",
 		}
 		for _, e := range s.Errors {
-			src.CmdletErrors = append(src.CmdletErrors, CmdletError{Cmdlet: Text(clipText(string(e.Cmdlet), 60)), Message: Text(clipText(string(e.Message), 300))})
+			src.CmdletErrors = append(src.CmdletErrors, CmdletError{Section: Text(clipText(string(e.Section), 60)), Cmdlet: Text(clipText(string(e.Cmdlet), 60)), Message: Text(clipText(string(e.Message), 300))})
+		}
+		for _, e := range s.FieldErrors {
+			src.FieldErrors = append(src.FieldErrors, FieldError{Field: clipText(e.Field, 120), Error: clipText(e.Error, 300)})
 		}
 		r.Sources = append(r.Sources, src)
 		switch {
@@ -328,9 +350,16 @@ func (p *Prober) findings(r *Result, now time.Time) []probes.Finding {
 				Fix: fmt.Sprintf("On %s run Get-ScheduledTask -TaskName sfbex-snapshot | Get-ScheduledTaskInfo (LastRunTime, LastTaskResult), fix what stops it, then Start-ScheduledTask -TaskName sfbex-snapshot (docs/cms-snapshots.md)", s.Computer)})
 		}
 		for _, e := range s.CmdletErrors {
-			fs = append(fs, probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name + " " + string(e.Cmdlet),
-				Problem: "the export script could not run " + string(e.Cmdlet) + " (" + string(e.Message) + "), so the checks that need it are missing",
-				Fix:     "Run " + string(e.Cmdlet) + " as the task's account on " + s.Computer + "; it needs RTCUniversalReadOnlyAdmins (Skype for Business) or View-Only Organization Management (Exchange)"})
+			fs = append(fs, cmdletFinding(s, e))
+		}
+		if len(s.FieldErrors) > 0 {
+			var parts []string
+			for _, e := range s.FieldErrors {
+				parts = append(parts, e.Field+": "+e.Error)
+			}
+			fs = append(fs, probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name + " dates",
+				Problem: "dates the agent cannot read, each counted as unknown so the checks that need it are left out (the rest of the snapshot is used): " + strings.Join(parts, "; "),
+				Fix:     "On " + s.Computer + " run scripts/Export-SfbexSnapshot.ps1 1.1.0 or later, which writes every date in the invariant culture (ISO 8601 round-trip, UTC) whatever the server's culture"})
 		}
 	}
 	for _, rep := range r.Replicas {
@@ -355,6 +384,23 @@ func (p *Prober) findings(r *Result, now time.Time) []probes.Finding {
 	return fs
 }
 
+// cmdletFinding explains one thing the script could not export.
+func cmdletFinding(s Source, e CmdletError) probes.Finding {
+	sec, cmdlet, msg := string(e.Section), string(e.Cmdlet), string(e.Message)
+	if sec == "ComputerFqdn" {
+		return probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name + " name lookup",
+			Problem: "the server could not resolve its own name in DNS (" + msg + "); the script named it from its local configuration, so the source name may differ from earlier snapshots",
+			Fix:     "On " + s.Computer + " check the DNS client settings and its host record: Resolve-DnsName $env:COMPUTERNAME"}
+	}
+	what := cmdlet
+	if sec != "" {
+		what = "section " + sec + " (" + cmdlet + ")"
+	}
+	return probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name + " " + what,
+		Problem: what + " not exported: " + msg + "; the checks that read it are left out, not judged on an empty list",
+		Fix:     "Run " + cmdlet + " -ErrorAction Stop as the task's account on " + s.Computer + "; it needs RTCUniversalReadOnlyAdmins (Skype for Business) or View-Only Organization Management (Exchange)"}
+}
+
 // Details lists sources, replicas and checks for the status page.
 func (r *Result) Details() []string {
 	var out []string
@@ -364,6 +410,18 @@ func (r *Result) Details() []string {
 			line += " (stale: the newest file is invalid)"
 		}
 		out = append(out, line)
+	}
+	for _, s := range r.Sources {
+		for _, e := range s.CmdletErrors {
+			if e.Section == "ComputerFqdn" {
+				out = append(out, fmt.Sprintf("snapshot %s: the server could not resolve its own name: %s", s.Name, e.Message))
+				continue
+			}
+			out = append(out, fmt.Sprintf("snapshot %s: %s not exported: %s", s.Name, firstNonEmpty(e.Section, e.Cmdlet), e.Message))
+		}
+		for _, e := range s.FieldErrors {
+			out = append(out, fmt.Sprintf("snapshot %s: date %s unreadable: %s", s.Name, e.Field, e.Error))
+		}
 	}
 	for _, b := range r.InvalidFiles {
 		out = append(out, fmt.Sprintf("invalid file %s: %s", b.File, b.Error))

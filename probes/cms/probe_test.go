@@ -2,6 +2,7 @@ package cms
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -225,13 +226,12 @@ func TestSnapshotAgeAndReplicaTracking(t *testing.T) {
 	write := func(ts string, edgeUpToDate bool) {
 		s := strings.Replace(base, "2023-11-14T22:13:20.1234567Z", ts, 1)
 		// No LastUpdateCreation: only consecutive snapshots tell how long.
-		s = strings.Replace(s, `"LastUpdateCreation": "2023-11-14T22:01:00+00:00",
-        "LastStatusReport": "2023-11-14T22:01:40+00:00"`, `"LastUpdateCreation": null, "LastStatusReport": null`, 1)
-		if !edgeUpToDate {
-			s = strings.Replace(s, `"ReplicaFqdn": "edge01.contoso.com",
-        "UpToDate": true`, `"ReplicaFqdn": "edge01.contoso.com",
-        "UpToDate": false`, 1)
+		edge := "\"ReplicaFqdn\": \"edge01.contoso.com\",\r\n        \"ProductVersion\": \"7.0.2046.0\",\r\n        \"UpToDate\": true,\r\n" +
+			"        \"LastUpdateCreation\": \"2023-11-14T22:01:00.2030000Z\",\r\n        \"LastStatusReport\": \"2023-11-14T22:01:40.0910000Z\""
+		if !strings.Contains(s, edge) {
+			t.Fatal("sfb-ps7.json changed: edge01 not found")
 		}
+		s = strings.Replace(s, edge, fmt.Sprintf(`"ReplicaFqdn": "edge01.contoso.com", "UpToDate": %v, "LastUpdateCreation": null, "LastStatusReport": null`, edgeUpToDate), 1)
 		if err := os.WriteFile(filepath.Join(dir, "fe.json"), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}

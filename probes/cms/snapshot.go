@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,17 +43,38 @@ type Snapshot struct {
 	Shell           Text
 	PSVersion       Text
 	PSEdition       Text
-	// Errors lists the cmdlets that failed; their sections are null.
+	// Culture is the server's culture (script 1.1.0 and later), named in
+	// the hint when a date was written in it.
+	Culture Text
+	// Errors lists what the script could not export; their sections are
+	// null, and Parse makes them so even if the snapshot holds one.
 	Errors           List[CmdletError]
 	SkypeForBusiness *SfBData
 	Exchange         *ExchangeData
+
+	// FieldErrors are the dates that could not be read (at most
+	// maxFieldErrors); each counts as unknown, the rest of the snapshot is
+	// used.
+	FieldErrors []FieldError `json:"-"`
 }
 
-// CmdletError is one cmdlet the script could not run.
+// CmdletError is one cmdlet the script could not run, and the section it
+// left out (e.g. "Exchange.AuthServers"; older scripts name only the
+// cmdlet, and Parse fills it in).
 type CmdletError struct {
+	Section Text
 	Cmdlet  Text
 	Message Text
 }
+
+// FieldError is one value the agent could not read.
+type FieldError struct {
+	Field string `json:"field"`
+	Error string `json:"error"`
+}
+
+// maxFieldErrors bounds the field errors kept per snapshot.
+const maxFieldErrors = 20
 
 // SfBData is what the Skype for Business Management Shell showed. A nil
 // list means the cmdlet did not run; an empty one that it returned nothing.
@@ -242,48 +264,72 @@ func (v Bool) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v.Value)
 }
 
-// Time is a date as either shell writes it: Windows PowerShell 5.1
-// "\/Date(1700000000000)\/" (milliseconds, optional +hhmm that does not
-// change the instant), PowerShell 7 ISO 8601, or 5.1's wrapped
-// {"value": ..., "DateTime": ...} for dates that went through Get-Date. The
-// zero Time means absent.
-type Time struct{ time.Time }
+// Time is a date. The script (1.1.0 and later) writes ISO 8601 round-trip
+// text in UTC, formatted in the invariant culture under both shells
+// ("2023-11-14T22:13:20.1234567Z"). Also read, for snapshots made by hand
+// with ConvertTo-Json of raw DateTime values: any RFC 3339 date with a zone,
+// Windows PowerShell 5.1's "\/Date(1700000000000)\/" (milliseconds, optional
+// +hhmm that does not change the instant) and its wrapped {"value": ...,
+// "DateTime": ...}. The zero Time means absent.
+//
+// A date that is present but unreadable (the server's culture, no zone) is
+// not an error for the whole snapshot: Bad says why, the Time counts as
+// unknown, and Parse lists it in FieldErrors.
+type Time struct {
+	time.Time
+	Bad string
+}
+
+// Unknown reports whether the date was present but could not be read.
+func (t Time) Unknown() bool { return t.Bad != "" }
 
 var msDateRe = regexp.MustCompile(`^/Date\((-?\d{1,15})([+-]\d{4})?\)/$`)
 
-// isoLayouts are the ISO 8601 forms PowerShell 7 writes; without a zone,
-// the script writes UTC.
-var isoLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.9999999", "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00"}
-
 func (t *Time) UnmarshalJSON(b []byte) error {
+	*t = Time{}
 	var x any
 	if err := json.Unmarshal(b, &x); err != nil {
 		return err
 	}
 	if m, ok := x.(map[string]any); ok {
+		x = nil
+		found := false
 		for k, v := range m {
 			if strings.EqualFold(k, "value") {
-				x = v
+				x, found = v, true
 				break
 			}
+		}
+		if !found {
+			t.Bad = "an object without a value where a date was expected"
+			return nil
 		}
 	}
 	switch x := x.(type) {
 	case nil:
-		t.Time = time.Time{}
-		return nil
 	case string:
 		p, err := ParseTime(x)
 		if err != nil {
-			return err
+			t.Bad = err.Error()
+			return nil
 		}
 		t.Time = p
-		return nil
+	default:
+		t.Bad = fmt.Sprintf("%s where a date was expected", clipText(strings.TrimSpace(string(b)), 40))
 	}
-	return errors.New("not a date")
+	return nil
 }
 
-// ParseTime reads one date in either shell's format.
+// cultureFix says how to get dates the agent reads.
+const cultureFix = "export with scripts/Export-SfbexSnapshot.ps1 1.1.0 or later, which writes dates in the invariant culture (ISO 8601 round-trip, UTC)"
+
+var (
+	isoNoZoneRe   = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$`)
+	isoOtherSepRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}([^\d:])\d{2}[^\d:]\d{2}`)
+)
+
+// ParseTime reads one date: RFC 3339 with a zone, or \/Date(ms)\/. A date
+// formatted in a server's culture is refused with what gave it away.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -296,12 +342,52 @@ func ParseTime(s string) (time.Time, error) {
 		}
 		return time.UnixMilli(ms).UTC(), nil
 	}
-	for _, l := range isoLayouts {
-		if p, err := time.Parse(l, s); err == nil {
-			return p.UTC(), nil
+	if p, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return p.UTC(), nil
+	}
+	q := clipText(s, 40)
+	if isoNoZoneRe.MatchString(s) {
+		return time.Time{}, fmt.Errorf("%q has no time zone, so the instant is unknown: %s", q, cultureFix)
+	}
+	if m := isoOtherSepRe.FindStringSubmatch(s); m != nil {
+		return time.Time{}, fmt.Errorf("%q separates hours, minutes and seconds with %q: it was formatted in the server's culture; %s", q, m[1], cultureFix)
+	}
+	return time.Time{}, fmt.Errorf("%q is not an ISO 8601 date with a time zone (2023-11-14T22:13:20.1234567Z): it looks formatted in the server's culture; %s", q, cultureFix)
+}
+
+// collectBadDates lists the unreadable dates under v, named by their path
+// in the snapshot ("SkypeForBusiness.ReplicationStatus[1].LastStatusReport").
+func collectBadDates(v reflect.Value, path string, out *[]FieldError, n *int) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			collectBadDates(v.Elem(), path, out, n)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			collectBadDates(v.Index(i), fmt.Sprintf("%s[%d]", path, i), out, n)
+		}
+	case reflect.Struct:
+		if t, ok := v.Interface().(Time); ok {
+			if t.Bad != "" {
+				if *n++; len(*out) < maxFieldErrors {
+					*out = append(*out, FieldError{Field: path, Error: t.Bad})
+				}
+			}
+			return
+		}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() || f.Tag.Get("json") == "-" {
+				continue
+			}
+			p := f.Name
+			if path != "" {
+				p = path + "." + f.Name
+			}
+			collectBadDates(v.Field(i), p, out, n)
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is neither \\/Date(ms)\\/ nor ISO 8601", clipText(s, 40))
 }
 
 // List is a list that also accepts a single object, as PowerShell writes a
@@ -357,8 +443,8 @@ func Parse(b []byte) (*Snapshot, error) {
 	if v := strings.TrimSpace(string(s.SnapshotVersion)); v != "1" && !strings.HasPrefix(v, "1.") {
 		return nil, fmt.Errorf("SnapshotVersion %q: this agent reads version 1; use the export script shipped with it", clipText(v, 20))
 	}
-	if s.Timestamp.IsZero() || s.Timestamp.Year() < 2000 || s.Timestamp.Year() > 2200 {
-		return nil, errors.New("no valid Timestamp: the snapshot must say when it was taken")
+	if err := s.checkTimestamp(); err != nil {
+		return nil, err
 	}
 	switch {
 	case strings.EqualFold(string(s.Shell), ShellSfB):
@@ -377,7 +463,104 @@ func Parse(b []byte) (*Snapshot, error) {
 	if _, err := s.Source(); err != nil {
 		return nil, err
 	}
+	s.markFailedSections()
+	n := 0
+	collectBadDates(reflect.ValueOf(&s).Elem(), "", &s.FieldErrors, &n)
+	if n > len(s.FieldErrors) {
+		s.FieldErrors = append(s.FieldErrors, FieldError{Field: "…", Error: fmt.Sprintf("%d more dates could not be read", n-len(s.FieldErrors))})
+	}
 	return &s, nil
+}
+
+// checkTimestamp: the snapshot's own date is required, as it orders and
+// ages snapshots. One in the server's culture rejects the snapshot, with
+// what gave it away.
+func (s *Snapshot) checkTimestamp() error {
+	if s.Timestamp.Unknown() {
+		return fmt.Errorf("field Timestamp: %s", s.Timestamp.Bad)
+	}
+	if s.Timestamp.IsZero() {
+		return errors.New("no Timestamp: the snapshot must say when it was taken")
+	}
+	culture := ""
+	if c := strings.TrimSpace(string(s.Culture)); c != "" {
+		culture = fmt.Sprintf(" (culture %s)", clipText(c, 20))
+	}
+	switch y := s.Timestamp.Year(); {
+	case y >= 2000+543 && y <= 2200+543:
+		return fmt.Errorf("field Timestamp %s: year %d is 543 years ahead, a Thai Buddhist calendar year: it was formatted in the server's calendar%s; %s",
+			s.Timestamp.Format(time.RFC3339), y, culture, cultureFix)
+	case y < 2000 || y > 2200:
+		return fmt.Errorf("field Timestamp %s: year %d is not a Gregorian year of this era, so it was formatted in the server's calendar%s; %s",
+			s.Timestamp.Format(time.RFC3339), y, culture, cultureFix)
+	}
+	return nil
+}
+
+// sectionCmdlets names the cmdlet behind each section, for snapshots of
+// scripts before 1.1.0, whose errors name only the cmdlet.
+var sectionCmdlets = map[string]string{
+	"SkypeForBusiness.ReplicationStatus":            "Get-CsManagementStoreReplicationStatus",
+	"SkypeForBusiness.HostingProviders":             "Get-CsHostingProvider",
+	"SkypeForBusiness.AccessEdgeConfiguration":      "Get-CsAccessEdgeConfiguration",
+	"SkypeForBusiness.OAuthConfiguration":           "Get-CsOAuthConfiguration",
+	"SkypeForBusiness.PartnerApplications":          "Get-CsPartnerApplication",
+	"SkypeForBusiness.TrustedApplications":          "Get-CsTrustedApplication",
+	"SkypeForBusiness.OAuthServers":                 "Get-CsOAuthServer",
+	"SkypeForBusiness.OAuthTokenIssuerCertificates": "Get-CsCertificate",
+	"Exchange.AuthConfig":                           "Get-AuthConfig",
+	"Exchange.AuthCertificates":                     "Get-ExchangeCertificate",
+	"Exchange.PartnerApplications":                  "Get-PartnerApplication",
+	"Exchange.AuthServers":                          "Get-AuthServer",
+	"Exchange.OwaVirtualDirectories":                "Get-OwaVirtualDirectory",
+}
+
+// markFailedSections makes every section an error names null, so that a
+// failed cmdlet is never judged as "returned nothing", and records every
+// section that is null without an error, so that it is not silent either.
+func (s *Snapshot) markFailedSections() {
+	var data reflect.Value
+	prefix := string(s.Shell) + "."
+	if s.Shell == ShellSfB {
+		data = reflect.ValueOf(s.SkypeForBusiness).Elem()
+	} else {
+		data = reflect.ValueOf(s.Exchange).Elem()
+	}
+	field := func(sec string) (reflect.Value, bool) {
+		name, ok := strings.CutPrefix(sec, prefix)
+		if !ok || sectionCmdlets[sec] == "" {
+			return reflect.Value{}, false
+		}
+		return data.FieldByName(name), true
+	}
+	named := map[string]bool{}
+	for i := range s.Errors {
+		e := &s.Errors[i]
+		sec := strings.TrimSpace(string(e.Section))
+		if sec == "" {
+			for k, c := range sectionCmdlets {
+				if strings.HasPrefix(k, prefix) && eqFold(e.Cmdlet, c) {
+					sec = k
+				}
+			}
+		}
+		for k := range sectionCmdlets {
+			if strings.EqualFold(k, sec) {
+				sec = k
+			}
+		}
+		e.Section = Text(sec)
+		if f, ok := field(sec); ok {
+			f.SetZero()
+			named[sec] = true
+		}
+	}
+	for i := range data.NumField() {
+		sec := prefix + data.Type().Field(i).Name
+		if data.Field(i).IsNil() && !named[sec] && len(s.Errors) < maxItems {
+			s.Errors = append(s.Errors, CmdletError{Section: Text(sec), Cmdlet: Text(sectionCmdlets[sec]), Message: "the section is missing or null and no error was recorded"})
+		}
+	}
 }
 
 var sourceUnsafe = regexp.MustCompile(`[^a-z0-9.-]+`)
