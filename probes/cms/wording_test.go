@@ -9,7 +9,7 @@ import (
 func TestAuthCertificateWithOneDayLeftIsSingular(t *testing.T) {
 	d := &ExchangeData{
 		AuthConfig:       List[AuthConfig]{{CurrentCertificateThumbprint: "AA"}},
-		AuthCertificates: List[Certificate]{{Thumbprint: "AA", NotAfter: Time{testNow.Add(36 * time.Hour)}}},
+		AuthCertificates: List[Certificate]{{Thumbprint: "AA", NotAfter: Time{Time: testNow.Add(36 * time.Hour)}}},
 	}
 	for _, c := range exchangeChecks("exchange-ex01.contoso.com", d, hybridOnPrem, testNow, 60) {
 		if c.Check == "auth_next_certificate_staged" {
