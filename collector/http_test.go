@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/ews"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
 )
 
 func httpResults() (*autodiscover.Result, *autodiscover.LyncResult, *ews.Result) {

@@ -21,10 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // loopbackPKI is a CA and a leaf for *.contoso.test, for real HTTPS and

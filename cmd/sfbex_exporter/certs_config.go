@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
@@ -48,7 +49,7 @@ func (s *Settings) certSettings(c *Config) error {
 		if cs.ExchangeURLs, err = metadataURLs("SFBEX_EXCHANGE_METADATA_URLS", c.ExchangeMetadataURLs, "https://mail.contoso.com/autodiscover/metadata/json/1"); err != nil {
 			return err
 		}
-	} else if s.Exchange != dns.Online {
+	} else if s.Exchange != estate.Online {
 		// Exchange publishes the document on its Autodiscover virtual
 		// directory: derive it from each email domain's autodiscover host.
 		for _, d := range s.EmailDomains {
@@ -217,7 +218,7 @@ func certChecks(s *Settings) ([]*collector.Check, error) {
 	if len(endpoints) > 0 || len(srvs) > 0 {
 		// The SRV records serve external clients and federation partners:
 		// follow them through the external views.
-		var resolvers []dns.Resolver
+		var resolvers []estate.Resolver
 		for _, r := range s.Resolvers {
 			if !r.Internal {
 				resolvers = append(resolvers, r)
@@ -273,7 +274,7 @@ func derivedTLS(s *Settings) ([]certs.Endpoint, []certs.SRVSpec) {
 			eps = append(eps, certs.Endpoint{Host: h, Port: 443, Origins: []certs.Origin{{Service: rec, Domain: d}}, Names: []string{h}})
 		}
 	}
-	if s.Exchange != dns.Online {
+	if s.Exchange != estate.Online {
 		for _, d := range s.EmailDomains {
 			host(dns.RecAutodiscover, d)
 		}
@@ -292,7 +293,7 @@ func derivedTLS(s *Settings) ([]certs.Endpoint, []certs.SRVSpec) {
 			eps = append(eps, certs.Endpoint{Host: h, Port: port, Origins: []certs.Origin{{Service: "ews"}}, Names: []string{h}})
 		}
 	}
-	if s.Lync != dns.Online {
+	if s.Lync != estate.Online {
 		for _, d := range s.SIPDomains {
 			host(dns.RecLyncdiscover, d)
 			host(dns.RecLyncdiscoverInternal, d)

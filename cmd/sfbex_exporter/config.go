@@ -17,8 +17,9 @@ import (
 
 	"github.com/prometheus/common/version"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // envPrefix starts every variable the agent reads.
@@ -110,9 +111,9 @@ type Config struct {
 // Settings is the configuration checked and parsed.
 type Settings struct {
 	SIPDomains, EmailDomains []string
-	Lync, Exchange           dns.Mode
-	Cloud                    dns.Cloud
-	Resolvers                []dns.Resolver
+	Lync, Exchange           estate.Mode
+	Cloud                    estate.Cloud
+	Resolvers                []estate.Resolver
 	Expect                   []dns.Expectation
 	Agree                    []string
 	Skip                     map[string]bool
@@ -246,16 +247,16 @@ func (c *Config) Settings() (*Settings, error) {
 	if c.EmailDomains == nil {
 		s.EmailDomains = s.SIPDomains
 	}
-	if s.Lync, err = dns.ParseMode(c.Deployment); err != nil {
+	if s.Lync, err = estate.ParseMode(c.Deployment); err != nil {
 		return nil, fmt.Errorf("SFBEX_DEPLOYMENT: %w; e.g. SFBEX_DEPLOYMENT=hybrid", err)
 	}
 	s.Exchange = s.Lync
 	if c.ExchangeDeployment != "" {
-		if s.Exchange, err = dns.ParseMode(c.ExchangeDeployment); err != nil {
+		if s.Exchange, err = estate.ParseMode(c.ExchangeDeployment); err != nil {
 			return nil, fmt.Errorf("SFBEX_EXCHANGE_DEPLOYMENT: %w; e.g. SFBEX_EXCHANGE_DEPLOYMENT=online", err)
 		}
 	}
-	if s.Cloud, err = dns.ParseCloud(c.Cloud); err != nil {
+	if s.Cloud, err = estate.ParseCloud(c.Cloud); err != nil {
 		return nil, fmt.Errorf("SFBEX_CLOUD: %w; e.g. SFBEX_CLOUD=worldwide", err)
 	}
 	var internal []string
@@ -269,7 +270,7 @@ func (c *Config) Settings() (*Settings, error) {
 	}
 	if _, set := os.LookupEnv("SFBEX_DNS_INTERNAL_RESOLVERS"); set {
 		for _, n := range internal {
-			if !slices.ContainsFunc(s.Resolvers, func(r dns.Resolver) bool { return r.Name == n }) {
+			if !slices.ContainsFunc(s.Resolvers, func(r estate.Resolver) bool { return r.Name == n }) {
 				return nil, fmt.Errorf("SFBEX_DNS_INTERNAL_RESOLVERS: %q is not a resolver named in SFBEX_DNS_RESOLVERS; e.g. SFBEX_DNS_INTERNAL_RESOLVERS=internal with SFBEX_DNS_RESOLVERS=internal=10.0.0.10:53,external=1.1.1.1:53", n)
 			}
 		}
@@ -388,15 +389,15 @@ func domains(variable string, in []string) ([]string, error) {
 
 // resolvers parses SFBEX_DNS_RESOLVERS ("name=host:port,..."). Empty means
 // the system resolver from /etc/resolv.conf, named "system".
-func resolvers(spec string, internal []string) ([]dns.Resolver, error) {
+func resolvers(spec string, internal []string) ([]estate.Resolver, error) {
 	const eg = "e.g. SFBEX_DNS_RESOLVERS=internal=10.0.0.10:53,external=1.1.1.1:53"
-	var out []dns.Resolver
+	var out []estate.Resolver
 	if strings.TrimSpace(spec) == "" {
 		cc, err := mdns.ClientConfigFromFile("/etc/resolv.conf")
 		if err != nil || len(cc.Servers) == 0 {
 			return nil, fmt.Errorf("SFBEX_DNS_RESOLVERS is not set and /etc/resolv.conf names no server: set it, %s", eg)
 		}
-		out = append(out, dns.Resolver{Name: "system", Addr: net.JoinHostPort(cc.Servers[0], cc.Port)})
+		out = append(out, estate.Resolver{Name: "system", Addr: net.JoinHostPort(cc.Servers[0], cc.Port)})
 	}
 	for _, item := range strings.Split(spec, ",") {
 		item = strings.TrimSpace(item)
@@ -415,10 +416,10 @@ func resolvers(spec string, internal []string) ([]dns.Resolver, error) {
 		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" || strings.ContainsAny(host, " /") {
 			return nil, fmt.Errorf("SFBEX_DNS_RESOLVERS: %q is not name=host:port with a port from 1 to 65535; %s", item, eg)
 		}
-		if slices.ContainsFunc(out, func(r dns.Resolver) bool { return r.Name == name }) {
+		if slices.ContainsFunc(out, func(r estate.Resolver) bool { return r.Name == name }) {
 			return nil, fmt.Errorf("SFBEX_DNS_RESOLVERS: the name %q is used twice; give each resolver its own name; %s", name, eg)
 		}
-		out = append(out, dns.Resolver{Name: name, Addr: net.JoinHostPort(host, port)})
+		out = append(out, estate.Resolver{Name: name, Addr: net.JoinHostPort(host, port)})
 	}
 	for i := range out {
 		out[i].Internal = slices.Contains(internal, out[i].Name)
@@ -443,7 +444,7 @@ func (s *Settings) checkExpectations() error {
 		if (typ == "SRV") != (e.Type == "SRV") {
 			return fmt.Errorf("SFBEX_DNS_EXPECT: %s is looked up as %s, so its expectation must use %s; syntax: %s", e.Name, typ, map[bool]string{true: "SRV", false: "A or CNAME"}[typ == "SRV"], dns.ExpectSyntax)
 		}
-		if e.Resolver != "" && !slices.ContainsFunc(s.Resolvers, func(r dns.Resolver) bool { return r.Name == e.Resolver }) {
+		if e.Resolver != "" && !slices.ContainsFunc(s.Resolvers, func(r estate.Resolver) bool { return r.Name == e.Resolver }) {
 			return fmt.Errorf("SFBEX_DNS_EXPECT: resolver %q in %s@%s/%s is not in SFBEX_DNS_RESOLVERS", e.Resolver, e.Resolver, e.Name, e.Type)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfbex/sfbex_exporter/probes/dns"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // clearEnv removes every SFBEX_* variable for the test's duration.
@@ -56,7 +56,7 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 		{"unknown agree record", map[string]string{"SFBEX_DNS_AGREE_RECORDS": "www"}, []string{"SFBEX_DNS_AGREE_RECORDS", "www"}},
 		{"unknown skip record", map[string]string{"SFBEX_DNS_SKIP_RECORDS": "www"}, []string{"SFBEX_DNS_SKIP_RECORDS", "www"}},
 		{"unreadable CA file", map[string]string{"SFBEX_CA_FILE": unreadable}, []string{"SFBEX_CA_FILE", unreadable, "e.g. SFBEX_CA_FILE="}},
-		{"CA with a negative serial", map[string]string{"SFBEX_CA_FILE": "../../probes/webclient/testdata/negative-serial.pem"}, []string{"SFBEX_CA_FILE", "negative serial number", "GODEBUG=x509negativeserial=1"}},
+		{"CA with a negative serial", map[string]string{"SFBEX_CA_FILE": "../../internal/webclient/testdata/negative-serial.pem"}, []string{"SFBEX_CA_FILE", "negative serial number", "GODEBUG=x509negativeserial=1"}},
 		{"bad connect-to", map[string]string{"SFBEX_CONNECT_TO": "autodiscover.contoso.com=10.0.0.1"}, []string{"SFBEX_CONNECT_TO", "e.g. SFBEX_CONNECT_TO="}},
 		{"unknown internal resolver", map[string]string{"SFBEX_DNS_INTERNAL_RESOLVERS": "dc1, dc2"}, []string{"SFBEX_DNS_INTERNAL_RESOLVERS", `"dc1"`, "e.g."}},
 		{"HTTP timeout over interval", map[string]string{"SFBEX_HTTP_INTERVAL": "20s", "SFBEX_HTTP_TIMEOUT": "30s"}, []string{"SFBEX_HTTP_TIMEOUT=30s", "e.g. SFBEX_HTTP_TIMEOUT="}},
@@ -120,7 +120,7 @@ func TestOnlyPrefixedVariablesCountAndEmptyScalarsAreUnset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Lync != dns.OnPrem || s.Cloud != dns.Worldwide || s.DNSInterval.String() != "1m0s" || len(s.Skip) != 0 {
+	if s.Lync != estate.OnPrem || s.Cloud != estate.Worldwide || s.DNSInterval.String() != "1m0s" || len(s.Skip) != 0 {
 		t.Fatalf("unprefixed or empty variables leaked in: %s %s %s %v", s.Lync, s.Cloud, s.DNSInterval, s.Skip)
 	}
 	if len(s.EmailDomains) != 0 {
@@ -158,7 +158,7 @@ func TestDefaultsAndDerivedSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Lync != dns.OnPrem || s.Exchange != dns.OnPrem || s.Cloud != dns.Worldwide {
+	if s.Lync != estate.OnPrem || s.Exchange != estate.OnPrem || s.Cloud != estate.Worldwide {
 		t.Fatalf("modes %s/%s/%s", s.Lync, s.Exchange, s.Cloud)
 	}
 	if len(s.EmailDomains) != 1 || s.EmailDomains[0] != "contoso.com" {

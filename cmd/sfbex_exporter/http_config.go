@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
 )
 
 // HTTPSettings configure the Exchange autodiscover, Lync autodiscover and
@@ -91,7 +91,7 @@ func (s *Settings) httpSettings(c *Config) error {
 		// lyncdiscover always; lyncdiscoverinternal where the agent sees
 		// the internal view of an on-premises (or hybrid) deployment.
 		h.LyncViews = []autodiscover.View{autodiscover.External}
-		if s.Lync != dns.Online && slices.ContainsFunc(s.Resolvers, func(r dns.Resolver) bool { return r.Internal }) {
+		if s.Lync != estate.Online && slices.ContainsFunc(s.Resolvers, func(r estate.Resolver) bool { return r.Internal }) {
 			h.LyncViews = []autodiscover.View{autodiscover.Internal, autodiscover.External}
 		}
 	}

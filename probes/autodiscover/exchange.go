@@ -21,10 +21,11 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // Method is one way a client finds Exchange autodiscover; it is the
@@ -66,8 +67,8 @@ type Config struct {
 	// Exchange is where Exchange lives: when not on-premises, redirects to
 	// Microsoft 365 hosts are expected and the autodiscover.<d> HTTPS
 	// method may legitimately fail.
-	Exchange     dns.Mode
-	Resolvers    []dns.Resolver // for the SRV method; external views are asked first
+	Exchange     estate.Mode
+	Resolvers    []estate.Resolver // for the SRV method; external views are asked first
 	QueryTimeout time.Duration
 	Web          *webclient.Options
 	// RequestTimeout bounds one request; MaxBody one body.
@@ -437,7 +438,7 @@ func (p *Prober) redirectMethod(ctx context.Context) MethodResult {
 }
 
 func (p *Prober) onlineNote() string {
-	if p.cfg.Exchange == dns.OnPrem {
+	if p.cfg.Exchange == estate.OnPrem {
 		return ""
 	}
 	return " and not a Microsoft 365 host"
@@ -449,7 +450,7 @@ func (p *Prober) onlineNote() string {
 func (p *Prober) srvMethod(ctx context.Context) MethodResult {
 	name := "_autodiscover._tcp." + p.cfg.Domain
 	resolvers := slices.Clone(p.cfg.Resolvers)
-	slices.SortStableFunc(resolvers, func(a, b dns.Resolver) int {
+	slices.SortStableFunc(resolvers, func(a, b estate.Resolver) int {
 		switch {
 		case a.Internal == b.Internal:
 			return 0
@@ -508,7 +509,7 @@ func (p *Prober) allowed(host, also string) bool {
 	case slices.ContainsFunc(p.cfg.RedirectHosts, func(r string) bool { return strings.EqualFold(r, h) }):
 		return true
 	}
-	return p.cfg.Exchange != dns.OnPrem && dns.IsOnlineHost(h)
+	return p.cfg.Exchange != estate.OnPrem && estate.IsOnlineHost(h)
 }
 
 func (p *Prober) allowFunc(also string) func(string) bool {

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // Links are the _links of a Lync autodiscover answer (domain-facts §2).

@@ -24,8 +24,8 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // DefaultFilter selects user objects with a SIP address. Contacts and

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // fakeResolver is an in-process DNS server on 127.0.0.1 that answers from
@@ -212,6 +214,6 @@ func (f *fakeResolver) reply(netw string, r *mdns.Msg) *mdns.Msg {
 }
 
 // resolverFor names a fake resolver for a Config.
-func resolverFor(name string, f *fakeResolver, internal bool) Resolver {
-	return Resolver{Name: name, Addr: f.Addr, Internal: internal}
+func resolverFor(name string, f *fakeResolver, internal bool) estate.Resolver {
+	return estate.Resolver{Name: name, Addr: f.Addr, Internal: internal}
 }

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // Config is how EWS endpoints are probed.

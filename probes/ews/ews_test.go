@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 const bearer = `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*,00000004-0000-0ff1-ce00-000000000000@contoso.com", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 	"github.com/sfbex/sfbex_exporter/test/infra"
@@ -61,7 +62,7 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 	infra.Require(tb, "named", "named-checkconf", "named-checkzone")
 	internal := infra.StartNamed(tb, map[string]string{"test": testZone(n, internalView, 0)})
 	external := infra.StartNamed(tb, map[string]string{"test": testZone(n, externalView, 10), "online.lync.com": onlineZone})
-	resolvers := []dns.Resolver{
+	resolvers := []estate.Resolver{
 		{Name: "internal", Addr: internal.Addr, Internal: true},
 		{Name: "external", Addr: external.Addr},
 	}
@@ -70,8 +71,8 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 	var checks []*collector.Check
 	for _, d := range domainNames(n) {
 		p, err := dns.NewProber(dns.Config{
-			Domain: d, SIP: true, Email: true, Lync: dns.OnPrem, Exchange: dns.OnPrem, Cloud: dns.Worldwide,
-			Resolvers: resolvers, AgreeRecord: dns.DefaultAgreeRecords(dns.OnPrem, dns.OnPrem),
+			Domain: d, SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Cloud: estate.Worldwide,
+			Resolvers: resolvers, AgreeRecord: dns.DefaultAgreeRecords(estate.OnPrem, estate.OnPrem),
 			QueryTimeout: 2 * time.Second,
 		})
 		if err != nil {

@@ -22,9 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 
@@ -118,7 +118,7 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 
 	p, err := certs.NewTLSProber(certs.TLSConfig{
 		SRV:       []certs.SRVSpec{{Record: "_sipfederationtls._tcp", Domain: "fabrikam.test"}},
-		Resolvers: []dns.Resolver{{Name: "bind9", Addr: named.Addr}},
+		Resolvers: []estate.Resolver{{Name: "bind9", Addr: named.Addr}},
 		Web:       &webclient.Options{RootCAs: pki.pool},
 	})
 	if err != nil {

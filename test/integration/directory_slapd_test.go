@@ -20,10 +20,10 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/lab"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 

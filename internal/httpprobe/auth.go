@@ -11,7 +11,7 @@ import (
 
 	"github.com/Azure/go-ntlmssp"
 
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 )
 
 // AuthMode says which schemes the agent may use with the probe account.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 )
 
 // tlsServer starts an httptest TLS server (its certificate covers

@@ -2,7 +2,7 @@
 // autodiscover, EWS) share: one request as a probe sees it (an Attempt
 // with its outcome in a word and in a sentence), the WWW-Authenticate
 // parser, and requests authenticated with Basic or NTLM. Every request goes
-// through probes/webclient.
+// through internal/webclient.
 package httpprobe
 
 import (
@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 )
 
 // Outcome says in one word how an HTTP attempt ended. It is a metric label,
