@@ -29,8 +29,8 @@ func testCert(cn, serial string, notAfter time.Time) certs.Cert {
 }
 
 func TestOAuthRendering(t *testing.T) {
-	c := &Check{Probe: "oauth", Target: "exchange", Interval: time.Hour, Timeout: time.Minute}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "oauth", Target: "exchange", Interval: time.Hour, Timeout: time.Minute}
+	s := NewStore([]*probes.Check{c})
 	reg := newReg(s)
 	notAfter := time.Unix(1_900_000_000, 0)
 	yes, no := true, false
@@ -91,8 +91,8 @@ func TestOAuthRendering(t *testing.T) {
 
 // A failed run keeps not-after and next-present: no false zero.
 func TestOAuthStaleDocumentKeepsItsSeries(t *testing.T) {
-	c := &Check{Probe: "oauth", Target: "exchange", Interval: time.Hour, Timeout: time.Minute}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "oauth", Target: "exchange", Interval: time.Hour, Timeout: time.Minute}
+	s := NewStore([]*probes.Check{c})
 	reg := newReg(s)
 	u := "https://x/metadata/json/1"
 	notAfter := time.Unix(1_900_000_000, 0)
@@ -121,8 +121,8 @@ func TestOAuthStaleDocumentKeepsItsSeries(t *testing.T) {
 }
 
 func TestTLSRenderingAndDuplicateCertificates(t *testing.T) {
-	c := &Check{Probe: "tls", Target: "endpoints", Interval: time.Hour, Timeout: time.Minute}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "tls", Target: "endpoints", Interval: time.Hour, Timeout: time.Minute}
+	s := NewStore([]*probes.Check{c})
 	reg := newReg(s)
 	leaf := testCert("edge01.contoso.test", "C3", time.Unix(1_900_000_000, 0))
 	res := &certs.TLSResult{Endpoints: []certs.EndpointResult{{
@@ -177,9 +177,9 @@ func TestPFXPasswordNeverShows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Check{Probe: "certfiles", Target: filepath.Join(dir, "*.pfx"), Interval: time.Hour, Timeout: time.Minute, Run: p.Probe}
-	s := NewStore([]*Check{c})
-	RunOnce(context.Background(), s, []*Check{c}, 1)
+	c := &probes.Check{Probe: "certfiles", Target: filepath.Join(dir, "*.pfx"), Interval: time.Hour, Timeout: time.Minute, Run: p.Probe}
+	s := NewStore([]*probes.Check{c})
+	RunOnce(context.Background(), s, []*probes.Check{c}, 1)
 	e := s.Entries()[0]
 	if e.Latest.Err == nil || e.Shown == nil {
 		t.Fatalf("the wrong password went unnoticed: %+v", e)

@@ -22,6 +22,8 @@ type fakeResult struct{ findings []probes.Finding }
 
 func (f *fakeResult) Findings() []probes.Finding { return f.findings }
 
+func (f *fakeResult) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric { return ms }
+
 func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -59,8 +61,8 @@ func newReg(s *Store) *prometheus.Registry {
 }
 
 func TestStoreKeepsLastGoodResultWhenARunLearnsNothing(t *testing.T) {
-	c := &Check{Probe: "fake", Target: "t1", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "fake", Target: "t1", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{c})
 	reg := newReg(s)
 	l := map[string]string{"probe": "fake", "target": "t1"}
 
@@ -102,8 +104,8 @@ func TestStoreKeepsLastGoodResultWhenARunLearnsNothing(t *testing.T) {
 }
 
 func TestEntryStates(t *testing.T) {
-	c := &Check{Probe: "fake", Target: "t", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "fake", Target: "t", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{c})
 	if st := s.Entries()[0].State(); st != "pending" {
 		t.Fatalf("state before a run = %q", st)
 	}
@@ -123,7 +125,7 @@ func TestEntryStates(t *testing.T) {
 func TestScrapeNeverWaitsForAProbe(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{})
-	hang := &Check{Probe: "fake", Target: "hangs", Interval: time.Hour, Timeout: time.Hour,
+	hang := &probes.Check{Probe: "fake", Target: "hangs", Interval: time.Hour, Timeout: time.Hour,
 		Run: func(ctx context.Context) (probes.Result, error) {
 			close(started)
 			select {
@@ -132,11 +134,11 @@ func TestScrapeNeverWaitsForAProbe(t *testing.T) {
 			}
 			return &fakeResult{}, nil
 		}}
-	s := NewStore([]*Check{hang})
+	s := NewStore([]*probes.Check{hang})
 	reg := newReg(s)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go RunOnce(ctx, s, []*Check{hang}, 1)
+	go RunOnce(ctx, s, []*probes.Check{hang}, 1)
 	<-started
 
 	gathered := make(chan error, 1)
@@ -154,9 +156,9 @@ func TestScrapeNeverWaitsForAProbe(t *testing.T) {
 
 func TestRunOnceBoundsConcurrency(t *testing.T) {
 	var inFlight, peak atomic.Int32
-	var checks []*Check
+	var checks []*probes.Check
 	for i := range 12 {
-		checks = append(checks, &Check{Probe: "fake", Target: string(rune('a' + i)), Interval: time.Minute, Timeout: time.Second,
+		checks = append(checks, &probes.Check{Probe: "fake", Target: string(rune('a' + i)), Interval: time.Minute, Timeout: time.Second,
 			Run: func(ctx context.Context) (probes.Result, error) {
 				n := inFlight.Add(1)
 				for {
@@ -183,14 +185,14 @@ func TestRunOnceBoundsConcurrency(t *testing.T) {
 }
 
 func TestRunThatIgnoresItsDeadlineIsAFailure(t *testing.T) {
-	c := &Check{Probe: "fake", Target: "slow", Interval: time.Minute, Timeout: 10 * time.Millisecond,
+	c := &probes.Check{Probe: "fake", Target: "slow", Interval: time.Minute, Timeout: 10 * time.Millisecond,
 		Run: func(ctx context.Context) (probes.Result, error) {
 			<-ctx.Done()
 			time.Sleep(5 * time.Millisecond)
 			return &fakeResult{}, nil
 		}}
-	s := NewStore([]*Check{c})
-	RunOnce(context.Background(), s, []*Check{c}, 1)
+	s := NewStore([]*probes.Check{c})
+	RunOnce(context.Background(), s, []*probes.Check{c}, 1)
 	e := s.Entries()[0]
 	if e.Latest.Err == nil || !strings.Contains(e.Latest.Err.Error(), "deadline") {
 		t.Fatalf("err = %v, want a deadline error", e.Latest.Err)
@@ -198,10 +200,10 @@ func TestRunThatIgnoresItsDeadlineIsAFailure(t *testing.T) {
 }
 
 func TestPanickingProbeBecomesAnError(t *testing.T) {
-	c := &Check{Probe: "fake", Target: "panics", Interval: time.Minute, Timeout: time.Second,
+	c := &probes.Check{Probe: "fake", Target: "panics", Interval: time.Minute, Timeout: time.Second,
 		Run: func(ctx context.Context) (probes.Result, error) { panic("boom") }}
-	s := NewStore([]*Check{c})
-	RunOnce(context.Background(), s, []*Check{c}, 1)
+	s := NewStore([]*probes.Check{c})
+	RunOnce(context.Background(), s, []*probes.Check{c}, 1)
 	e := s.Entries()[0]
 	if e.Latest.Err == nil || !strings.Contains(e.Latest.Err.Error(), "boom") {
 		t.Fatalf("err = %v, want the panic", e.Latest.Err)
@@ -210,15 +212,15 @@ func TestPanickingProbeBecomesAnError(t *testing.T) {
 
 func TestSchedulerRunsChecksRepeatedlyAndStops(t *testing.T) {
 	var runs atomic.Int32
-	c := &Check{Probe: "fake", Target: "t", Interval: 20 * time.Millisecond, Timeout: time.Second,
+	c := &probes.Check{Probe: "fake", Target: "t", Interval: 20 * time.Millisecond, Timeout: time.Second,
 		Run: func(ctx context.Context) (probes.Result, error) {
 			runs.Add(1)
 			return &fakeResult{}, nil
 		}}
-	s := NewStore([]*Check{c})
+	s := NewStore([]*probes.Check{c})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { (&Scheduler{Store: s, Checks: []*Check{c}, MaxConcurrent: 1}).Run(ctx); close(done) }()
+	go func() { (&Scheduler{Store: s, Checks: []*probes.Check{c}, MaxConcurrent: 1}).Run(ctx); close(done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for runs.Load() < 3 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -255,8 +257,8 @@ func TestDNSResultRendering(t *testing.T) {
 		Sides:      []dns.SideCount{{Resolver: "external", Side: "online", Count: 1}},
 		Agreement:  []dns.Agreement{{Record: "_sipfederationtls._tcp", Type: "SRV", Agree: false}},
 	}
-	c := &Check{Probe: "dns", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "dns", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{c})
 	s.Record(c.ID(), Run{Result: res})
 	reg := newReg(s)
 
@@ -293,9 +295,9 @@ func TestDNSResultRendering(t *testing.T) {
 }
 
 func TestStatusPageAndAPIShowEveryCheck(t *testing.T) {
-	a := &Check{Probe: "dns", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
-	b := &Check{Probe: "dns", Target: "fabrikam.test", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{a, b})
+	a := &probes.Check{Probe: "dns", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
+	b := &probes.Check{Probe: "dns", Target: "fabrikam.test", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{a, b})
 	s.Record(a.ID(), Run{Start: time.Now(), Err: probes.WithFix(errors.New("no answer from resolver <b>"), "check the firewall")})
 	s.Record(b.ID(), Run{Start: time.Now(), Result: &fakeResult{findings: []probes.Finding{
 		{Severity: probes.Critical, Subject: "sip.fabrikam.test A", Problem: "is missing", Fix: "create it"}}}})
@@ -346,9 +348,9 @@ func TestReportCountsFailures(t *testing.T) {
 // The store keeps count of its rendered metrics, so a scrape allocates
 // exactly once.
 func TestRenderedCountMatchesTheMetricsSent(t *testing.T) {
-	a := &Check{Probe: "fake", Target: "a", Interval: time.Minute, Timeout: time.Second}
-	b := &Check{Probe: "fake", Target: "b", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{a, b})
+	a := &probes.Check{Probe: "fake", Target: "a", Interval: time.Minute, Timeout: time.Second}
+	b := &probes.Check{Probe: "fake", Target: "b", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{a, b})
 	for i, run := range []Run{
 		{Result: &fakeResult{}},
 		{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Warning}}}},

@@ -7,12 +7,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
 )
 
 func TestDirectoryRenderingAndStaleness(t *testing.T) {
-	c := &Check{Probe: "directory", Target: "ldap://dc01/DC=contoso,DC=test", Interval: time.Hour, Timeout: time.Minute}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "directory", Target: "ldap://dc01/DC=contoso,DC=test", Interval: time.Hour, Timeout: time.Minute}
+	s := NewStore([]*probes.Check{c})
 	reg := newReg(s)
 	res := &directory.Result{Entries: 1010, Pages: 2, ScanDuration: 1500 * time.Millisecond, Domains: []directory.DomainStats{
 		{Domain: "contoso.test", Users: 1000, WithSIPProxy: 800, MissingMail: 7, Mismatch: 3, Invalid: 2, Duplicates: 1, SIPDisabled: 4},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
@@ -52,7 +53,7 @@ func TestHTTPFamiliesRender(t *testing.T) {
 	ad, lync, e := httpResults()
 	// The same EWS URL from SFBEX_EWS_URLS must not collide with the learned one.
 	fixed := &ews.Result{ExpectOAuth: true, Endpoints: []ews.Endpoint{{URL: e.Endpoints[0].URL, Attempt: httpprobe.Attempt{Outcome: httpprobe.Timeout}, Schemes: []string{}}}}
-	checks := []*Check{
+	checks := []*probes.Check{
 		{Probe: "autodiscover", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second},
 		{Probe: "lyncdiscover", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second},
 		{Probe: "ews", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second},
@@ -121,8 +122,8 @@ func TestHTTPFamiliesRender(t *testing.T) {
 
 func TestHTTPFamiliesOnThePageAndAPI(t *testing.T) {
 	ad, _, _ := httpResults()
-	c := &Check{Probe: "autodiscover", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "autodiscover", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{c})
 	s.Record(c.ID(), Run{Start: time.Now(), Duration: time.Millisecond, Result: ad})
 	rec := httptest.NewRecorder()
 	APIChecks(s).ServeHTTP(rec, httptest.NewRequest("GET", "/api/checks?id=autodiscover/contoso.com", nil))

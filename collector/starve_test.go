@@ -23,6 +23,7 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
 )
@@ -165,7 +166,7 @@ func TestHangingMetadataURLDoesNotStarveTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Check{Probe: "oauth", Target: "exchange", Interval: time.Minute, Timeout: 3 * time.Second, Run: p.Probe}
+	c := &probes.Check{Probe: "oauth", Target: "exchange", Interval: time.Minute, Timeout: 3 * time.Second, Run: p.Probe}
 	checkPartial(t, c, urls[0], urls[1:], func(r any) map[string]bool {
 		up := map[string]bool{}
 		for _, d := range r.(*certs.OAuthResult).Documents {
@@ -195,7 +196,7 @@ func TestHangingTLSEndpointDoesNotStarveTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: timeout, Run: p.Probe}
+	c := &probes.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: timeout, Run: p.Probe}
 	checkPartial(t, c, "a-hang.contoso.test:443", fine, func(r any) map[string]bool {
 		up := map[string]bool{}
 		for _, e := range r.(*certs.TLSResult).Endpoints {
@@ -208,10 +209,10 @@ func TestHangingTLSEndpointDoesNotStarveTheOthers(t *testing.T) {
 // checkPartial runs c once through the store, as `check` does, and checks
 // that the fine members are up, the hanging one is named as timed out, and
 // the check is partial.
-func checkPartial(t *testing.T, c *Check, hanging string, fine []string, up func(any) map[string]bool) {
+func checkPartial(t *testing.T, c *probes.Check, hanging string, fine []string, up func(any) map[string]bool) {
 	t.Helper()
-	s := NewStore([]*Check{c})
-	RunOnce(context.Background(), s, []*Check{c}, 1)
+	s := NewStore([]*probes.Check{c})
+	RunOnce(context.Background(), s, []*probes.Check{c}, 1)
 	e := s.Entries()[0]
 	if e.Shown == nil {
 		t.Fatalf("the run recorded nothing: %v", e.Latest.Err)
@@ -243,9 +244,9 @@ func checkPartial(t *testing.T, c *Check, hanging string, fine []string, up func
 // A member the run gave up on is unknown: it has no series, rather than a
 // false "down".
 func TestUnfinishedMembersHaveNoSeries(t *testing.T) {
-	c := &Check{Probe: "autodiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
-	l := &Check{Probe: "lyncdiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{c, l})
+	c := &probes.Check{Probe: "autodiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
+	l := &probes.Check{Probe: "lyncdiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{c, l})
 	reg := newReg(s)
 	s.Record(c.ID(), Run{Result: &autodiscover.Result{Domain: "contoso.test", Methods: []autodiscover.MethodResult{
 		{Method: autodiscover.Root, Unfinished: true, Attempt: httpprobe.Attempt{Outcome: httpprobe.Timeout}},

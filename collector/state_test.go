@@ -33,7 +33,7 @@ type surfaces struct {
 	metric            []string // states whose sfbex_probe_state series is 1
 }
 
-func readSurfaces(t *testing.T, s *Store, reg *prometheus.Registry, c *Check) surfaces {
+func readSurfaces(t *testing.T, s *Store, reg *prometheus.Registry, c *probes.Check) surfaces {
 	t.Helper()
 	var out surfaces
 	rec := httptest.NewRecorder()
@@ -98,8 +98,8 @@ func TestOneStateOnEverySurface(t *testing.T) {
 		{"stale critical", []Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Critical)}}}, {Err: fail}}, StateCritical, 1, DataEarlier},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: time.Second}
-			s := NewStore([]*Check{c})
+			c := &probes.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: time.Second}
+			s := NewStore([]*probes.Check{c})
 			reg := newReg(s)
 			for i, r := range tc.runs {
 				r.Start, r.Duration = t0.Add(time.Duration(i)*time.Minute), time.Second
@@ -127,8 +127,8 @@ func TestOneStateOnEverySurface(t *testing.T) {
 // A check that never returned data says so: no "last good data" that
 // never existed, on the page, in the API, in `check`, in the metrics.
 func TestNeverSucceededCheckClaimsNoData(t *testing.T) {
-	c := &Check{Probe: "oauth", Target: "exchange", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*Check{c})
+	c := &probes.Check{Probe: "oauth", Target: "exchange", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{c})
 	reg := newReg(s)
 	s.Record(c.ID(), Run{Start: time.Now(), Duration: time.Second, Err: errors.New("https://mail.contoso.test/metadata/json/1: timed out")})
 
@@ -167,10 +167,10 @@ func TestNeverSucceededCheckClaimsNoData(t *testing.T) {
 
 // The header counts exactly the badges below it.
 func TestHeaderCountsMatchBadges(t *testing.T) {
-	var checks []*Check
+	var checks []*probes.Check
 	runs := map[string][]Run{}
 	add := func(target string, rs ...Run) {
-		c := &Check{Probe: "fake", Target: target, Interval: time.Minute, Timeout: time.Second}
+		c := &probes.Check{Probe: "fake", Target: target, Interval: time.Minute, Timeout: time.Second}
 		checks = append(checks, c)
 		runs[c.ID()] = rs
 	}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
@@ -182,10 +182,10 @@ func validHost(h string) bool {
 // documents (exchange, sfb, other), one over every TLS endpoint (merged,
 // so an Edge several SIP domains share is one endpoint), one over every
 // certificate file.
-func certChecks(s *Settings) ([]*collector.Check, error) {
+func certChecks(s *Settings) ([]*probes.Check, error) {
 	cs := &s.Certs
-	var checks []*collector.Check
-	add := func(probe, target string, run func() (*collector.Check, error)) error {
+	var checks []*probes.Check
+	add := func(probe, target string, run func() (*probes.Check, error)) error {
 		c, err := run()
 		if err != nil {
 			return fmt.Errorf("%s check %s: %w", probe, target, err)
@@ -201,12 +201,12 @@ func certChecks(s *Settings) ([]*collector.Check, error) {
 		if len(g.urls) == 0 {
 			continue
 		}
-		err := add("oauth", string(g.server), func() (*collector.Check, error) {
+		err := add("oauth", string(g.server), func() (*probes.Check, error) {
 			p, err := certs.NewOAuthProber(certs.OAuthConfig{Server: g.server, URLs: g.urls, Domains: s.SIPDomains, Web: &s.Web, Limits: cs.Limits})
 			if err != nil {
 				return nil, err
 			}
-			return &collector.Check{Run: p.Probe}, nil
+			return &probes.Check{Run: p.Probe}, nil
 		})
 		if err != nil {
 			return nil, err
@@ -227,7 +227,7 @@ func certChecks(s *Settings) ([]*collector.Check, error) {
 		if len(resolvers) == 0 {
 			resolvers = s.Resolvers
 		}
-		err := add("tls", "endpoints", func() (*collector.Check, error) {
+		err := add("tls", "endpoints", func() (*probes.Check, error) {
 			p, err := certs.NewTLSProber(certs.TLSConfig{
 				Endpoints: endpoints, SRV: srvs, Resolvers: resolvers, QueryTimeout: s.DNSQueryTimeout,
 				Web: &s.Web, Limits: cs.Limits, HandshakeTimeout: min(10*time.Second, cs.Timeout),
@@ -235,7 +235,7 @@ func certChecks(s *Settings) ([]*collector.Check, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &collector.Check{Run: p.Probe}, nil
+			return &probes.Check{Run: p.Probe}, nil
 		})
 		if err != nil {
 			return nil, err
@@ -243,12 +243,12 @@ func certChecks(s *Settings) ([]*collector.Check, error) {
 	}
 
 	if len(cs.Files) > 0 {
-		err := add("certfiles", strings.Join(cs.Files, ","), func() (*collector.Check, error) {
+		err := add("certfiles", strings.Join(cs.Files, ","), func() (*probes.Check, error) {
 			p, err := certs.NewFilesProber(certs.FilesConfig{Patterns: cs.Files, Password: cs.Password, Limits: cs.Limits})
 			if err != nil {
 				return nil, err
 			}
-			return &collector.Check{Run: p.Probe}, nil
+			return &probes.Check{Run: p.Probe}, nil
 		})
 		if err != nil {
 			return nil, err

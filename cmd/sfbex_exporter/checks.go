@@ -3,14 +3,14 @@ package main
 import (
 	"slices"
 
-	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
 
 // buildChecks turns the settings into the checks the scheduler runs. Each
 // probe family adds its checks here.
-func buildChecks(s *Settings) ([]*collector.Check, error) {
-	var checks []*collector.Check
+func buildChecks(s *Settings) ([]*probes.Check, error) {
+	var checks []*probes.Check
 	for _, d := range s.allDomains() {
 		p, err := dns.NewProber(dns.Config{
 			Domain:       d,
@@ -30,7 +30,7 @@ func buildChecks(s *Settings) ([]*collector.Check, error) {
 		if err != nil {
 			return nil, err
 		}
-		checks = append(checks, &collector.Check{
+		checks = append(checks, &probes.Check{
 			Probe: "dns", Target: d, Interval: s.DNSInterval, Timeout: s.DNSTimeout, Run: p.Probe,
 		})
 	}

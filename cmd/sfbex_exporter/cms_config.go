@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/cms"
 )
 
@@ -69,7 +69,7 @@ func (s *Settings) cmsSettings(c *Config) error {
 }
 
 // cmsChecks builds the snapshot check, when a snapshot path is set.
-func cmsChecks(s *Settings) ([]*collector.Check, error) {
+func cmsChecks(s *Settings) ([]*probes.Check, error) {
 	cs := &s.CMS
 	if cs.Path == "" {
 		return nil, nil
@@ -84,7 +84,7 @@ func cmsChecks(s *Settings) ([]*collector.Check, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cms check %s: %w", cs.Path, err)
 	}
-	return []*collector.Check{{Probe: "cms", Target: cs.Path, Interval: cs.Interval, Timeout: cs.Timeout, Run: p.Probe}}, nil
+	return []*probes.Check{{Probe: "cms", Target: cs.Path, Interval: cs.Interval, Timeout: cs.Timeout, Run: p.Probe}}, nil
 }
 
 // snapshotUpload is POST /api/snapshots: off (404 with how to turn it on)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
 )
 
@@ -86,7 +86,7 @@ func (s *Settings) directorySettings(c *Config) error {
 }
 
 // directoryChecks builds the directory scan, if configured.
-func directoryChecks(s *Settings) ([]*collector.Check, error) {
+func directoryChecks(s *Settings) ([]*probes.Check, error) {
 	if s.Directory == nil {
 		return nil, nil
 	}
@@ -94,7 +94,7 @@ func directoryChecks(s *Settings) ([]*collector.Check, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory check: %w", err)
 	}
-	return []*collector.Check{{
+	return []*probes.Check{{
 		Probe: "directory", Target: s.Directory.Config.URL + "/" + s.Directory.Config.BaseDN,
 		Interval: s.Directory.Interval, Timeout: s.Directory.Timeout, Run: p.Probe,
 	}}, nil

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/ews"
@@ -16,16 +15,16 @@ import (
 // domain it names), Lync autodiscover per SIP domain, and EWS per
 // configured URL and, with a probe account, per email domain over the URLs
 // its autodiscover returns.
-func httpChecks(s *Settings) []*collector.Check {
+func httpChecks(s *Settings) []*probes.Check {
 	h := &s.HTTP
 	web := &s.Web
-	newCheck := func(probe, target string, run func(context.Context) (probes.Result, error)) *collector.Check {
-		return &collector.Check{Probe: probe, Target: target, Interval: h.Interval, Timeout: h.Timeout, Run: run}
+	newCheck := func(probe, target string, run func(context.Context) (probes.Result, error)) *probes.Check {
+		return &probes.Check{Probe: probe, Target: target, Interval: h.Interval, Timeout: h.Timeout, Run: run}
 	}
 	ewsCfg := ews.Config{ExpectOAuth: h.ExpectOAuth, Web: web, RequestTimeout: h.RequestTimeout, MaxBody: h.MaxBody}
 	sfbDomain := sfbURLDomain(h.SFBURL, s.EmailDomains)
 
-	var checks, ewsChecks []*collector.Check
+	var checks, ewsChecks []*probes.Check
 	for _, d := range s.EmailDomains {
 		cfg := autodiscover.Config{
 			Domain: d, Exchange: s.Exchange, Resolvers: s.Resolvers, QueryTimeout: s.DNSQueryTimeout,

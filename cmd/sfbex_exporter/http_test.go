@@ -13,10 +13,11 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/lab"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 )
 
-func httpCheckIDs(checks []*collector.Check, probes ...string) []string {
+func httpCheckIDs(checks []*probes.Check, probes ...string) []string {
 	var out []string
 	for _, c := range checks {
 		if slices.Contains(probes, c.Probe) {
@@ -28,7 +29,7 @@ func httpCheckIDs(checks []*collector.Check, probes ...string) []string {
 
 func TestHTTPSettingsAndChecks(t *testing.T) {
 	base := map[string]string{"SFBEX_SIP_DOMAINS": "contoso.com", "SFBEX_DNS_RESOLVERS": "internal=10.0.0.10:53,external=1.1.1.1:53"}
-	load := func(extra map[string]string) (*Settings, []*collector.Check) {
+	load := func(extra map[string]string) (*Settings, []*probes.Check) {
 		t.Helper()
 		env := map[string]string{}
 		for k, v := range base {
@@ -264,10 +265,10 @@ func TestLearnedEWSDoesNotWaitForASlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ordered []*collector.Check
+	var ordered []*probes.Check
 	for _, c := range checks {
 		if c.Probe == "ews" {
-			ordered = append([]*collector.Check{c}, ordered...)
+			ordered = append([]*probes.Check{c}, ordered...)
 		} else if c.Probe == "autodiscover" {
 			ordered = append(ordered, c)
 		}

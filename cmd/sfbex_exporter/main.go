@@ -36,6 +36,7 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/lab"
+	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // defaultAddress is the agent's port: in the exporter range, and used by no
@@ -210,7 +211,7 @@ func queued(h http.Handler, n int) http.Handler {
 }
 
 // runCheck runs every check once and prints the report.
-func runCheck(ctx context.Context, s *Settings, checks []*collector.Check, verbose bool) int {
+func runCheck(ctx context.Context, s *Settings, checks []*probes.Check, verbose bool) int {
 	store := collector.NewStore(checks)
 	var longest time.Duration
 	for _, c := range checks {
@@ -243,7 +244,7 @@ func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 }
 
 // serve runs the scheduler and the HTTP server until ctx ends.
-func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*collector.Check, estate *lab.Lab) int {
+func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*probes.Check, estate *lab.Lab) int {
 	store := collector.NewStore(checks)
 	reg := newRegistry(store, estate != nil)
 

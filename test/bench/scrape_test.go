@@ -44,7 +44,7 @@ type scrapeFixture struct {
 	// CounterVecs in a plain registry.
 	agent, agentDefault, plain http.Handler
 
-	hang     *collector.Check
+	hang     *probes.Check
 	hangMu   sync.Mutex
 	release  chan struct{} // closing it lets the hanging run return
 	hangIn   chan struct{} // receives when the hanging run has started
@@ -68,7 +68,7 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 	}
 
 	f := &scrapeFixture{domains: n}
-	var checks []*collector.Check
+	var checks []*probes.Check
 	for _, d := range domainNames(n) {
 		p, err := dns.NewProber(dns.Config{
 			Domain: d, SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Cloud: estate.Worldwide,
@@ -78,11 +78,11 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		checks = append(checks, &collector.Check{Probe: "dns", Target: d, Interval: time.Minute, Timeout: 20 * time.Second, Run: p.Probe})
+		checks = append(checks, &probes.Check{Probe: "dns", Target: d, Interval: time.Minute, Timeout: 20 * time.Second, Run: p.Probe})
 	}
 	// A check whose run blocks and ignores its deadline: the worst a
 	// probe can do. It is registered but only runs when startHang says.
-	f.hang = &collector.Check{Probe: "autodiscover", Target: "hangs.test", Interval: time.Minute, Timeout: 30 * time.Second,
+	f.hang = &probes.Check{Probe: "autodiscover", Target: "hangs.test", Interval: time.Minute, Timeout: 30 * time.Second,
 		Run: func(context.Context) (probes.Result, error) {
 			f.hangMu.Lock()
 			release, in := f.release, f.hangIn
@@ -186,7 +186,7 @@ func (f *scrapeFixture) startHang(tb testing.TB) {
 	f.hangMu.Unlock()
 	go func() {
 		defer close(done)
-		collector.RunOnce(ctx, f.store, []*collector.Check{f.hang}, 1)
+		collector.RunOnce(ctx, f.store, []*probes.Check{f.hang}, 1)
 	}()
 	select {
 	case <-f.hangIn:

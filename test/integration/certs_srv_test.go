@@ -24,6 +24,7 @@ import (
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
@@ -124,12 +125,12 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := &collector.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: 10 * time.Second, Run: p.Probe}
-	store := collector.NewStore([]*collector.Check{check})
+	check := &probes.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: 10 * time.Second, Run: p.Probe}
+	store := collector.NewStore([]*probes.Check{check})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collector.NewCollector(store))
 
-	collector.RunOnce(context.Background(), store, []*collector.Check{check}, 1)
+	collector.RunOnce(context.Background(), store, []*probes.Check{check}, 1)
 	e := store.Entries()[0]
 	if e.Latest.Err != nil {
 		t.Fatal(e.Latest.Err)
@@ -158,7 +159,7 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 	expired := pki.issue(t, 502, "edge2.fabrikam.test", now.AddDate(-1, 0, 0), now.Add(-48*time.Hour))
 	port2 := serveTLS(t, expired)
 	named.SetZone(t, "fabrikam.test", zone(2, port2))
-	collector.RunOnce(context.Background(), store, []*collector.Check{check}, 1)
+	collector.RunOnce(context.Background(), store, []*probes.Check{check}, 1)
 	e = store.Entries()[0]
 	res = e.Shown.(*certs.TLSResult)
 	if len(res.Endpoints) != 1 || res.Endpoints[0].Endpoint != "edge2.fabrikam.test:"+strconv.Itoa(port2) {

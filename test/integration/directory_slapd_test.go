@@ -158,8 +158,8 @@ func TestSlapdWrongPassword(t *testing.T) {
 // last complete figures, marked stale, with the error.
 func TestSlapdKilledMidScanKeepsLastGoodFigures(t *testing.T) {
 	s := infra.StartSlapd(t, infra.SlapdOptions{Suffix: slapdSuffix, LDIF: directoryLDIF(healthyUsers(3000))})
-	check := &collector.Check{Probe: "directory", Target: "slapd", Interval: time.Hour, Timeout: time.Minute}
-	store := collector.NewStore([]*collector.Check{check})
+	check := &probes.Check{Probe: "directory", Target: "slapd", Interval: time.Hour, Timeout: time.Minute}
+	store := collector.NewStore([]*probes.Check{check})
 	good, err := slapdScan(t, directory.Config{URL: s.URL})
 	if err != nil {
 		t.Fatal(err)
