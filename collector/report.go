@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 )
 
 // WriteReport prints the views for people, as `sfbex_exporter check` does,
@@ -47,7 +47,7 @@ func WriteReport(w io.Writer, views []CheckView, verbose bool) (failed int) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\n%s, %d failed", probes.Count(len(views), "check", "checks"), failed)
+	fmt.Fprintf(w, "\n%s, %d failed", plural.Count(len(views), "check", "checks"), failed)
 	for i, c := range CountStates(views) {
 		sep := ", "
 		if i == 0 {

@@ -112,6 +112,22 @@ func HostNames(name string, in []string, example string) ([]string, error) {
 	return out, nil
 }
 
+// Hosts checks a list of hosts (names of any length, or addresses),
+// lower-cases them and drops repeats.
+func Hosts(name string, in []string, example string) ([]string, error) {
+	var out []string
+	for _, h := range Items(in) {
+		h = strings.TrimSuffix(strings.ToLower(h), ".")
+		if !IsHost(h) {
+			return nil, InvalidItem(name, h, "a host name or address", example)
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
 // HTTPSURL checks one absolute https URL without user information and
 // returns it with its host in lower case.
 func HTTPSURL(name, raw, example string) (string, error) {

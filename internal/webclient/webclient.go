@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 )
 
 // Options configure clients and dialers.
@@ -201,7 +201,7 @@ func (o *Options) client(session bool) *http.Client {
 		Transport: tr,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > maxRedirects {
-				return fmt.Errorf("stopped after %s", probes.Count(maxRedirects, "redirect", "redirects"))
+				return fmt.Errorf("stopped after %s", plural.Count(maxRedirects, "redirect", "redirects"))
 			}
 			if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
 				return fmt.Errorf("%w: %s", ErrInsecureRedirect, req.URL.Redacted())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -313,7 +314,7 @@ func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Tim
 			inTime := staged && ac.NextCertificateEffectiveDate.Before(cur.NotAfter.Time)
 			pass := inTime || (!staged && left > time.Duration(renewDays)*24*time.Hour)
 			days := int(left.Hours() / 24)
-			problem := fmt.Sprintf("the current Exchange Auth certificate expires in %s (%s) and no next certificate is staged: when it expires, OWA sign-in loops and server-to-server authentication with Skype for Business fails", probes.Count(days, "day", "days"), cur.NotAfter.Format("2006-01-02"))
+			problem := fmt.Sprintf("the current Exchange Auth certificate expires in %s (%s) and no next certificate is staged: when it expires, OWA sign-in loops and server-to-server authentication with Skype for Business fails", plural.Count(days, "day", "days"), cur.NotAfter.Format("2006-01-02"))
 			if staged && !inTime {
 				problem = fmt.Sprintf("the next Exchange Auth certificate takes effect on %s, after the current one expires (%s): there will be a gap", ac.NextCertificateEffectiveDate.Format("2006-01-02"), cur.NotAfter.Format("2006-01-02"))
 			}

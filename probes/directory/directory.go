@@ -24,6 +24,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
@@ -373,7 +374,7 @@ func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), l
 
 func (p *Prober) searchErr(err error, res *Result) error {
 	msg := p.cfg.Password.scrub(err.Error())
-	where := "after " + probes.Count(res.Entries, "entry", "entries") + " in " + probes.Count(res.Pages, "page", "pages")
+	where := "after " + plural.Count(res.Entries, "entry", "entries") + " in " + plural.Count(res.Pages, "page", "pages")
 	anonymous := p.cfg.BindDN == "" && !p.cfg.NTLM
 	switch {
 	case anonymous && (strings.Contains(msg, "000004DC") || ldap.IsErrorWithCode(err, ldap.LDAPResultUnwillingToPerform) ||

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -338,7 +339,7 @@ func (r *Result) Details() []string {
 			line += " [NOT AS EXPECTED]"
 		}
 		if rr.Changes > 0 {
-			line += " [changed " + probes.Count(rr.Changes, "time", "times") + "]"
+			line += " [changed " + plural.Count(rr.Changes, "time", "times") + "]"
 		}
 		out = append(out, line)
 	}

@@ -1,4 +1,5 @@
-package probes
+// Package plural words counts for people: "1 user has", "3 users have".
+package plural
 
 import "fmt"
 
