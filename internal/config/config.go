@@ -56,7 +56,7 @@ func Load(src Source, target any) error {
 	}
 	values := map[string]string{}
 	for _, f := range fields {
-		v, ok, err := resolve(src, f.name)
+		v, ok, err := resolve(src, f.name, f.list)
 		if err != nil {
 			return err
 		}
@@ -99,18 +99,19 @@ func Names(target any) []string {
 // IsSet reports whether name is set to a non-empty value, directly or
 // through NAME_FILE: for rules like "unless the admin set X".
 func IsSet(src Source, name string) bool {
-	v, ok, err := resolve(src, name)
+	v, ok, err := resolve(src, name, false)
 	return err == nil && ok && v != ""
 }
 
-// resolve applies the NAME / NAME_FILE rules.
-func resolve(src Source, name string) (string, bool, error) {
+// resolve applies the NAME / NAME_FILE rules. An empty list is a value
+// (no items), so it conflicts with NAME_FILE; an empty scalar is unset.
+func resolve(src Source, name string, list bool) (string, bool, error) {
 	v, ok := src(name)
 	path, fromFile := src(name + "_FILE")
 	if !fromFile || path == "" {
 		return v, ok, nil
 	}
-	if ok && v != "" {
+	if ok && (v != "" || list) {
 		return "", false, fmt.Errorf("%s and %s_FILE are both set: set only one", name, name)
 	}
 	b, err := os.ReadFile(path)
@@ -123,6 +124,7 @@ func resolve(src Source, name string) (string, bool, error) {
 
 type field struct {
 	goName, name, typ string
+	def               string // the default, if the tag has one
 	list              bool
 }
 
@@ -139,12 +141,16 @@ func fieldsOf(target any) ([]field, error) {
 		if tag == "" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		name = strings.TrimSpace(name)
+		var def string
+		if _, d, ok := strings.Cut(opts, "default="); ok {
+			def, _, _ = strings.Cut(d, ",")
+		}
 		if !strings.HasPrefix(name, Prefix) {
 			return nil, fmt.Errorf("config: field %s.%s: variable %q does not start with %s", t.Name(), sf.Name, name, Prefix)
 		}
-		out = append(out, field{goName: sf.Name, name: name, typ: typeName(sf.Type), list: sf.Type.Kind() == reflect.Slice})
+		out = append(out, field{goName: sf.Name, name: name, typ: typeName(sf.Type), def: def, list: sf.Type.Kind() == reflect.Slice})
 	}
 	return out, nil
 }
@@ -170,7 +176,7 @@ var examples = map[string]string{
 }
 
 // explain rewrites go-envconfig's "Field: value: cause" errors to name the
-// variable, its value and a good example.
+// variable, its value and a good example: its default, or one of its type.
 func explain(err error, fields []field, values map[string]string) error {
 	if err == nil {
 		return nil
@@ -178,7 +184,11 @@ func explain(err error, fields []field, values map[string]string) error {
 	msg := err.Error()
 	for _, f := range fields {
 		if strings.HasPrefix(msg, f.goName+":") {
-			return fmt.Errorf("%s=%q is not a valid %s; e.g. %s=%s", f.name, values[f.name], f.typ, f.name, examples[f.typ])
+			eg := f.def
+			if eg == "" {
+				eg = examples[f.typ]
+			}
+			return fmt.Errorf("%s=%q is not a valid %s; e.g. %s=%s", f.name, values[f.name], f.typ, f.name, eg)
 		}
 	}
 	return fmt.Errorf("configuration: %w", err)

@@ -26,6 +26,7 @@ import (
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
+	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
 
 // Method is one way a client finds Exchange autodiscover; it is the
@@ -622,19 +623,11 @@ func isHTTPS(s string) bool {
 	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
-// Learned is what the EWS family gets from a prober.
-type Learned struct {
-	URLs  []string  // unique, in the order autodiscover gave them
-	At    time.Time // when they were last returned; zero if never
-	Stale bool      // the latest run did not return them again
-	Note  string    // why the latest run returned none
-}
-
 // EWSURLs returns the EWS URLs autodiscover returned. Before the prober's
 // first run it runs the prober itself, so that the first EWS run has URLs
 // to probe without waiting for a concurrency slot the EWS check may be
 // holding.
-func (p *Prober) EWSURLs(ctx context.Context) (Learned, error) {
+func (p *Prober) EWSURLs(ctx context.Context) (ews.Discovered, error) {
 	if !p.hasRun() {
 		p.runMu.Lock()
 		if !p.hasRun() {
@@ -645,9 +638,9 @@ func (p *Prober) EWSURLs(ctx context.Context) (Learned, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.ran {
-		return Learned{}, fmt.Errorf("the autodiscover check of %s has not completed a run: %w", p.cfg.Domain, context.Cause(ctx))
+		return ews.Discovered{}, fmt.Errorf("the autodiscover check of %s has not completed a run: %w", p.cfg.Domain, context.Cause(ctx))
 	}
-	l := Learned{At: p.learnedAt, Note: p.lastNote, Stale: p.lastNote != "" && len(p.learned) > 0}
+	l := ews.Discovered{At: p.learnedAt, Note: p.lastNote, Stale: p.lastNote != "" && len(p.learned) > 0}
 	for _, e := range p.learned {
 		if !slices.ContainsFunc(l.URLs, func(u string) bool { return strings.EqualFold(u, e.URL) }) {
 			l.URLs = append(l.URLs, e.URL)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/internal/config"
 )
 
 func TestDescribeReportsWhatWindowsShows(t *testing.T) {
@@ -89,7 +91,7 @@ func TestSubjectHasDomain(t *testing.T) {
 
 func TestSecretNeverPrints(t *testing.T) {
 	const pw = "Sup3r-S3cret!"
-	s := Secret(pw)
+	s := config.Secret(pw)
 	cfg := FilesConfig{Patterns: []string{"x"}, Password: s}
 	for _, out := range []string{
 		fmt.Sprint(s), fmt.Sprintf("%s %v %q %+v %#v %x", s, s, s, s, s, s), fmt.Sprintf("%+v %#v", cfg, cfg),
