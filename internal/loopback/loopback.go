@@ -8,7 +8,9 @@ package loopback
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"strconv"
 	"syscall"
 )
 
@@ -24,7 +26,14 @@ const pairAttempts = 20
 // for TCP, it closes the socket and tries another port, up to 20 times.
 // The caller closes both.
 func ListenPair() (net.PacketConn, net.Listener, error) {
-	return listenPair(pairAttempts, listenUDP)
+	return pair(pairAttempts, listenUDP, listenTCP)
+}
+
+// ListenUDPHoldTCP is ListenPair with the TCP side held instead of
+// listening: a DNS server whose TCP fallback is refused (and cannot reach
+// another program) until the caller listens on it.
+func ListenUDPHoldTCP() (net.PacketConn, *Held, error) {
+	return pair(pairAttempts, listenUDP, holdTCP)
 }
 
 // FreePort returns a port of 127.0.0.1 that is free for both UDP and TCP
@@ -46,24 +55,30 @@ func listenUDP() (net.PacketConn, error) {
 	return net.ListenPacket("udp4", Host+":0")
 }
 
-// listenPair is ListenPair with the UDP side injectable, so that a test can
-// hand it a port already taken for TCP.
-func listenPair(attempts int, udp func() (net.PacketConn, error)) (net.PacketConn, net.Listener, error) {
+func listenTCP(port int) (net.Listener, error) {
+	return net.Listen("tcp4", net.JoinHostPort(Host, strconv.Itoa(port)))
+}
+
+// pair binds udp, then tcp on the same port, trying another port when the
+// TCP side is taken. udp is injectable so that a test can hand it a port
+// already taken for TCP.
+func pair[T io.Closer](attempts int, udp func() (net.PacketConn, error), tcp func(port int) (T, error)) (net.PacketConn, T, error) {
+	var none T
 	var clash error
 	for range attempts {
 		pc, err := udp()
 		if err != nil {
-			return nil, nil, err
+			return nil, none, err
 		}
-		ln, err := net.Listen("tcp4", pc.LocalAddr().String())
+		t, err := tcp(pc.LocalAddr().(*net.UDPAddr).Port)
 		if err == nil {
-			return pc, ln, nil
+			return pc, t, nil
 		}
 		pc.Close()
 		if !errors.Is(err, syscall.EADDRINUSE) {
-			return nil, nil, err
+			return nil, none, err
 		}
 		clash = err
 	}
-	return nil, nil, fmt.Errorf("no port of %s free for both UDP and TCP in %d attempts, each one taken for TCP by another program (last: %w)", Host, attempts, clash)
+	return nil, none, fmt.Errorf("no port of %s free for both UDP and TCP in %d attempts, each one taken for TCP by another program (last: %w)", Host, attempts, clash)
 }

@@ -58,13 +58,13 @@ func TestListenPairRetriesWhenTheTCPSideIsTaken(t *testing.T) {
 	first := takenForTCP(t)
 	taken := portOf(first.LocalAddr())
 	calls := 0
-	pc, ln, err := listenPair(pairAttempts, func() (net.PacketConn, error) {
+	pc, ln, err := pair(pairAttempts, func() (net.PacketConn, error) {
 		calls++
 		if calls == 1 {
 			return first, nil
 		}
 		return listenUDP()
-	})
+	}, listenTCP)
 	if err != nil {
 		t.Fatalf("after a clash on port %d: %v", taken, err)
 	}
@@ -85,10 +85,10 @@ func TestListenPairRetriesWhenTheTCPSideIsTaken(t *testing.T) {
 // what happened.
 func TestListenPairGivesUpWithAReason(t *testing.T) {
 	calls := 0
-	_, _, err := listenPair(3, func() (net.PacketConn, error) {
+	_, _, err := pair(3, func() (net.PacketConn, error) {
 		calls++
 		return takenForTCP(t), nil
-	})
+	}, listenTCP)
 	if err == nil {
 		t.Fatal("no error with every port taken for TCP")
 	}
@@ -104,10 +104,10 @@ func TestListenPairGivesUpWithAReason(t *testing.T) {
 func TestListenPairDoesNotRetryOtherErrors(t *testing.T) {
 	calls := 0
 	boom := errors.New("no sockets left")
-	_, _, err := listenPair(pairAttempts, func() (net.PacketConn, error) {
+	_, _, err := pair(pairAttempts, func() (net.PacketConn, error) {
 		calls++
 		return nil, boom
-	})
+	}, listenTCP)
 	if !errors.Is(err, boom) || calls != 1 {
 		t.Fatalf("err %v after %d tries, want %v after 1", err, calls, boom)
 	}
