@@ -33,6 +33,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/loopback"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 
@@ -202,20 +203,29 @@ func goodDNS(w dns.ResponseWriter, q *dns.Msg) {
 	_ = w.WriteMsg(m)
 }
 
-// startDNS serves h over UDP on 127.0.0.1; stop is idempotent and also
-// runs in t.Cleanup.
+// startDNS serves h over UDP and TCP on one port of 127.0.0.1; stop is
+// idempotent and also runs in t.Cleanup.
 func startDNS(t *testing.T, h dns.HandlerFunc) (addr string, stop func()) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, ln, err := loopback.ListenPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: h, NotifyStartedFunc: func() { close(started) }}
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
+	srvs := []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}}
+	for _, srv := range srvs {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go func() { _ = srv.ActivateAndServe() }()
+		<-started
+	}
 	var once sync.Once
-	stop = func() { once.Do(func() { _ = srv.Shutdown() }) }
+	stop = func() {
+		once.Do(func() {
+			for _, srv := range srvs {
+				_ = srv.Shutdown()
+			}
+		})
+	}
 	t.Cleanup(stop)
 	return pc.LocalAddr().String(), stop
 }
@@ -314,15 +324,16 @@ func TestFaultDNSServerGone(t *testing.T) {
 	stillUp(t, a)
 }
 
-// rawDNS answers every UDP query on 127.0.0.1 with reply(query); it also
-// returns the port a TCP listener would use (none is started: closed).
+// rawDNS answers every UDP query on 127.0.0.1 with reply(query). The TCP
+// side of the port is held without listening: a TCP fallback is refused,
+// and cannot reach another program that took the port.
 func rawDNS(t *testing.T, reply func(q *dns.Msg, raw []byte) []byte) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, held, err := loopback.ListenUDPHoldTCP()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
+	t.Cleanup(func() { pc.Close(); held.Close() })
 	go func() {
 		buf := make([]byte, 65535)
 		for {
