@@ -57,10 +57,10 @@ func TestOAuthRendering(t *testing.T) {
 		}
 	}
 	next := map[string]string{"role": "next", "serial": "B2"}
-	if v, _ := metricValue(t, reg, "sfbex_oauth_cert_x5t_matches", next); v != 0 {
+	if v := metric(t, reg, "sfbex_oauth_cert_x5t_matches", next); v != 0 {
 		t.Error("x5t mismatch not 0")
 	}
-	if v, _ := metricValue(t, reg, "sfbex_cert_subject_has_sip_domain", next); v != 0 {
+	if v := metric(t, reg, "sfbex_cert_subject_has_sip_domain", next); v != 0 {
 		t.Error("SIP domain absence not 0")
 	}
 	for name, want := range map[string]float64{
@@ -102,13 +102,13 @@ func TestOAuthStaleDocumentKeepsItsSeries(t *testing.T) {
 	if v, ok := metricValue(t, reg, "sfbex_cert_not_after_timestamp_seconds", map[string]string{"serial": "A1"}); !ok || v != 1_900_000_000 {
 		t.Errorf("not-after %v %v", v, ok)
 	}
-	if v, _ := metricValue(t, reg, "sfbex_oauth_next_certificate_present", nil); v != 1 {
+	if v := metric(t, reg, "sfbex_oauth_next_certificate_present", nil); v != 1 {
 		t.Error("next present dropped")
 	}
-	if v, _ := metricValue(t, reg, "sfbex_cert_source_stale", nil); v != 1 {
+	if v := metric(t, reg, "sfbex_cert_source_stale", nil); v != 1 {
 		t.Error("not stale")
 	}
-	if v, _ := metricValue(t, reg, "sfbex_cert_source_up", nil); v != 0 {
+	if v := metric(t, reg, "sfbex_cert_source_up", nil); v != 0 {
 		t.Error("up")
 	}
 	// Never fetched: up=0, and no certificate or next-present series at all.

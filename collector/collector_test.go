@@ -24,12 +24,15 @@ func (f *fakeResult) Findings() []probes.Finding { return f.findings }
 
 func (f *fakeResult) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric { return ms }
 
-func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
+// metricValues returns the values of the series of name whose labels
+// include labels (gauges, counters and untyped alike).
+func metricValues(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) []float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []float64
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -45,13 +48,51 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map
 					continue next
 				}
 			}
-			if m.Gauge != nil {
-				return m.GetGauge().GetValue(), true
+			switch {
+			case m.Gauge != nil:
+				out = append(out, m.GetGauge().GetValue())
+			case m.Counter != nil:
+				out = append(out, m.GetCounter().GetValue())
+			case m.Untyped != nil:
+				out = append(out, m.GetUntyped().GetValue())
+			default:
+				t.Fatalf("%s is a %s, not a single value", name, mf.GetType())
 			}
-			return m.GetCounter().GetValue(), true
 		}
 	}
-	return 0, false
+	return out
+}
+
+// metric returns the value of the one series of name whose labels include
+// labels. The test fails when there is none (an absent series is not a 0)
+// or several (the labels do not say which).
+func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	vals := metricValues(t, reg, name, labels)
+	if len(vals) != 1 {
+		t.Fatalf("%s %v: %d series %v, want exactly one", name, labels, len(vals), vals)
+	}
+	return vals[0]
+}
+
+// metricAbsent fails the test when a series of name whose labels include
+// labels is exposed; why says why it must not be.
+func metricAbsent(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string, why string) {
+	t.Helper()
+	if vals := metricValues(t, reg, name, labels); len(vals) > 0 {
+		t.Errorf("%s %v = %v exposed: %s", name, labels, vals, why)
+	}
+}
+
+// metricValue returns the value of the first series of name whose labels
+// include labels, and whether there is one: check ok, or use metric.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+	vals := metricValues(t, reg, name, labels)
+	if len(vals) == 0 {
+		return 0, false
+	}
+	return vals[0], true
 }
 
 func newReg(s *Store) *prometheus.Registry {
@@ -66,13 +107,11 @@ func TestStoreKeepsLastGoodResultWhenARunLearnsNothing(t *testing.T) {
 	reg := newReg(s)
 	l := map[string]string{"probe": "fake", "target": "t1"}
 
-	if _, ok := metricValue(t, reg, "sfbex_probe_success", l); ok {
-		t.Fatal("sfbex_probe_success exposed before the first run")
-	}
+	metricAbsent(t, reg, "sfbex_probe_success", l, "no run yet: nothing is known")
 	good := &fakeResult{}
 	t0 := time.Unix(1_700_000_000, 0)
 	s.Record(c.ID(), Run{Start: t0, Duration: time.Second, Result: good})
-	if v, _ := metricValue(t, reg, "sfbex_probe_success", l); v != 1 {
+	if v := metric(t, reg, "sfbex_probe_success", l); v != 1 {
 		t.Fatalf("success after a good run = %v, want 1", v)
 	}
 
@@ -85,16 +124,16 @@ func TestStoreKeepsLastGoodResultWhenARunLearnsNothing(t *testing.T) {
 	if !e.Stale || e.State() != StateStale {
 		t.Fatalf("stale=%v state=%q, want stale", e.Stale, e.State())
 	}
-	if v, _ := metricValue(t, reg, "sfbex_probe_success", l); v != 0 {
+	if v := metric(t, reg, "sfbex_probe_success", l); v != 0 {
 		t.Fatalf("success after a failed run = %v, want 0", v)
 	}
-	if v, _ := metricValue(t, reg, "sfbex_probe_stale", l); v != 1 {
+	if v := metric(t, reg, "sfbex_probe_stale", l); v != 1 {
 		t.Fatalf("stale = %v, want 1", v)
 	}
-	if v, _ := metricValue(t, reg, "sfbex_probe_last_success_timestamp_seconds", l); v != float64(t0.Add(time.Second).Unix()) {
+	if v := metric(t, reg, "sfbex_probe_last_success_timestamp_seconds", l); v != float64(t0.Add(time.Second).Unix()) {
 		t.Fatalf("last success = %v, want the good run's end %d", v, t0.Add(time.Second).Unix())
 	}
-	if v, _ := metricValue(t, reg, "sfbex_probe_failures_total", l); v != 1 {
+	if v := metric(t, reg, "sfbex_probe_failures_total", l); v != 1 {
 		t.Fatalf("failures = %v, want 1", v)
 	}
 	v := Views(s.Entries())[0]

@@ -51,7 +51,7 @@ func TestDirectoryRenderingAndStaleness(t *testing.T) {
 		if _, ok := metricValue(t, reg, "sfbex_directory_sip_proxyaddress_coverage_ratio", map[string]string{"domain": "other"}); ok {
 			t.Error("coverage ratio for a domain without users")
 		}
-		if v, _ := metricValue(t, reg, "sfbex_directory_scan_pages", nil); v != 2 {
+		if v := metric(t, reg, "sfbex_directory_scan_pages", nil); v != 2 {
 			t.Errorf("pages = %v", v)
 		}
 	}
@@ -59,10 +59,10 @@ func TestDirectoryRenderingAndStaleness(t *testing.T) {
 	// A scan that fails halfway returns (nil, err): the figures stay, stale.
 	s.Record(c.ID(), Run{Start: time.Now(), Err: errors.New("connection reset")})
 	check()
-	if v, _ := metricValue(t, reg, "sfbex_probe_stale", map[string]string{"probe": "directory"}); v != 1 {
+	if v := metric(t, reg, "sfbex_probe_stale", map[string]string{"probe": "directory"}); v != 1 {
 		t.Errorf("stale = %v, want 1", v)
 	}
-	if v, _ := metricValue(t, reg, "sfbex_probe_success", map[string]string{"probe": "directory"}); v != 0 {
+	if v := metric(t, reg, "sfbex_probe_success", map[string]string{"probe": "directory"}); v != 0 {
 		t.Errorf("success = %v, want 0", v)
 	}
 	problems, err := testutil.GatherAndLint(reg)

@@ -2,10 +2,11 @@ package lab
 
 import (
 	"fmt"
-	"net"
 	"strings"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/loopback"
 )
 
 // dnsServer answers like a recursive resolver for two split-brain views of
@@ -34,29 +35,18 @@ func startDNS(l *Lab) (*dnsServer, error) {
 // listen serves one view on a free loopback port, UDP and TCP alike.
 func (s *dnsServer) listen(internal bool) (string, error) {
 	h := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) { s.serve(w, r, internal) })
-	var lastErr error
-	for range 10 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		addr := pc.LocalAddr().String()
-		ln, err := net.Listen("tcp", addr)
-		if err != nil { // the port is taken for TCP: try another
-			pc.Close()
-			lastErr = err
-			continue
-		}
-		for _, srv := range []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
-			started := make(chan struct{})
-			srv.NotifyStartedFunc = func() { close(started) }
-			go srv.ActivateAndServe()
-			<-started
-			s.servers = append(s.servers, srv)
-		}
-		return addr, nil
+	pc, ln, err := loopback.ListenPair()
+	if err != nil {
+		return "", fmt.Errorf("lab DNS server: %w", err)
 	}
-	return "", fmt.Errorf("no free loopback port for both UDP and TCP: %w", lastErr)
+	for _, srv := range []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go srv.ActivateAndServe()
+		<-started
+		s.servers = append(s.servers, srv)
+	}
+	return pc.LocalAddr().String(), nil
 }
 
 func (s *dnsServer) close() {

@@ -269,7 +269,7 @@ func (p *Prober) probe(ctx context.Context) (probes.Result, error) {
 
 func runEnded(ctx context.Context, domain string) error {
 	if err := ctx.Err(); err != nil {
-		return probes.WithFix(fmt.Errorf("Exchange autodiscover for %s did not finish: %w", domain, err),
+		return probes.WithFix(fmt.Errorf("the Exchange autodiscover run for %s did not finish: %w", domain, err),
 			"Raise SFBEX_HTTP_TIMEOUT, or lower SFBEX_HTTP_REQUEST_TIMEOUT so that every request fits in the run.")
 	}
 	return nil

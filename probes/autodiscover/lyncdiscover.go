@@ -178,7 +178,7 @@ func ProbeLync(ctx context.Context, cfg LyncConfig) (probes.Result, error) {
 		res.Views[i] = vr
 	})
 	if err := ctx.Err(); err != nil {
-		return nil, probes.WithFix(fmt.Errorf("Lync autodiscover for %s did not finish: %w", cfg.Domain, err),
+		return nil, probes.WithFix(fmt.Errorf("the Lync autodiscover run for %s did not finish: %w", cfg.Domain, err),
 			"Raise SFBEX_HTTP_TIMEOUT, or lower SFBEX_HTTP_REQUEST_TIMEOUT so that every request fits in the run.")
 	}
 	if err := errors.Join(errs...); err != nil && !slices.ContainsFunc(res.Views, func(v ViewResult) bool { return !v.Unfinished }) {

@@ -8,9 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/sfbex/sfbex_exporter/internal/config"
 )
@@ -100,9 +103,37 @@ func TestSecretNeverPrints(t *testing.T) {
 			t.Errorf("printed the password: %s", out)
 		}
 	}
-	b, _ := json.Marshal(cfg)
-	if strings.Contains(string(b), pw) {
-		t.Errorf("JSON holds the password: %s", b)
+	// The API serves a check's result as JSON (FilesConfig, with its Now
+	// func, cannot be marshalled and is never served). Marshal a result the
+	// password opened, and the secret alone and inside a struct.
+	dir := t.TempDir()
+	leaf, _ := mint(t, nil, spec{subject: cn("contoso.test"), key: "rsa2048a"})
+	pfx, err := pkcs12.Modern.Encode(testKeys()["rsa2048a"], leaf, nil, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "oauth.pfx"), pfx)
+	p, err := NewFilesProber(FilesConfig{Patterns: []string{filepath.Join(dir, "*.pfx")}, Password: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := probeFiles(t, p)
+	if err != nil || len(r.Files) != 1 || !r.Files[0].Known {
+		t.Fatalf("the password did not open the PFX: %v %+v", err, r.Files)
+	}
+	for _, v := range []any{r, s, struct{ Password config.Secret }{s}} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("marshal %T: %v", v, err)
+		}
+		if strings.Contains(string(b), pw) {
+			t.Errorf("JSON holds the password: %s", b)
+		}
+		if _, isResult := v.(*FilesResult); isResult && !strings.Contains(string(b), "oauth.pfx") {
+			t.Errorf("the result's JSON lacks the file: %s", b)
+		} else if !isResult && !strings.Contains(string(b), "[redacted]") {
+			t.Errorf("the secret's JSON does not say it is redacted: %s", b)
+		}
 	}
 	if s.Reveal() != pw {
 		t.Error("Reveal lost the password")

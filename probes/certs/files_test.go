@@ -127,7 +127,10 @@ func TestWrongPFXPasswordSaysWhatToDoAndLeaksNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PFX password is wrong") || !strings.Contains(probes.FixOf(err), "SFBEX_CERT_FILES_PASSWORD") {
 		t.Fatalf("error %v, fix %q", err, probes.FixOf(err))
 	}
-	js, _ := json.Marshal(r)
+	js, jerr := json.Marshal(r)
+	if jerr != nil || !strings.Contains(string(js), "oauth.pfx") {
+		t.Fatalf("the result's JSON (%v): %s", jerr, js)
+	}
 	for _, text := range []string{err.Error(), probes.FixOf(err), string(js), strings.Join(r.Details(), "\n"), findingsText(r.Findings())} {
 		if strings.Contains(text, pfxPassword) || strings.Contains(text, "the-right-one") {
 			t.Fatalf("a password leaked: %s", text)

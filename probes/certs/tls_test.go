@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/loopback"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -181,12 +183,12 @@ type testDNS struct {
 
 func newTestDNS(t *testing.T) *testDNS {
 	d := &testDNS{zone: map[string][]string{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, ln, err := loopback.ListenPair()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.addr = pc.LocalAddr().String()
-	srv := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
+	h := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
 		m := new(mdns.Msg)
 		m.SetReply(r)
 		d.mu.Lock()
@@ -208,12 +210,14 @@ func newTestDNS(t *testing.T) *testDNS {
 			}
 		}
 		_ = w.WriteMsg(m)
-	})}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { _ = srv.Shutdown() })
+	})
+	for _, srv := range []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go func() { _ = srv.ActivateAndServe() }()
+		<-started
+		t.Cleanup(func() { _ = srv.Shutdown() })
+	}
 	return d
 }
 
@@ -321,13 +325,17 @@ func TestTLSFailuresKeepTheLastGoodChain(t *testing.T) {
 	var edge swappable
 	cert := pk.leaf(t, []string{"sip.contoso.test"}, now.Add(-time.Hour), now.AddDate(1, 0, 0))
 	edge.p.Store(cert)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Serve on a held port only while "up": while "down" it refuses
+	// connections, and no other program can take it in between.
+	held, err := loopback.HoldTCP()
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip(err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	// Serve on that address only while "up".
+	t.Cleanup(func() { held.Close() })
+	addr := held.Addr()
 	var (
 		mu  sync.Mutex
 		cur net.Listener
@@ -335,7 +343,7 @@ func TestTLSFailuresKeepTheLastGoodChain(t *testing.T) {
 	up := func() {
 		mu.Lock()
 		defer mu.Unlock()
-		l, err := net.Listen("tcp", addr)
+		l, err := held.Listen()
 		if err != nil {
 			t.Fatal(err)
 		}

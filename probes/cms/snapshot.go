@@ -450,15 +450,15 @@ func Parse(b []byte) (*Snapshot, error) {
 	case strings.EqualFold(string(s.Shell), ShellSfB):
 		s.Shell = ShellSfB
 		if s.SkypeForBusiness == nil {
-			return nil, errors.New("Shell is SkypeForBusiness but the SkypeForBusiness section is missing")
+			return nil, errors.New("the Shell field says SkypeForBusiness but the SkypeForBusiness section is missing")
 		}
 	case strings.EqualFold(string(s.Shell), ShellExchange):
 		s.Shell = ShellExchange
 		if s.Exchange == nil {
-			return nil, errors.New("Shell is Exchange but the Exchange section is missing")
+			return nil, errors.New("the Shell field says Exchange but the Exchange section is missing")
 		}
 	default:
-		return nil, fmt.Errorf("Shell %q: want SkypeForBusiness or Exchange", clipText(string(s.Shell), 40))
+		return nil, fmt.Errorf("the Shell field is %q: want SkypeForBusiness or Exchange", clipText(string(s.Shell), 40))
 	}
 	if _, err := s.Source(); err != nil {
 		return nil, err

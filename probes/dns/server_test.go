@@ -1,7 +1,6 @@
 package dns
 
 import (
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/loopback"
 )
 
 // fakeResolver is an in-process DNS server on 127.0.0.1 that answers from
@@ -60,36 +60,27 @@ func newFakeResolver(t testing.TB, records ...string) *fakeResolver {
 // returns host:port; the servers shut down in t.Cleanup.
 func serveDNS(t testing.TB, h mdns.Handler) string {
 	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("listen udp: %v", err)
-		}
-		addr := pc.LocalAddr().String()
-		ln, err := net.Listen("tcp", addr)
-		if err != nil { // the port is taken for TCP: try another
-			pc.Close()
-			continue
-		}
-		for _, srv := range []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
-			started := make(chan struct{})
-			srv.NotifyStartedFunc = func() { close(started) }
-			done := make(chan error, 1)
-			go func() { done <- srv.ActivateAndServe() }()
-			select {
-			case <-started:
-			case err := <-done:
-				t.Fatalf("dns server on %s: %v", addr, err)
-			}
-			t.Cleanup(func() {
-				_ = srv.Shutdown()
-				<-done
-			})
-		}
-		return addr
+	pc, ln, err := loopback.ListenPair()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free loopback port for both UDP and TCP")
-	return ""
+	addr := pc.LocalAddr().String()
+	for _, srv := range []*mdns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		done := make(chan error, 1)
+		go func() { done <- srv.ActivateAndServe() }()
+		select {
+		case <-started:
+		case err := <-done:
+			t.Fatalf("dns server on %s: %v", addr, err)
+		}
+		t.Cleanup(func() {
+			_ = srv.Shutdown()
+			<-done
+		})
+	}
+	return addr
 }
 
 func parseRRs(t testing.TB, records ...string) []mdns.RR {

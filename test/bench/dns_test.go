@@ -147,23 +147,23 @@ func startBlackbox(tb testing.TB, modules []bbModule) *blackbox {
 	if err := os.WriteFile(conf, []byte(bbConfig(modules)), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
+	var b *blackbox
+	err := infra.StartOnFreePorts(tb, "blackbox_exporter", 3, func() (string, error) {
 		addr := fmt.Sprintf("127.0.0.1:%d", infra.FreePort(tb))
-		b := &blackbox{
+		b = &blackbox{
 			server: startServer(tb, "blackbox_exporter", dir, bin, "--config.file="+conf, "--web.listen-address="+addr, "--log.level=warn"),
 			URL:    "http://" + addr,
 		}
-		if lastErr = b.waitHTTP(b.URL+"/-/healthy", 20*time.Second); lastErr == nil {
-			return b
+		if err := b.waitHTTP(b.URL+"/-/healthy", 20*time.Second); err != nil {
+			b.stop()
+			return b.log(), err
 		}
-		b.stop()
-		if !strings.Contains(b.log(), "address already in use") {
-			break
-		}
+		return "", nil
+	})
+	if err != nil {
+		tb.Fatalf("blackbox_exporter: %v", err)
 	}
-	tb.Fatalf("blackbox_exporter: %v", lastErr)
-	return nil
+	return b
 }
 
 // probeAll asks blackbox for every module against the DNS server target,

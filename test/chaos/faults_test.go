@@ -33,6 +33,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/loopback"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 
@@ -103,6 +104,17 @@ next:
 	return out, sum
 }
 
+// must is pick's sum for series that have to be there: the test fails when
+// none matches (an absent series is not a 0).
+func must(t *testing.T, m map[string]float64, name string, subs ...string) float64 {
+	t.Helper()
+	p, sum := pick(m, name, subs...)
+	if len(p) == 0 {
+		t.Fatalf("no series %s with %q", name, subs)
+	}
+	return sum
+}
+
 // text GETs a page of the agent and returns its body.
 func text(t *testing.T, a *infra.Agent, path string) string {
 	t.Helper()
@@ -146,7 +158,7 @@ func watchGoroutines(t *testing.T, a *infra.Agent, probe string, n int, perRun t
 	r0 := runs(t, a, probe)
 	for i := 1; i <= n; i++ {
 		waitFor(t, perRun*3, fmt.Sprintf("run %d of %s", i, probe), func() bool { return runs(t, a, probe) >= r0+float64(i) })
-		_, g := pick(series(t, a), "go_goroutines")
+		g := must(t, series(t, a), "go_goroutines")
 		gs = append(gs, g)
 	}
 	t.Logf("go_goroutines after each %s run: %v", probe, gs)
@@ -202,20 +214,29 @@ func goodDNS(w dns.ResponseWriter, q *dns.Msg) {
 	_ = w.WriteMsg(m)
 }
 
-// startDNS serves h over UDP on 127.0.0.1; stop is idempotent and also
-// runs in t.Cleanup.
+// startDNS serves h over UDP and TCP on one port of 127.0.0.1; stop is
+// idempotent and also runs in t.Cleanup.
 func startDNS(t *testing.T, h dns.HandlerFunc) (addr string, stop func()) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, ln, err := loopback.ListenPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: h, NotifyStartedFunc: func() { close(started) }}
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
+	srvs := []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}}
+	for _, srv := range srvs {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go func() { _ = srv.ActivateAndServe() }()
+		<-started
+	}
 	var once sync.Once
-	stop = func() { once.Do(func() { _ = srv.Shutdown() }) }
+	stop = func() {
+		once.Do(func() {
+			for _, srv := range srvs {
+				_ = srv.Shutdown()
+			}
+		})
+	}
 	t.Cleanup(stop)
 	return pc.LocalAddr().String(), stop
 }
@@ -280,19 +301,19 @@ func TestFaultDNSServerGone(t *testing.T) {
 			}
 		}
 	}
-	if _, fp := pick(m, "sfbex_dns_answer_fingerprint", sip...); fp != fp0 {
+	if fp := must(t, m, "sfbex_dns_answer_fingerprint", sip...); fp != fp0 {
 		t.Errorf("sfbex_dns_answer_fingerprint for sip moved from %v to %v without a definitive answer", fp0, fp)
 	}
-	if _, st := pick(m, "sfbex_dns_answer_stale", sip...); st != 1 {
+	if st := must(t, m, "sfbex_dns_answer_stale", sip...); st != 1 {
 		t.Errorf("sfbex_dns_answer_stale for sip = %v, want 1", st)
 	}
-	if _, st := pick(m, "sfbex_probe_stale", `probe="dns"`); st != 1 {
+	if st := must(t, m, "sfbex_probe_stale", `probe="dns"`); st != 1 {
 		t.Errorf("sfbex_probe_stale{probe=dns} = %v, want 1", st)
 	}
-	if _, s := pick(m, "sfbex_probe_success", `probe="dns"`); s != 0 {
+	if s := must(t, m, "sfbex_probe_success", `probe="dns"`); s != 0 {
 		t.Errorf("sfbex_probe_success{probe=dns} = %v, want 0", s)
 	}
-	if _, c := pick(m, "sfbex_dns_answer_changes_total"); c != changes0 {
+	if c := must(t, m, "sfbex_dns_answer_changes_total"); c != changes0 {
 		t.Errorf("sfbex_dns_answer_changes_total moved from %v to %v while the server was gone", changes0, c)
 	}
 	// The records that were NXDOMAIN must not turn into "present".
@@ -314,15 +335,16 @@ func TestFaultDNSServerGone(t *testing.T) {
 	stillUp(t, a)
 }
 
-// rawDNS answers every UDP query on 127.0.0.1 with reply(query); it also
-// returns the port a TCP listener would use (none is started: closed).
+// rawDNS answers every UDP query on 127.0.0.1 with reply(query). The TCP
+// side of the port is held without listening: a TCP fallback is refused,
+// and cannot reach another program that took the port.
 func rawDNS(t *testing.T, reply func(q *dns.Msg, raw []byte) []byte) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, held, err := loopback.ListenUDPHoldTCP()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pc.Close() })
+	t.Cleanup(func() { pc.Close(); held.Close() })
 	go func() {
 		buf := make([]byte, 65535)
 		for {
@@ -402,7 +424,7 @@ func TestFaultDNSGarbage(t *testing.T) {
 	if p, _ := pick(m, "sfbex_dns_record_present", `resolver="internal"`, `record="sip"`); len(p) != 1 {
 		t.Errorf("the good resolver's answer is missing: %v", p)
 	}
-	if _, c := pick(m, "sfbex_dns_answer_changes_total"); c != 0 {
+	if c := must(t, m, "sfbex_dns_answer_changes_total"); c != 0 {
 		t.Errorf("sfbex_dns_answer_changes_total = %v with garbage answers, want 0", c)
 	}
 	api := text(t, a, "/api/checks")
@@ -712,10 +734,10 @@ func TestFaultSnapshots(t *testing.T) {
 			r0 := runs(t, a, "cms")
 			waitFor(t, 10*time.Second, "two cms runs", func() bool { return runs(t, a, "cms") >= r0+2 })
 			m := series(t, a)
-			if _, inv := pick(m, "sfbex_cms_snapshot_invalid_files"); inv != 1 {
+			if inv := must(t, m, "sfbex_cms_snapshot_invalid_files"); inv != 1 {
 				t.Errorf("sfbex_cms_snapshot_invalid_files = %v, want 1", inv)
 			}
-			if _, st := pick(m, "sfbex_cms_snapshot_stale"); st != 1 {
+			if st := must(t, m, "sfbex_cms_snapshot_stale"); st != 1 {
 				t.Errorf("sfbex_cms_snapshot_stale = %v, want 1", st)
 			}
 			if p, ts := pick(m, "sfbex_cms_snapshot_timestamp_seconds"); len(p) != 1 || ts != ts0 {
@@ -724,7 +746,7 @@ func TestFaultSnapshots(t *testing.T) {
 			if p, _ := pick(m, "sfbex_cms_replica_up_to_date"); len(p) == 0 {
 				t.Error("the replicas of the last good snapshot are gone")
 			}
-			_, rssB := pick(m, "process_resident_memory_bytes")
+			rssB := must(t, m, "process_resident_memory_bytes")
 			t.Logf("RSS %s", mib(uint64(rssB)))
 			if rssB > 100<<20 {
 				t.Errorf("RSS %s with a %s snapshot file, limit 100 MiB", mib(uint64(rssB)), c.name)
@@ -744,9 +766,9 @@ func TestFaultSnapshots(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "recovery from the good file", func() bool {
 		m := series(t, a)
-		_, st := pick(m, "sfbex_cms_snapshot_stale")
-		_, inv := pick(m, "sfbex_cms_snapshot_invalid_files")
-		return st == 0 && inv == 0
+		stp, st := pick(m, "sfbex_cms_snapshot_stale")
+		invp, inv := pick(m, "sfbex_cms_snapshot_invalid_files")
+		return len(stp) > 0 && len(invp) > 0 && st == 0 && inv == 0
 	})
 	stillUp(t, a)
 }

@@ -65,6 +65,17 @@ func sample(metrics, prefix string) (float64, bool) {
 	return 0, false
 }
 
+// mustSample is sample for a series that has to be there: the test fails
+// when it is absent (an absent series is not a 0).
+func mustSample(t *testing.T, metrics, prefix string) float64 {
+	t.Helper()
+	v, ok := sample(metrics, prefix)
+	if !ok {
+		t.Fatalf("no series %s on /metrics", prefix)
+	}
+	return v
+}
+
 // waitFor polls /metrics until the series has the value, or fails after 20 s.
 func waitFor(t *testing.T, a *infra.Agent, prefix string, want float64) {
 	t.Helper()
@@ -131,7 +142,7 @@ func TestLabServesDNSMetricsAndEveryFaultChangesTheRightSeries(t *testing.T) {
 				t.Errorf("status page does not say %q", tc.page)
 			}
 			m := get(t, a.URL+"/metrics")
-			if v, _ := sample(m, `sfbex_probe_findings{probe="dns",severity="critical",target="contoso.test"}`); v < 1 {
+			if v := mustSample(t, m, `sfbex_probe_findings{probe="dns",severity="critical",target="contoso.test"}`); v < 1 {
 				t.Errorf("no critical finding counted with %s on", tc.fault)
 			}
 			// One state on every surface: the badge, the header's count, the metric.
@@ -148,10 +159,10 @@ func TestLabServesDNSMetricsAndEveryFaultChangesTheRightSeries(t *testing.T) {
 	}
 	// Drift was counted when sip moved, and again when it moved back; the
 	// faults that did not touch sip did not count as drift there.
-	if v, _ := sample(get(t, a.URL+"/metrics"), "sfbex_dns_answer_changes_total"+ext); v != 2 {
+	if v := mustSample(t, get(t, a.URL+"/metrics"), "sfbex_dns_answer_changes_total"+ext); v != 2 {
 		t.Errorf("sip changes = %v, want 2 (there and back)", v)
 	}
-	if v, _ := sample(get(t, a.URL+"/metrics"), `sfbex_probe_failures_total{probe="dns",target="contoso.test"}`); v != 0 {
+	if v := mustSample(t, get(t, a.URL+"/metrics"), `sfbex_probe_failures_total{probe="dns",target="contoso.test"}`); v != 0 {
 		t.Errorf("probe failures = %v: faults in the estate are findings, not probe failures", v)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -48,8 +47,7 @@ func StartAgent(t testing.TB, bin string, args []string, env []string) *Agent {
 	t.Cleanup(a.Stop)
 
 	fullEnv := append(filterEnv(os.Environ(), "SFBEX_"), env...)
-	var lastErr error
-	for try := 1; try <= agentStartTries; try++ {
+	err := StartOnFreePorts(t, "agent", agentStartTries, func() (string, error) {
 		a.Port = FreePort(t)
 		a.Addr = fmt.Sprintf("127.0.0.1:%d", a.Port)
 		a.URL = "http://" + a.Addr
@@ -57,21 +55,19 @@ func StartAgent(t testing.TB, bin string, args []string, env []string) *Agent {
 		logStart := fileSize(a.LogPath)
 		p, err := startProcess("agent", a.LogPath, a.Dir, fullEnv, bin, fullArgs...)
 		if err != nil {
-			t.Fatalf("StartAgent: %v", err)
+			return "", err
 		}
 		a.proc = p
-		lastErr = a.waitReady()
-		if lastErr == nil {
-			return a
+		if err := a.waitReady(); err != nil {
+			p.stop(agentStopGrace)
+			return readLogFrom(a.LogPath, logStart), err
 		}
-		p.stop(agentStopGrace)
-		if !strings.Contains(readLogFrom(a.LogPath, logStart), "address already in use") {
-			break
-		}
-		t.Logf("agent: port %d was taken (attempt %d), retrying on another port", a.Port, try)
+		return "", nil
+	})
+	if err != nil {
+		t.Fatalf("StartAgent %s: %v", bin, err)
 	}
-	t.Fatalf("StartAgent %s: %v", bin, lastErr)
-	return nil
+	return a
 }
 
 func (a *Agent) waitReady() error {

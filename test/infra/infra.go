@@ -23,7 +23,6 @@ package infra
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,38 +131,6 @@ func pkgNames(pkgs []string) []string {
 		out = append(out, p)
 	}
 	return out
-}
-
-// FreePort returns a port on 127.0.0.1 that is free for both TCP and UDP
-// right now. Another process may take it before the caller binds it; the
-// start functions of this package retry on a bind failure.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	port, err := freePort()
-	if err != nil {
-		t.Fatalf("FreePort: %v", err)
-	}
-	return port
-}
-
-func freePort() (int, error) {
-	var lastErr error
-	for range 50 {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		l.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		u.Close()
-		return port, nil
-	}
-	return 0, fmt.Errorf("no port free for both TCP and UDP on 127.0.0.1: %v", lastErr)
 }
 
 // ModuleRoot returns the directory holding the module's go.mod, found by

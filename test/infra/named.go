@@ -105,8 +105,7 @@ func startNamed(t testing.TB, zones map[string]string, withStats bool) *Named {
 	logOnFailure(t, "named", n.logPath)
 	t.Cleanup(n.Stop)
 
-	var lastErr error
-	for attempt := 1; attempt <= namedStartAttempts; attempt++ {
+	err := StartOnFreePorts(t, "named", namedStartAttempts, func() (string, error) {
 		n.Port = FreePort(t)
 		n.Addr = fmt.Sprintf("127.0.0.1:%d", n.Port)
 		if withStats {
@@ -116,21 +115,25 @@ func startNamed(t testing.TB, zones map[string]string, withStats bool) *Named {
 		n.writeConf(t)
 		logStart := fileSize(n.logPath)
 		n.mu.Lock()
-		lastErr = n.startLocked()
-		n.mu.Unlock()
-		if lastErr == nil && withStats {
-			lastErr = n.waitStats()
+		defer n.mu.Unlock()
+		err := n.startLocked()
+		if err == nil && withStats {
+			err = n.waitStats()
 		}
-		if lastErr == nil {
-			return n
+		if err != nil {
+			// Stop it before the next attempt starts another (startLocked
+			// already did when named never got ready).
+			if n.proc != nil {
+				n.proc.stop(namedStopGrace)
+			}
+			return readLogFrom(n.logPath, logStart), err
 		}
-		if !strings.Contains(readLogFrom(n.logPath, logStart), "unable to listen") {
-			break // not a port race: do not retry
-		}
-		t.Logf("named: port %d was taken (attempt %d), retrying on another port", n.Port, attempt)
+		return "", nil
+	})
+	if err != nil {
+		t.Fatalf("StartNamed: %v", err)
 	}
-	t.Fatalf("StartNamed: %v", lastErr)
-	return nil
+	return n
 }
 
 // zoneKey normalises a zone name: lower case, no trailing dot ("." stays).
@@ -443,9 +446,11 @@ func writeFile(t testing.TB, path, content string) {
 
 // waitStats polls the statistics channel until it answers (up to 5 s).
 func (n *Named) waitStats() error {
+	// Bounded per request: whatever holds the port may accept and say nothing.
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		resp, err := http.Get(n.StatsURL)
+		resp, err := c.Get(n.StatsURL)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -42,32 +42,47 @@ func StartPrometheus(t testing.TB, config string, rules map[string]string) *Prom
 	}
 	logOnFailure(t, "prometheus", p.LogPath)
 	bin, _ := LookPath("prometheus")
-	port := FreePort(t)
-	p.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
-	proc, err := startProcess("prometheus", p.LogPath, p.Dir, os.Environ(), bin,
-		"--config.file=prometheus.yml",
-		"--storage.tsdb.path="+filepath.Join(p.Dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
-	)
+	t.Cleanup(func() {
+		if p.proc != nil {
+			p.proc.stop(10 * time.Second)
+		}
+	})
+	err := StartOnFreePorts(t, "prometheus", 3, func() (string, error) {
+		port := FreePort(t)
+		p.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
+		logStart := fileSize(p.LogPath)
+		proc, err := startProcess("prometheus", p.LogPath, p.Dir, os.Environ(), bin,
+			"--config.file=prometheus.yml",
+			"--storage.tsdb.path="+filepath.Join(p.Dir, "data"),
+			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
+		)
+		if err != nil {
+			return "", err
+		}
+		p.proc = proc
+		// Bounded per request: whatever holds the port may accept and say nothing.
+		c := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			resp, err := c.Get(p.URL + "/-/ready")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return "", nil
+				}
+			}
+			if proc.exited() || time.Now().After(deadline) {
+				exited := proc.exited()
+				proc.stop(10 * time.Second)
+				return readLogFrom(p.LogPath, logStart), fmt.Errorf("prometheus not ready (exited %v)", exited)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.proc = proc
-	t.Cleanup(func() { proc.stop(10 * time.Second) })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(p.URL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
-		if proc.exited() || time.Now().After(deadline) {
-			t.Fatalf("prometheus not ready (exited %v)", proc.exited())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return p
 }
 
 // API GETs /api/v1/<path> with query parameters and decodes the "data"

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
 )
 
 // SlapdADSchema is an AD-like schema for slapd: the attributes the
@@ -114,8 +117,7 @@ sizelimit size.soft=1000 size.hard=1000 size.pr=1000 size.prtotal=unlimited
 	}
 	logOnFailure(t, "slapd", s.logPath)
 	t.Cleanup(s.Stop)
-	var lastErr error
-	for range 3 {
+	err := StartOnFreePorts(t, "slapd", 3, func() (string, error) {
 		port := FreePort(t)
 		s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", port)
 		hosts := s.URL + "/"
@@ -123,13 +125,34 @@ sizelimit size.soft=1000 size.hard=1000 size.pr=1000 size.prtotal=unlimited
 			s.LDAPSURL = fmt.Sprintf("ldaps://127.0.0.1:%d", FreePort(t))
 			hosts += " " + s.LDAPSURL + "/"
 		}
-		s.args = []string{"-f", confPath, "-h", hosts, "-d", "0"}
-		if lastErr = s.start(); lastErr == nil {
-			return s
+		// Debug level "none" (32768): in the foreground, and only the
+		// messages slapd always logs, such as a port already in use.
+		s.args = []string{"-f", confPath, "-h", hosts, "-d", "32768"}
+		logStart := fileSize(s.logPath)
+		if err := s.start(); err != nil {
+			return readLogFrom(s.logPath, logStart), err
 		}
+		return "", nil
+	})
+	if err != nil {
+		t.Fatalf("StartSlapd: %v", err)
 	}
-	t.Fatalf("StartSlapd: %v", lastErr)
-	return nil
+	return s
+}
+
+// answersLDAP tells whether an LDAP server answers an anonymous bind at url
+// (with any LDAP result): a connection alone may reach another program
+// that took the port.
+func answersLDAP(url string) bool {
+	c, err := ldap.DialURL(url, ldap.DialWithDialer(&net.Dialer{Timeout: 200 * time.Millisecond}))
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetTimeout(time.Second)
+	err = c.UnauthenticatedBind("")
+	var le *ldap.Error
+	return err == nil || errors.As(err, &le) && le.ResultCode < ldap.ErrorNetwork
 }
 
 func (s *Slapd) start() error {
@@ -143,8 +166,7 @@ func (s *Slapd) start() error {
 	addr := strings.TrimPrefix(s.URL, "ldap://")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if c, err := net.DialTimeout("tcp4", addr, 200*time.Millisecond); err == nil {
-			c.Close()
+		if answersLDAP(s.URL) {
 			return nil
 		}
 		if p.exited() {

@@ -180,12 +180,16 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 	}
 }
 
+// gauge returns the value of the one series of name whose labels include
+// labels (a gauge or a counter); the test fails when there is none or
+// several.
 func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var vals []float64
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -201,9 +205,18 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[strin
 					continue next
 				}
 			}
-			return m.GetGauge().GetValue()
+			switch {
+			case m.Gauge != nil:
+				vals = append(vals, m.GetGauge().GetValue())
+			case m.Counter != nil:
+				vals = append(vals, m.GetCounter().GetValue())
+			default:
+				t.Fatalf("%s is a %s, not a gauge or a counter", name, mf.GetType())
+			}
 		}
 	}
-	t.Fatalf("no %s%v", name, labels)
-	return 0
+	if len(vals) != 1 {
+		t.Fatalf("%s %v: %d series %v, want exactly one", name, labels, len(vals), vals)
+	}
+	return vals[0]
 }
