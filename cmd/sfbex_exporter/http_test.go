@@ -13,13 +13,14 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/web"
 	"github.com/sfbex/sfbex_exporter/lab"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // labViews runs every check once against the lab with the faults on and
 // returns the views, the status page, the API and the metrics.
-func httpLabViews(t *testing.T, faults ...string) ([]collector.CheckView, string) {
+func httpLabViews(t *testing.T, faults ...string) ([]web.CheckView, string) {
 	t.Helper()
 	l, err := startLab(faults)
 	if err != nil {
@@ -38,10 +39,10 @@ func httpLabViews(t *testing.T, faults ...string) ([]collector.CheckView, string
 
 	var out strings.Builder
 	rec := httptest.NewRecorder()
-	collector.StatusPage(store, collector.PageInfo{Lab: true}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	web.StatusPage(store, web.PageInfo{Lab: true}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	out.WriteString(rec.Body.String())
 	rec = httptest.NewRecorder()
-	collector.APIChecks(store).ServeHTTP(rec, httptest.NewRequest("GET", "/api/checks", nil))
+	web.APIChecks(store).ServeHTTP(rec, httptest.NewRequest("GET", "/api/checks", nil))
 	out.WriteString(rec.Body.String())
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collector.NewCollector(store))
@@ -51,14 +52,14 @@ func httpLabViews(t *testing.T, faults ...string) ([]collector.CheckView, string
 		t.Fatalf("/metrics answered %d: %s", rec.Code, rec.Body.String())
 	}
 	out.WriteString(rec.Body.String())
-	collector.WriteReport(&out, collector.Views(store.Entries()), true)
+	web.WriteReport(&out, web.Views(store.Entries()), true)
 	if pw := l.ProbePassword(); pw == "" || strings.Contains(out.String(), pw) {
 		t.Fatalf("the lab probe password (%q) shows on the page, in the API, the metrics or the report", pw)
 	}
-	return collector.Views(store.Entries()), out.String()
+	return web.Views(store.Entries()), out.String()
 }
 
-func failingViews(views []collector.CheckView) []string {
+func failingViews(views []web.CheckView) []string {
 	var out []string
 	for _, v := range views {
 		if v.Failed() {
@@ -168,7 +169,7 @@ func TestLearnedEWSDoesNotWaitForASlot(t *testing.T) {
 	store := collector.NewStore(ordered)
 	start := time.Now()
 	collector.RunOnce(context.Background(), store, ordered, 1)
-	for _, v := range collector.Views(store.Entries()) {
+	for _, v := range web.Views(store.Entries()) {
 		if v.Failed() {
 			t.Errorf("%s failed: %s %v", v.ID, v.Error, v.Findings)
 		}

@@ -26,7 +26,7 @@ import (
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
@@ -35,6 +35,7 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/web"
 	"github.com/sfbex/sfbex_exporter/lab"
 )
 
@@ -211,7 +212,7 @@ func runCheck(ctx context.Context, a *agent, verbose bool) int {
 	ctx, cancel := context.WithTimeout(ctx, longest+5*time.Second)
 	defer cancel()
 	collector.RunOnce(ctx, store, checks, a.MaxConcurrent)
-	if collector.WriteReport(os.Stdout, collector.Views(store.Entries()), verbose) > 0 {
+	if web.WriteReport(os.Stdout, web.Views(store.Entries()), verbose) > 0 {
 		return 1
 	}
 	return 0
@@ -235,7 +236,7 @@ func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 }
 
 // serve runs the scheduler and the HTTP server until ctx ends.
-func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, a *agent, estate *lab.Lab) int {
+func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig, a *agent, estate *lab.Lab) int {
 	checks := a.Checks
 	store := collector.NewStore(checks)
 	reg := newRegistry(store, estate != nil)
@@ -250,11 +251,11 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, a *ag
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("/api/checks", collector.APIChecks(store))
+	mux.Handle("/api/checks", web.APIChecks(store))
 	for pattern, h := range a.Routes {
 		mux.Handle(pattern, h)
 	}
-	mux.Handle("/", collector.StatusPage(store, collector.PageInfo{Version: version.Version, Lab: estate != nil}))
+	mux.Handle("/", web.StatusPage(store, web.PageInfo{Version: version.Version, Lab: estate != nil}))
 	if estate != nil {
 		mux.Handle("/lab", estate.Handler())
 		mux.Handle("/lab/", estate.Handler())
@@ -272,7 +273,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, a *ag
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- web.ListenAndServe(srv, webFlags, slog.New(zapslog.NewHandler(log.Core())))
+		errc <- toolkitweb.ListenAndServe(srv, webFlags, slog.New(zapslog.NewHandler(log.Core())))
 	}()
 	log.Info("sfbex_exporter started", zap.String("version", version.Version), zap.Int("checks", len(checks)),
 		zap.Strings("listen", *webFlags.WebListenAddresses))

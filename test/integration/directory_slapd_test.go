@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/web"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/lab"
 	"github.com/sfbex/sfbex_exporter/probes"
@@ -179,7 +180,7 @@ func TestSlapdKilledMidScanKeepsLastGoodFigures(t *testing.T) {
 	if !ok || stats(shown, "contoso.test").Users != 3000 || !e.Stale || e.Latest.Err == nil {
 		t.Errorf("after the failed scan: shown %v, stale %v, err %v", e.Shown, e.Stale, e.Latest.Err)
 	}
-	v := collector.Views(store.Entries())[0]
+	v := web.Views(store.Entries())[0]
 	if v.Error == "" || !v.Stale {
 		t.Errorf("view: %+v", v)
 	}

@@ -1,4 +1,4 @@
-package collector
+package web
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/collector"
 )
 
 // PageInfo is what the status page shows besides the checks.
@@ -16,20 +18,20 @@ type PageInfo struct {
 
 // StatusPage serves the human status page: every check with its state,
 // last success, error and what to do, findings, and recent runs.
-func StatusPage(store *Store, info PageInfo) http.Handler {
+func StatusPage(store *collector.Store, info PageInfo) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
 		views := Views(store.Entries())
-		sort.SliceStable(views, func(i, j int) bool { return views[i].State.rank() > views[j].State.rank() })
+		sort.SliceStable(views, func(i, j int) bool { return views[i].State.Rank() > views[j].State.Rank() })
 		data := struct {
 			PageInfo
 			Now    time.Time
 			Checks []CheckView
 			Counts []StateCount
-			Recent []RecentRun
+			Recent []collector.RecentRun
 		}{info, time.Now(), views, CountStates(views), store.Recent()}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := statusTmpl.Execute(w, data); err != nil {
@@ -40,7 +42,7 @@ func StatusPage(store *Store, info PageInfo) http.Handler {
 
 // StateCount is how many checks are in a state.
 type StateCount struct {
-	State State
+	State collector.State
 	N     int
 }
 
@@ -48,12 +50,12 @@ type StateCount struct {
 // no check is in: the status page's header, so that it says exactly what
 // the badges below it say.
 func CountStates(views []CheckView) []StateCount {
-	n := map[State]int{}
+	n := map[collector.State]int{}
 	for _, v := range views {
 		n[v.State]++
 	}
 	var out []StateCount
-	for _, s := range States {
+	for _, s := range collector.States {
 		if n[s] > 0 {
 			out = append(out, StateCount{s, n[s]})
 		}
@@ -62,7 +64,7 @@ func CountStates(views []CheckView) []StateCount {
 }
 
 // APIChecks serves the same data as the status page as JSON. ?id= selects one check.
-func APIChecks(store *Store) http.Handler {
+func APIChecks(store *collector.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		views := Views(store.Entries())
 		if id := r.URL.Query().Get("id"); id != "" {
@@ -120,7 +122,7 @@ details summary{cursor:pointer;color:#1565c0}
 {{if .Lab}}<div class="lab"><b>LAB MODE</b>: these checks run against the simulated estate for contoso.test, not a real deployment. <a style="color:#fff" href="/lab">Inject faults</a>.</div>{{end}}
 <h1>sfbex_exporter</h1>
 <p>Version {{.Version}} · {{len .Checks}} checks{{range $i, $c := .Counts}}{{if $i}},{{else}}:{{end}} <span class="count" data-state="{{$c.State}}">{{$c.N}} {{$c.State}}</span>{{end}} · <a href="/metrics">metrics</a> · <a href="/api/checks">JSON</a></p>
-<table><tr><th>State</th><th>Check</th><th>Last success</th><th>Took</th><th>What is wrong, and what to do</th></tr>
+<table><tr><th>collector.State</th><th>Check</th><th>Last success</th><th>Took</th><th>What is wrong, and what to do</th></tr>
 {{range .Checks}}<tr id="{{.ID}}">
 <td><span class="state st-{{.State}}">{{.State}}</span>{{if and (ne .State "pending") (ne .Data "latest")}}<div class="data">{{dataNote $.Now .}}</div>{{end}}</td>
 <td><b>{{.Probe}}</b> {{.Target}}</td>
@@ -142,11 +144,11 @@ details summary{cursor:pointer;color:#1565c0}
 // status page and `check` print it under the state.
 func DataNote(now time.Time, v CheckView) string {
 	switch v.Data {
-	case DataNone:
+	case collector.DataNone:
 		return "no data: no run has returned any yet"
-	case DataEarlier:
+	case collector.DataEarlier:
 		return "showing data from the run at " + v.DataFrom.UTC().Format("15:04:05Z") + " (" + ago(now, v.DataFrom) + "): the latest run learned nothing"
-	case DataPartial:
+	case collector.DataPartial:
 		if v.Stale {
 			return "the latest run failed part-way: showing what it saw, and earlier values for what it missed"
 		}

@@ -1,4 +1,4 @@
-package collector
+package web
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/plural"
 )
 
@@ -21,11 +22,11 @@ func WriteReport(w io.Writer, views []CheckView, verbose bool) (failed int) {
 		}
 		fmt.Fprintf(w, "[%s] %-12s %s  %s  (%.0f ms)\n", mark, v.Probe, v.Target, v.State, v.DurationSeconds*1000)
 		switch v.State {
-		case StatePending:
+		case collector.StatePending:
 			fmt.Fprintf(w, "       did not complete\n")
-		case StateOK:
+		case collector.StateOK:
 		default:
-			if v.Data != DataLatest {
+			if v.Data != collector.DataLatest {
 				fmt.Fprintf(w, "       %s\n", DataNote(now, v))
 			}
 		}

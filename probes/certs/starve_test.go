@@ -1,4 +1,4 @@
-package collector
+package certs
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -21,11 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
-	"github.com/sfbex/sfbex_exporter/probes/certs"
 )
 
 // loopbackPKI is a CA and a leaf for *.contoso.test, for real HTTPS and
@@ -162,14 +159,14 @@ func TestHangingMetadataURLDoesNotStarveTheOthers(t *testing.T) {
 		web.ConnectTo[h+".contoso.test:443"] = s.Listener.Addr().String()
 		urls = append(urls, "https://"+h+".contoso.test/autodiscover/metadata/json/1")
 	}
-	p, err := certs.NewOAuthProber(certs.OAuthConfig{Server: certs.Exchange, URLs: urls, Web: web})
+	p, err := NewOAuthProber(OAuthConfig{Server: Exchange, URLs: urls, Web: web})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &probes.Check{Probe: "oauth", Target: "exchange", Interval: time.Minute, Timeout: 3 * time.Second, Run: p.Probe}
 	checkPartial(t, c, urls[0], urls[1:], func(r any) map[string]bool {
 		up := map[string]bool{}
-		for _, d := range r.(*certs.OAuthResult).Documents {
+		for _, d := range r.(*OAuthResult).Documents {
 			up[d.URL] = d.Up
 		}
 		return up
@@ -181,25 +178,25 @@ func TestHangingMetadataURLDoesNotStarveTheOthers(t *testing.T) {
 func TestHangingTLSEndpointDoesNotStarveTheOthers(t *testing.T) {
 	pk := newLoopbackPKI(t)
 	web := &webclient.Options{RootCAs: pk.pool, ConnectTo: map[string]string{"a-hang.contoso.test:443": silentTLS(t)}}
-	eps := []certs.Endpoint{{Host: "a-hang.contoso.test", Port: 443, Origins: []certs.Origin{{Service: "configured"}}, Names: []string{"a-hang.contoso.test"}}}
+	eps := []Endpoint{{Host: "a-hang.contoso.test", Port: 443, Origins: []Origin{{Service: "configured"}}, Names: []string{"a-hang.contoso.test"}}}
 	var fine []string
 	for _, h := range []string{"b", "c", "d"} {
 		s := serveHTTPS(t, pk.leaf, nil)
 		host := h + ".contoso.test"
 		web.ConnectTo[host+":443"] = s.Listener.Addr().String()
-		eps = append(eps, certs.Endpoint{Host: host, Port: 443, Origins: []certs.Origin{{Service: "configured"}}, Names: []string{host}})
+		eps = append(eps, Endpoint{Host: host, Port: 443, Origins: []Origin{{Service: "configured"}}, Names: []string{host}})
 		fine = append(fine, host+":443")
 	}
 	timeout := 3 * time.Second
 	// As the agent configures it: a handshake may take as long as the run.
-	p, err := certs.NewTLSProber(certs.TLSConfig{Endpoints: eps, Web: web, HandshakeTimeout: timeout, MaxParallel: 1})
+	p, err := NewTLSProber(TLSConfig{Endpoints: eps, Web: web, HandshakeTimeout: timeout, MaxParallel: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &probes.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: timeout, Run: p.Probe}
 	checkPartial(t, c, "a-hang.contoso.test:443", fine, func(r any) map[string]bool {
 		up := map[string]bool{}
-		for _, e := range r.(*certs.TLSResult).Endpoints {
+		for _, e := range r.(*TLSResult).Endpoints {
 			up[e.Endpoint] = e.Up
 		}
 		return up
@@ -211,8 +208,8 @@ func TestHangingTLSEndpointDoesNotStarveTheOthers(t *testing.T) {
 // the check is partial.
 func checkPartial(t *testing.T, c *probes.Check, hanging string, fine []string, up func(any) map[string]bool) {
 	t.Helper()
-	s := NewStore([]*probes.Check{c})
-	RunOnce(context.Background(), s, []*probes.Check{c}, 1)
+	s := collector.NewStore([]*probes.Check{c})
+	collector.RunOnce(context.Background(), s, []*probes.Check{c}, 1)
 	e := s.Entries()[0]
 	if e.Shown == nil {
 		t.Fatalf("the run recorded nothing: %v", e.Latest.Err)
@@ -236,41 +233,7 @@ func checkPartial(t *testing.T, c *probes.Check, hanging string, fine []string, 
 	if strings.Contains(msg, "run exceeded") {
 		t.Errorf("the run itself went past its deadline: %s", msg)
 	}
-	if st := e.State(); st != StatePartial {
+	if st := e.State(); st != collector.StatePartial {
 		t.Errorf("state = %s, want partial", st)
-	}
-}
-
-// A member the run gave up on is unknown: it has no series, rather than a
-// false "down".
-func TestUnfinishedMembersHaveNoSeries(t *testing.T) {
-	c := &probes.Check{Probe: "autodiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
-	l := &probes.Check{Probe: "lyncdiscover", Target: "contoso.test", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*probes.Check{c, l})
-	reg := newReg(s)
-	s.Record(c.ID(), Run{Result: &autodiscover.Result{Domain: "contoso.test", Methods: []autodiscover.MethodResult{
-		{Method: autodiscover.Root, Unfinished: true, Attempt: httpprobe.Attempt{Outcome: httpprobe.Timeout}},
-		{Method: autodiscover.Host, Up: true, Attempt: httpprobe.Attempt{Outcome: httpprobe.Challenged}},
-	}}, Err: errors.New("autodiscover method root: timed out")})
-	s.Record(l.ID(), Run{Result: &autodiscover.LyncResult{Domain: "contoso.test", Views: []autodiscover.ViewResult{
-		{View: autodiscover.External, Unfinished: true, Outcome: httpprobe.Timeout},
-		{View: autodiscover.Internal, Up: true, Outcome: httpprobe.Challenged},
-	}}, Err: errors.New("lyncdiscover external view: timed out")})
-	if v := mustMetric(t, reg, "sfbex_autodiscover_method_up", map[string]string{"method": "autodiscover_host"}); v != 1 {
-		t.Errorf("autodiscover_host up = %v", v)
-	}
-	if v, ok := metricValue(t, reg, "sfbex_autodiscover_method_up", map[string]string{"method": "root"}); ok {
-		t.Errorf("the unfinished root method has a series: %v", v)
-	}
-	if v := mustMetric(t, reg, "sfbex_lyncdiscover_up", map[string]string{"view": "internal"}); v != 1 {
-		t.Errorf("internal up = %v", v)
-	}
-	if v, ok := metricValue(t, reg, "sfbex_lyncdiscover_up", map[string]string{"view": "external"}); ok {
-		t.Errorf("the unfinished external view has a series: %v", v)
-	}
-	for _, e := range s.Entries() {
-		if e.State() != StatePartial {
-			t.Errorf("%s: state %s, want partial", e.Check.ID(), e.State())
-		}
 	}
 }

@@ -1,8 +1,9 @@
-package collector
+package web
 
 import (
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -12,20 +13,20 @@ type CheckView struct {
 	ID     string `json:"id"`
 	Probe  string `json:"probe"`
 	Target string `json:"target"`
-	// State is the check's condition (see States); Data says where the
+	// collector.State is the check's condition (see collector.States); Data says where the
 	// data shown comes from, and DataFrom when that run started.
-	State           State            `json:"state"`
-	Data            DataAge          `json:"data"`
-	DataFrom        *time.Time       `json:"data_from,omitempty"`
-	Stale           bool             `json:"stale"`
-	Runs            uint64           `json:"runs"`
-	Failures        uint64           `json:"failures"`
-	LastRun         *time.Time       `json:"last_run,omitempty"`
-	LastSuccess     *time.Time       `json:"last_success,omitempty"`
-	DurationSeconds float64          `json:"duration_seconds"`
-	Error           string           `json:"error,omitempty"`
-	Fix             string           `json:"fix,omitempty"`
-	Findings        []probes.Finding `json:"findings"`
+	State           collector.State   `json:"state"`
+	Data            collector.DataAge `json:"data"`
+	DataFrom        *time.Time        `json:"data_from,omitempty"`
+	Stale           bool              `json:"stale"`
+	Runs            uint64            `json:"runs"`
+	Failures        uint64            `json:"failures"`
+	LastRun         *time.Time        `json:"last_run,omitempty"`
+	LastSuccess     *time.Time        `json:"last_success,omitempty"`
+	DurationSeconds float64           `json:"duration_seconds"`
+	Error           string            `json:"error,omitempty"`
+	Fix             string            `json:"fix,omitempty"`
+	Findings        []probes.Finding  `json:"findings"`
 	// Details are the result in short lines for people.
 	Details []string `json:"details,omitempty"`
 	// Result is the family's typed result, for tools.
@@ -39,7 +40,7 @@ type Detailer interface {
 }
 
 // Views builds the views of entries.
-func Views(entries []Entry) []CheckView {
+func Views(entries []collector.Entry) []CheckView {
 	out := make([]CheckView, 0, len(entries))
 	for i := range entries {
 		e := &entries[i]

@@ -1,43 +1,42 @@
-package collector
+package autodiscover
 
 import (
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
 	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
 
-func httpResults() (*autodiscover.Result, *autodiscover.LyncResult, *ews.Result) {
-	up := func(m autodiscover.Method, status int, o httpprobe.Outcome) autodiscover.MethodResult {
-		return autodiscover.MethodResult{Method: m, Up: o.Reachable(), Attempt: httpprobe.Attempt{Status: status, Outcome: o, Duration: 20 * time.Millisecond}}
+func httpResults() (*Result, *LyncResult, *ews.Result) {
+	up := func(m Method, status int, o httpprobe.Outcome) MethodResult {
+		return MethodResult{Method: m, Up: o.Reachable(), Attempt: httpprobe.Attempt{Status: status, Outcome: o, Duration: 20 * time.Millisecond}}
 	}
-	ad := &autodiscover.Result{
+	ad := &Result{
 		Domain: "contoso.com",
-		Methods: []autodiscover.MethodResult{
-			up(autodiscover.Root, 503, httpprobe.ServerError),
-			up(autodiscover.Host, 401, httpprobe.Challenged),
-			up(autodiscover.HTTPRedirect, 302, httpprobe.WrongRedirect),
-			{Method: autodiscover.SRV, Attempt: httpprobe.Attempt{Outcome: httpprobe.NoRecord}},
+		Methods: []MethodResult{
+			up(Root, 503, httpprobe.ServerError),
+			up(Host, 401, httpprobe.Challenged),
+			up(HTTPRedirect, 302, httpprobe.WrongRedirect),
+			{Method: SRV, Attempt: httpprobe.Attempt{Outcome: httpprobe.NoRecord}},
 		},
-		Outlook: autodiscover.Host, Lync: autodiscover.Host,
-		Requests: []autodiscover.RequestResult{
+		Outlook: Host, Lync: Host,
+		Requests: []RequestResult{
 			{Protocol: "pox", OK: true, Attempt: httpprobe.Attempt{Status: 200, Outcome: httpprobe.OK}},
 			{Protocol: "soap", OK: false, Attempt: httpprobe.Attempt{Status: 500, Outcome: httpprobe.ServerError}},
 		},
-		EWS: []autodiscover.EWSURL{
+		EWS: []EWSURL{
 			{URL: "https://mail.contoso.com/EWS/Exchange.asmx", Role: "internal", Protocol: "pox"},
 			{URL: "https://mail.contoso.com/EWS/Exchange.asmx", Role: "external", Protocol: "pox"},
 		},
-		SFB: &autodiscover.SFBResult{URL: "https://autodiscover.contoso.com/autodiscover/autodiscover.xml", SVC: false, Up: true, OAuth: true},
+		SFB: &SFBResult{URL: "https://autodiscover.contoso.com/autodiscover/autodiscover.xml", SVC: false, Up: true, OAuth: true},
 	}
-	lync := &autodiscover.LyncResult{Domain: "contoso.com", Views: []autodiscover.ViewResult{
-		{View: autodiscover.Internal, Up: true, Outcome: httpprobe.Challenged, Status: 200, OAuth: true, Pool: "pool01.contoso.com"},
-		{View: autodiscover.External, Up: false, Outcome: httpprobe.Unexpected, Status: 200},
+	lync := &LyncResult{Domain: "contoso.com", Views: []ViewResult{
+		{View: Internal, Up: true, Outcome: httpprobe.Challenged, Status: 200, OAuth: true, Pool: "pool01.contoso.com"},
+		{View: External, Up: false, Outcome: httpprobe.Unexpected, Status: 200},
 	}}
 	e := &ews.Result{Domain: "contoso.com", ExpectOAuth: true, Endpoints: []ews.Endpoint{{
 		URL: "https://mail.contoso.com/EWS/Exchange.asmx", Up: true, OAuth: true,
@@ -59,13 +58,13 @@ func TestHTTPFamiliesRender(t *testing.T) {
 		{Probe: "ews", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second},
 		{Probe: "ews", Target: e.Endpoints[0].URL, Interval: time.Minute, Timeout: time.Second},
 	}
-	s := NewStore(checks)
+	s := collector.NewStore(checks)
 	now := time.Now()
-	s.Record(checks[0].ID(), Run{Start: now, Duration: time.Millisecond, Result: ad})
-	s.Record(checks[1].ID(), Run{Start: now, Duration: time.Millisecond, Result: lync})
-	s.Record(checks[2].ID(), Run{Start: now, Duration: time.Millisecond, Result: e})
-	s.Record(checks[3].ID(), Run{Start: now, Duration: time.Millisecond, Result: fixed})
-	reg := newReg(s)
+	s.Record(checks[0].ID(), collector.Run{Start: now, Duration: time.Millisecond, Result: ad})
+	s.Record(checks[1].ID(), collector.Run{Start: now, Duration: time.Millisecond, Result: lync})
+	s.Record(checks[2].ID(), collector.Run{Start: now, Duration: time.Millisecond, Result: e})
+	s.Record(checks[3].ID(), collector.Run{Start: now, Duration: time.Millisecond, Result: fixed})
+	reg := promtest.Registry(collector.NewCollector(s))
 	if _, err := reg.Gather(); err != nil {
 		t.Fatalf("gather (duplicates or inconsistent labels?): %v", err)
 	}
@@ -106,35 +105,16 @@ func TestHTTPFamiliesRender(t *testing.T) {
 		{"sfbex_ews_oauth_trusted_issuer_info", map[string]string{"issuer": "00000001-0000-0000-c000-000000000000@*"}, 1},
 		{"sfbex_ews_status_code", map[string]string{"domain": "contoso.com"}, 401},
 	} {
-		got, ok := metricValue(t, reg, tc.name, tc.labels)
+		got, ok := promtest.Lookup(t, reg, tc.name, tc.labels)
 		if !ok || got != tc.want {
 			t.Errorf("%s%v = %v (present %v), want %v", tc.name, tc.labels, got, ok, tc.want)
 		}
 	}
 	// Nothing is known about the schemes of an EWS that did not answer.
-	if _, ok := metricValue(t, reg, "sfbex_ews_oauth_challenge", map[string]string{"domain": ""}); ok {
+	if _, ok := promtest.Lookup(t, reg, "sfbex_ews_oauth_challenge", map[string]string{"domain": ""}); ok {
 		t.Error("sfbex_ews_oauth_challenge exposed for an EWS that did not answer: a false zero")
 	}
-	if _, ok := metricValue(t, reg, "sfbex_lyncdiscover_pool_info", map[string]string{"view": "external"}); ok {
+	if _, ok := promtest.Lookup(t, reg, "sfbex_lyncdiscover_pool_info", map[string]string{"view": "external"}); ok {
 		t.Error("pool info without a pool")
-	}
-}
-
-func TestHTTPFamiliesOnThePageAndAPI(t *testing.T) {
-	ad, _, _ := httpResults()
-	c := &probes.Check{Probe: "autodiscover", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*probes.Check{c})
-	s.Record(c.ID(), Run{Start: time.Now(), Duration: time.Millisecond, Result: ad})
-	rec := httptest.NewRecorder()
-	APIChecks(s).ServeHTTP(rec, httptest.NewRequest("GET", "/api/checks?id=autodiscover/contoso.com", nil))
-	for _, want := range []string{`"outlook_ends_on": "autodiscover_host"`, `"method": "srv"`, `"outcome": "no_record"`, `"sfb_exchange_autodiscover_url"`} {
-		if !strings.Contains(rec.Body.String(), want) {
-			t.Errorf("API lacks %s:\n%s", want, rec.Body.String())
-		}
-	}
-	rec = httptest.NewRecorder()
-	StatusPage(s, PageInfo{}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if !strings.Contains(rec.Body.String(), "Outlook ends on: autodiscover_host") {
-		t.Errorf("status page lacks the details:\n%s", rec.Body.String())
 	}
 }

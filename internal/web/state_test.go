@@ -1,4 +1,4 @@
-package collector
+package web
 
 import (
 	"encoding/json"
@@ -14,18 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
-
-// mustMetric reads a series that must exist: an absent one fails the test.
-func mustMetric(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	v, ok := metricValue(t, reg, name, labels)
-	if !ok {
-		t.Fatalf("%s%v is absent", name, labels)
-	}
-	return v
-}
 
 // surfaces is what every surface says about one check.
 type surfaces struct {
@@ -33,7 +25,7 @@ type surfaces struct {
 	metric            []string // states whose sfbex_probe_state series is 1
 }
 
-func readSurfaces(t *testing.T, s *Store, reg *prometheus.Registry, c *probes.Check) surfaces {
+func readSurfaces(t *testing.T, s *collector.Store, reg *prometheus.Registry, c *probes.Check) surfaces {
 	t.Helper()
 	var out surfaces
 	rec := httptest.NewRecorder()
@@ -61,11 +53,11 @@ func readSurfaces(t *testing.T, s *Store, reg *prometheus.Registry, c *probes.Ch
 			out.report = strings.Fields(rest)[0]
 		}
 	}
-	for _, st := range States {
-		if st == StatePending {
+	for _, st := range collector.States {
+		if st == collector.StatePending {
 			continue
 		}
-		if mustMetric(t, reg, "sfbex_probe_state", map[string]string{"probe": c.Probe, "target": c.Target, "state": string(st)}) == 1 {
+		if promtest.Value(t, reg, "sfbex_probe_state", map[string]string{"probe": c.Probe, "target": c.Target, "state": string(st)}) == 1 {
 			out.metric = append(out.metric, string(st))
 		}
 	}
@@ -82,25 +74,25 @@ func TestOneStateOnEverySurface(t *testing.T) {
 	fail := probes.WithFix(errors.New("tls.contoso.test:443: i/o timeout"), "check the firewall")
 	for _, tc := range []struct {
 		name  string
-		runs  []Run
-		want  State
+		runs  []collector.Run
+		want  collector.State
 		stale float64
-		data  DataAge
+		data  collector.DataAge
 	}{
-		{"ok", []Run{{Result: &fakeResult{}}}, StateOK, 0, DataLatest},
-		{"info only", []Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Info)}}}}, StateOK, 0, DataLatest},
-		{"warning", []Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning)}}}}, StateWarning, 0, DataLatest},
-		{"expired critical certificate", []Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning), finding(probes.Critical)}}}}, StateCritical, 0, DataLatest},
-		{"never returned data", []Run{{Err: fail}, {Err: fail}}, StateFailed, 0, DataNone},
-		{"first run partial", []Run{{Result: &fakeResult{}, Err: fail}}, StatePartial, 0, DataPartial},
-		{"partial after data", []Run{{Result: &fakeResult{}}, {Result: &fakeResult{}, Err: fail}}, StatePartial, 1, DataPartial},
-		{"stale", []Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning)}}}, {Err: fail}}, StateStale, 1, DataEarlier},
-		{"stale critical", []Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Critical)}}}, {Err: fail}}, StateCritical, 1, DataEarlier},
+		{"ok", []collector.Run{{Result: &fakeResult{}}}, collector.StateOK, 0, collector.DataLatest},
+		{"info only", []collector.Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Info)}}}}, collector.StateOK, 0, collector.DataLatest},
+		{"warning", []collector.Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning)}}}}, collector.StateWarning, 0, collector.DataLatest},
+		{"expired critical certificate", []collector.Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning), finding(probes.Critical)}}}}, collector.StateCritical, 0, collector.DataLatest},
+		{"never returned data", []collector.Run{{Err: fail}, {Err: fail}}, collector.StateFailed, 0, collector.DataNone},
+		{"first run partial", []collector.Run{{Result: &fakeResult{}, Err: fail}}, collector.StatePartial, 0, collector.DataPartial},
+		{"partial after data", []collector.Run{{Result: &fakeResult{}}, {Result: &fakeResult{}, Err: fail}}, collector.StatePartial, 1, collector.DataPartial},
+		{"stale", []collector.Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning)}}}, {Err: fail}}, collector.StateStale, 1, collector.DataEarlier},
+		{"stale critical", []collector.Run{{Result: &fakeResult{findings: []probes.Finding{finding(probes.Critical)}}}, {Err: fail}}, collector.StateCritical, 1, collector.DataEarlier},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &probes.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: time.Second}
-			s := NewStore([]*probes.Check{c})
-			reg := newReg(s)
+			s := collector.NewStore([]*probes.Check{c})
+			reg := promtest.Registry(collector.NewCollector(s))
 			for i, r := range tc.runs {
 				r.Start, r.Duration = t0.Add(time.Duration(i)*time.Minute), time.Second
 				s.Record(c.ID(), r)
@@ -117,7 +109,7 @@ func TestOneStateOnEverySurface(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("surfaces = %+v, want %+v", got, want)
 			}
-			if v := mustMetric(t, reg, "sfbex_probe_stale", map[string]string{"probe": "tls"}); v != tc.stale {
+			if v := promtest.Value(t, reg, "sfbex_probe_stale", map[string]string{"probe": "tls"}); v != tc.stale {
 				t.Errorf("sfbex_probe_stale = %v, want %v", v, tc.stale)
 			}
 		})
@@ -128,9 +120,9 @@ func TestOneStateOnEverySurface(t *testing.T) {
 // never existed, on the page, in the API, in `check`, in the metrics.
 func TestNeverSucceededCheckClaimsNoData(t *testing.T) {
 	c := &probes.Check{Probe: "oauth", Target: "exchange", Interval: time.Minute, Timeout: time.Second}
-	s := NewStore([]*probes.Check{c})
-	reg := newReg(s)
-	s.Record(c.ID(), Run{Start: time.Now(), Duration: time.Second, Err: errors.New("https://mail.contoso.test/metadata/json/1: timed out")})
+	s := collector.NewStore([]*probes.Check{c})
+	reg := promtest.Registry(collector.NewCollector(s))
+	s.Record(c.ID(), collector.Run{Start: time.Now(), Duration: time.Second, Err: errors.New("https://mail.contoso.test/metadata/json/1: timed out")})
 
 	rec := httptest.NewRecorder()
 	StatusPage(s, PageInfo{Version: "test"}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
@@ -144,7 +136,7 @@ func TestNeverSucceededCheckClaimsNoData(t *testing.T) {
 		t.Error("the page does not say that there is no data")
 	}
 	v := Views(s.Entries())[0]
-	if v.State != StateFailed || v.Data != DataNone || v.Stale || v.DataFrom != nil || v.LastSuccess != nil {
+	if v.State != collector.StateFailed || v.Data != collector.DataNone || v.Stale || v.DataFrom != nil || v.LastSuccess != nil {
 		t.Errorf("view = state %s data %s stale %v from %v last success %v", v.State, v.Data, v.Stale, v.DataFrom, v.LastSuccess)
 	}
 	var sb strings.Builder
@@ -153,14 +145,14 @@ func TestNeverSucceededCheckClaimsNoData(t *testing.T) {
 		t.Errorf("check report does not say there is no data:\n%s", sb.String())
 	}
 	l := map[string]string{"probe": "oauth", "target": "exchange"}
-	if st := mustMetric(t, reg, "sfbex_probe_stale", l); st != 0 {
+	if st := promtest.Value(t, reg, "sfbex_probe_stale", l); st != 0 {
 		t.Errorf("sfbex_probe_stale = %v for a check that never had data", st)
 	}
-	if _, ok := metricValue(t, reg, "sfbex_probe_last_success_timestamp_seconds", l); ok {
+	if _, ok := promtest.Lookup(t, reg, "sfbex_probe_last_success_timestamp_seconds", l); ok {
 		t.Error("a last success timestamp for a check that never succeeded")
 	}
 	l["state"] = "failed"
-	if st := mustMetric(t, reg, "sfbex_probe_state", l); st != 1 {
+	if st := promtest.Value(t, reg, "sfbex_probe_state", l); st != 1 {
 		t.Errorf(`sfbex_probe_state{state="failed"} = %v, want 1`, st)
 	}
 }
@@ -168,20 +160,20 @@ func TestNeverSucceededCheckClaimsNoData(t *testing.T) {
 // The header counts exactly the badges below it.
 func TestHeaderCountsMatchBadges(t *testing.T) {
 	var checks []*probes.Check
-	runs := map[string][]Run{}
-	add := func(target string, rs ...Run) {
+	runs := map[string][]collector.Run{}
+	add := func(target string, rs ...collector.Run) {
 		c := &probes.Check{Probe: "fake", Target: target, Interval: time.Minute, Timeout: time.Second}
 		checks = append(checks, c)
 		runs[c.ID()] = rs
 	}
 	crit := &fakeResult{findings: []probes.Finding{finding(probes.Critical)}}
-	add("a", Run{Result: crit})
-	add("b", Run{Result: crit})
-	add("c", Run{Err: errors.New("down")})
-	add("d", Run{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning)}}})
-	add("e", Run{Result: &fakeResult{}})
+	add("a", collector.Run{Result: crit})
+	add("b", collector.Run{Result: crit})
+	add("c", collector.Run{Err: errors.New("down")})
+	add("d", collector.Run{Result: &fakeResult{findings: []probes.Finding{finding(probes.Warning)}}})
+	add("e", collector.Run{Result: &fakeResult{}})
 	add("f")
-	s := NewStore(checks)
+	s := collector.NewStore(checks)
 	for id, rs := range runs {
 		for _, r := range rs {
 			s.Record(id, r)
@@ -252,7 +244,7 @@ func TestContrastHelper(t *testing.T) {
 // for normal text (4.5:1). The colours are read from the page's own style
 // sheet, so a new state without a passing colour fails here.
 func TestStatusPageColoursPassWCAGAA(t *testing.T) {
-	s := NewStore(nil)
+	s := collector.NewStore(nil)
 	rec := httptest.NewRecorder()
 	StatusPage(s, PageInfo{Version: "test", Lab: true}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	css := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(rec.Body.String())
@@ -287,7 +279,7 @@ func TestStatusPageColoursPassWCAGAA(t *testing.T) {
 		{"data note", prop(".data", "color"), page},
 		{"details link", prop("details summary", "color"), page},
 	}
-	for _, st := range States {
+	for _, st := range collector.States {
 		pairs = append(pairs, pair{"badge " + string(st), prop(".state", "color"), prop(".st-"+string(st), "background")})
 	}
 	for _, sev := range []probes.Severity{probes.Info, probes.Warning, probes.Critical} {
