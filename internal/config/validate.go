@@ -83,43 +83,27 @@ func IsEmail(s string) bool {
 // Domains checks a list of domain names, lower-cases them and drops
 // repeats.
 func Domains(name string, in []string) ([]string, error) {
-	var out []string
-	for _, d := range Items(in) {
-		d = strings.TrimSuffix(strings.ToLower(d), ".")
-		if !IsHostName(d) {
-			return nil, InvalidItem(name, d, "a domain name", "contoso.com,fabrikam.com")
-		}
-		if !slices.Contains(out, d) {
-			out = append(out, d)
-		}
-	}
-	return out, nil
+	return names(name, in, IsHostName, "a domain name", "contoso.com,fabrikam.com")
 }
 
 // HostNames checks a list of host names, lower-cases them and drops
 // repeats.
 func HostNames(name string, in []string, example string) ([]string, error) {
-	var out []string
-	for _, h := range Items(in) {
-		h = strings.TrimSuffix(strings.ToLower(h), ".")
-		if !IsHostName(h) {
-			return nil, InvalidItem(name, h, "a host name", example)
-		}
-		if !slices.Contains(out, h) {
-			out = append(out, h)
-		}
-	}
-	return out, nil
+	return names(name, in, IsHostName, "a host name", example)
 }
 
 // Hosts checks a list of hosts (names of any length, or addresses),
 // lower-cases them and drops repeats.
 func Hosts(name string, in []string, example string) ([]string, error) {
+	return names(name, in, IsHost, "a host name or address", example)
+}
+
+func names(name string, in []string, valid func(string) bool, what, example string) ([]string, error) {
 	var out []string
 	for _, h := range Items(in) {
 		h = strings.TrimSuffix(strings.ToLower(h), ".")
-		if !IsHost(h) {
-			return nil, InvalidItem(name, h, "a host name or address", example)
+		if !valid(h) {
+			return nil, InvalidItem(name, h, what, example)
 		}
 		if !slices.Contains(out, h) {
 			out = append(out, h)

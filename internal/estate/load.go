@@ -50,34 +50,16 @@ func Load(src config.Source) (*Estate, error) {
 		return nil, err
 	}
 	e := &Estate{QueryTimeout: v.DNSQueryTimeout}
-	var err error
-	if e.SIPDomains, err = config.Domains("SFBEX_SIP_DOMAINS", v.SIPDomains); err != nil {
+	if err := e.domains(&v); err != nil {
 		return nil, err
 	}
-	if e.EmailDomains, err = config.Domains("SFBEX_EMAIL_DOMAINS", v.EmailDomains); err != nil {
+	if err := e.modes(&v); err != nil {
 		return nil, err
-	}
-	if len(e.SIPDomains) == 0 && len(e.EmailDomains) == 0 {
-		return nil, ErrNothingConfigured
-	}
-	if v.EmailDomains == nil { // unset, not set empty: the SIP domains are the email domains
-		e.EmailDomains = e.SIPDomains
-	}
-	if e.Lync, err = ParseMode(v.Deployment); err != nil {
-		return nil, fmt.Errorf("SFBEX_DEPLOYMENT: %w; e.g. SFBEX_DEPLOYMENT=hybrid", err)
-	}
-	e.Exchange = e.Lync
-	if v.ExchangeDeployment != "" {
-		if e.Exchange, err = ParseMode(v.ExchangeDeployment); err != nil {
-			return nil, fmt.Errorf("SFBEX_EXCHANGE_DEPLOYMENT: %w; e.g. SFBEX_EXCHANGE_DEPLOYMENT=online", err)
-		}
-	}
-	if e.Cloud, err = ParseCloud(v.Cloud); err != nil {
-		return nil, fmt.Errorf("SFBEX_CLOUD: %w; e.g. SFBEX_CLOUD=worldwide", err)
 	}
 	if err := config.Positive("SFBEX_DNS_QUERY_TIMEOUT", v.DNSQueryTimeout, "2s"); err != nil {
 		return nil, err
 	}
+	var err error
 	internal := config.Items(v.DNSInternalResolvers)
 	if e.Resolvers, err = resolvers(v.DNSResolvers, internal); err != nil {
 		return nil, err
@@ -90,6 +72,40 @@ func Load(src config.Source) (*Estate, error) {
 		}
 	}
 	return e, nil
+}
+
+func (e *Estate) domains(v *Vars) error {
+	var err error
+	if e.SIPDomains, err = config.Domains("SFBEX_SIP_DOMAINS", v.SIPDomains); err != nil {
+		return err
+	}
+	if e.EmailDomains, err = config.Domains("SFBEX_EMAIL_DOMAINS", v.EmailDomains); err != nil {
+		return err
+	}
+	if len(e.SIPDomains) == 0 && len(e.EmailDomains) == 0 {
+		return ErrNothingConfigured
+	}
+	if v.EmailDomains == nil { // unset, not set empty: the SIP domains are the email domains
+		e.EmailDomains = e.SIPDomains
+	}
+	return nil
+}
+
+func (e *Estate) modes(v *Vars) error {
+	var err error
+	if e.Lync, err = ParseMode(v.Deployment); err != nil {
+		return fmt.Errorf("SFBEX_DEPLOYMENT: %w; e.g. SFBEX_DEPLOYMENT=hybrid", err)
+	}
+	e.Exchange = e.Lync
+	if v.ExchangeDeployment != "" {
+		if e.Exchange, err = ParseMode(v.ExchangeDeployment); err != nil {
+			return fmt.Errorf("SFBEX_EXCHANGE_DEPLOYMENT: %w; e.g. SFBEX_EXCHANGE_DEPLOYMENT=online", err)
+		}
+	}
+	if e.Cloud, err = ParseCloud(v.Cloud); err != nil {
+		return fmt.Errorf("SFBEX_CLOUD: %w; e.g. SFBEX_CLOUD=worldwide", err)
+	}
+	return nil
 }
 
 // AllDomains lists SIP domains first, then email domains not already listed.

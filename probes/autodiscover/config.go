@@ -100,16 +100,8 @@ func credentials(v *Vars) (*httpprobe.Credentials, string, error) {
 	if strings.ContainsFunc(user, func(r rune) bool { return r < ' ' || r == '"' }) {
 		shown = strconv.Quote(user)
 	}
-	const egPass = "SFBEX_AUTODISCOVER_PASSWORD_FILE=/run/secrets/sfbex_autodiscover_password"
-	switch {
-	case user != "" && !v.Password.IsSet():
-		return nil, "", fmt.Errorf("SFBEX_AUTODISCOVER_USER=%s is set but SFBEX_AUTODISCOVER_PASSWORD is not: give the probe account's password, e.g. %s", shown, egPass)
-	case user == "" && v.Password.IsSet():
-		return nil, "", fmt.Errorf("SFBEX_AUTODISCOVER_PASSWORD is set but SFBEX_AUTODISCOVER_USER is not: name the probe account, e.g. SFBEX_AUTODISCOVER_USER=sfbex-probe@contoso.com")
-	case user == "" && mailbox != "":
-		return nil, "", fmt.Errorf("SFBEX_AUTODISCOVER_MAILBOX=%q needs SFBEX_AUTODISCOVER_USER and SFBEX_AUTODISCOVER_PASSWORD to sign in with, e.g. SFBEX_AUTODISCOVER_USER=sfbex-probe@contoso.com", mailbox)
-	case user == "":
-		return nil, "", nil
+	if err := accountComplete(user, shown, mailbox, v.Password.IsSet()); err != nil || user == "" {
+		return nil, "", err
 	}
 	domain, name, isDown := strings.Cut(user, `\`)
 	if !(isDown && domain != "" && name != "" && !strings.ContainsAny(name, `\@`)) && !config.IsEmail(user) {
@@ -129,6 +121,21 @@ func credentials(v *Vars) (*httpprobe.Credentials, string, error) {
 		return nil, "", config.Invalid("SFBEX_AUTODISCOVER_MAILBOX", mailbox, "an email address", "sfbex-probe@contoso.com")
 	}
 	return httpprobe.NewCredentials(user, v.Password.Reveal(), mode), mailbox, nil
+}
+
+// accountComplete checks that the account's parts come together: a user
+// with a password, a mailbox only with an account to sign in with.
+func accountComplete(user, shown, mailbox string, password bool) error {
+	const egPass = "SFBEX_AUTODISCOVER_PASSWORD_FILE=/run/secrets/sfbex_autodiscover_password"
+	switch {
+	case user != "" && !password:
+		return fmt.Errorf("SFBEX_AUTODISCOVER_USER=%s is set but SFBEX_AUTODISCOVER_PASSWORD is not: give the probe account's password, e.g. %s", shown, egPass)
+	case user == "" && password:
+		return fmt.Errorf("SFBEX_AUTODISCOVER_PASSWORD is set but SFBEX_AUTODISCOVER_USER is not: name the probe account, e.g. SFBEX_AUTODISCOVER_USER=sfbex-probe@contoso.com")
+	case user == "" && mailbox != "":
+		return fmt.Errorf("SFBEX_AUTODISCOVER_MAILBOX=%q needs SFBEX_AUTODISCOVER_USER and SFBEX_AUTODISCOVER_PASSWORD to sign in with, e.g. SFBEX_AUTODISCOVER_USER=sfbex-probe@contoso.com", mailbox)
+	}
+	return nil
 }
 
 // Checks builds Exchange autodiscover per email domain, Lync autodiscover

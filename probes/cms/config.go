@@ -34,16 +34,7 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 	if err := config.Load(env.Vars, &v); err != nil {
 		return nil, err
 	}
-	if err := config.Schedule("SFBEX_CMS", v.Interval, v.Timeout); err != nil {
-		return nil, err
-	}
-	if err := config.Positive("SFBEX_CMS_SNAPSHOT_MAX_AGE", v.SnapshotMaxAge, "30m"); err != nil {
-		return nil, err
-	}
-	if err := config.Positive("SFBEX_CMS_REPLICA_STALE_AFTER", v.ReplicaStaleAfter, "10m"); err != nil {
-		return nil, err
-	}
-	if err := config.Range("SFBEX_INGEST_MAX_BYTES", v.IngestMaxBytes, 1024, MaxSnapshotBytes, "1048576"); err != nil {
+	if err := v.check(); err != nil {
 		return nil, err
 	}
 	// The Exchange Auth Certificate in the snapshots is judged with the
@@ -52,23 +43,9 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	var path string
-	var dir bool
-	if v.SnapshotPath != "" {
-		if path, err = filepath.Abs(v.SnapshotPath); err != nil {
-			return nil, fmt.Errorf("SFBEX_CMS_SNAPSHOT_PATH=%q: %v; e.g. SFBEX_CMS_SNAPSHOT_PATH=/var/lib/sfbex/snapshots", v.SnapshotPath, err)
-		}
-		if st, err := os.Stat(path); err == nil {
-			dir = st.IsDir()
-		}
-	}
-	if v.IngestToken.IsSet() {
-		if len(v.IngestToken.Reveal()) < 16 {
-			return nil, fmt.Errorf("SFBEX_INGEST_TOKEN is shorter than 16 characters: use a long random value, e.g. SFBEX_INGEST_TOKEN_FILE=/run/secrets/sfbex_ingest_token holding the output of `openssl rand -hex 32`")
-		}
-		if !dir {
-			return nil, fmt.Errorf("SFBEX_INGEST_TOKEN is set but SFBEX_CMS_SNAPSHOT_PATH=%q is not an existing folder for the uploads to go to; e.g. SFBEX_CMS_SNAPSHOT_PATH=/var/lib/sfbex/snapshots", v.SnapshotPath)
-		}
+	path, dir, err := v.path()
+	if err != nil {
+		return nil, err
 	}
 	in := &Ingest{Token: v.IngestToken, MaxBytes: v.IngestMaxBytes}
 	if dir {
@@ -90,4 +67,40 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 		return nil, fmt.Errorf("cms check %s: %w", path, err)
 	}
 	return []*probes.Check{{Probe: "cms", Target: path, Interval: v.Interval, Timeout: v.Timeout, Run: p.Probe}}, nil
+}
+
+// check checks the schedule and the limits.
+func (v *Vars) check() error {
+	if err := config.Schedule("SFBEX_CMS", v.Interval, v.Timeout); err != nil {
+		return err
+	}
+	if err := config.Positive("SFBEX_CMS_SNAPSHOT_MAX_AGE", v.SnapshotMaxAge, "30m"); err != nil {
+		return err
+	}
+	if err := config.Positive("SFBEX_CMS_REPLICA_STALE_AFTER", v.ReplicaStaleAfter, "10m"); err != nil {
+		return err
+	}
+	return config.Range("SFBEX_INGEST_MAX_BYTES", v.IngestMaxBytes, 1024, MaxSnapshotBytes, "1048576")
+}
+
+// path makes the snapshot path absolute and says whether it is a folder,
+// which uploads need.
+func (v *Vars) path() (path string, dir bool, err error) {
+	if v.SnapshotPath != "" {
+		if path, err = filepath.Abs(v.SnapshotPath); err != nil {
+			return "", false, fmt.Errorf("SFBEX_CMS_SNAPSHOT_PATH=%q: %v; e.g. SFBEX_CMS_SNAPSHOT_PATH=/var/lib/sfbex/snapshots", v.SnapshotPath, err)
+		}
+		if st, err := os.Stat(path); err == nil {
+			dir = st.IsDir()
+		}
+	}
+	if v.IngestToken.IsSet() {
+		if len(v.IngestToken.Reveal()) < 16 {
+			return "", false, fmt.Errorf("SFBEX_INGEST_TOKEN is shorter than 16 characters: use a long random value, e.g. SFBEX_INGEST_TOKEN_FILE=/run/secrets/sfbex_ingest_token holding the output of `openssl rand -hex 32`")
+		}
+		if !dir {
+			return "", false, fmt.Errorf("SFBEX_INGEST_TOKEN is set but SFBEX_CMS_SNAPSHOT_PATH=%q is not an existing folder for the uploads to go to; e.g. SFBEX_CMS_SNAPSHOT_PATH=/var/lib/sfbex/snapshots", v.SnapshotPath)
+		}
+	}
+	return path, dir, nil
 }

@@ -58,13 +58,24 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 }
 
 func (v *Vars) config(raw string) (Config, error) {
+	cfg, err := v.server(raw)
+	if err != nil {
+		return cfg, err
+	}
+	if err := v.bind(&cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, v.scan(&cfg)
+}
+
+// server checks where the directory is and where the users are.
+func (v *Vars) server(raw string) (Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" || !config.IsHost(u.Hostname()) || u.User != nil || (u.Path != "" && u.Path != "/") {
 		return Config{}, config.Invalid("SFBEX_LDAP_URL", raw, "ldap://host[:port] or ldaps://host[:port]", "ldap://dc01.contoso.com (StartTLS) or ldaps://dc01.contoso.com:636")
 	}
 	cfg := Config{
 		URL: u.Scheme + "://" + strings.ToLower(u.Host), StartTLS: v.StartTLS && u.Scheme == "ldap",
-		BindDN: strings.TrimSpace(v.BindDN), Password: v.Password,
 		BaseDN: strings.TrimSpace(v.BaseDN), Filter: strings.TrimSpace(v.Filter),
 		PageSize: v.PageSize, MinCoverage: v.MinCoverage, SampleSize: 10,
 	}
@@ -74,32 +85,37 @@ func (v *Vars) config(raw string) (Config, error) {
 	if _, err := ldap.ParseDN(cfg.BaseDN); err != nil {
 		return cfg, config.Invalid("SFBEX_LDAP_BASE_DN", cfg.BaseDN, fmt.Sprintf("a DN (%v)", err), "DC=contoso,DC=com")
 	}
+	return cfg, nil
+}
+
+// bind checks the service account and how it signs in.
+func (v *Vars) bind(cfg *Config) error {
+	cfg.BindDN, cfg.Password = strings.TrimSpace(v.BindDN), v.Password
 	if cfg.BindDN == "" && v.Password.IsSet() {
-		return cfg, fmt.Errorf("SFBEX_LDAP_PASSWORD is set without SFBEX_LDAP_BIND_DN; e.g. SFBEX_LDAP_BIND_DN=svc-sfbex@contoso.com")
+		return fmt.Errorf("SFBEX_LDAP_PASSWORD is set without SFBEX_LDAP_BIND_DN; e.g. SFBEX_LDAP_BIND_DN=svc-sfbex@contoso.com")
 	}
 	if cfg.BindDN != "" && !v.Password.IsSet() {
-		return cfg, fmt.Errorf("SFBEX_LDAP_BIND_DN=%q has no password: set SFBEX_LDAP_PASSWORD or SFBEX_LDAP_PASSWORD_FILE, e.g. SFBEX_LDAP_PASSWORD_FILE=/run/secrets/ldap-password", cfg.BindDN)
+		return fmt.Errorf("SFBEX_LDAP_BIND_DN=%q has no password: set SFBEX_LDAP_PASSWORD or SFBEX_LDAP_PASSWORD_FILE, e.g. SFBEX_LDAP_PASSWORD_FILE=/run/secrets/ldap-password", cfg.BindDN)
 	}
 	auth, err := config.Choice("SFBEX_LDAP_AUTH", v.Auth, []string{"simple", "ntlm"}, `ntlm with SFBEX_LDAP_BIND_DN=CONTOSO\svc-sfbex`)
-	if err != nil {
-		return cfg, err
-	}
 	cfg.NTLM = auth == "ntlm"
+	return err
+}
+
+// scan checks which users are read and how.
+func (v *Vars) scan(cfg *Config) error {
 	if cfg.Filter != "" {
 		if _, err := ldap.CompileFilter(cfg.Filter); err != nil {
-			return cfg, config.Invalid("SFBEX_LDAP_FILTER", cfg.Filter, fmt.Sprintf("an LDAP filter (%v)", err), DefaultFilter)
+			return config.Invalid("SFBEX_LDAP_FILTER", cfg.Filter, fmt.Sprintf("an LDAP filter (%v)", err), DefaultFilter)
 		}
 	}
 	disabled, err := config.Choice("SFBEX_LDAP_DISABLED_ACCOUNTS", v.Disabled, []string{"exclude", "include"}, "include for a server without AD's bit-and rule")
 	if err != nil {
-		return cfg, err
+		return err
 	}
 	cfg.IncludeDisabled = disabled == "include"
 	if err := config.Range("SFBEX_LDAP_PAGE_SIZE", v.PageSize, 1, 1000, "1000 (AD's MaxPageSize)"); err != nil {
-		return cfg, err
+		return err
 	}
-	if err := config.Ratio("SFBEX_LDAP_MIN_COVERAGE_RATIO", v.MinCoverage, "0.95"); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	return config.Ratio("SFBEX_LDAP_MIN_COVERAGE_RATIO", v.MinCoverage, "0.95")
 }
