@@ -25,6 +25,7 @@ type agent struct {
 	Estate        *estate.Estate
 	Web           *webclient.Settings
 	Checks        []*probes.Check
+	Family        map[string]string // check ID -> the family that built it
 	MaxConcurrent int
 	// Routes are the extra routes families serve (POST /api/snapshots).
 	Routes map[string]http.Handler
@@ -49,7 +50,7 @@ func configure(src config.Source) (*agent, error) {
 	if err := config.Range("SFBEX_MAX_CONCURRENT_PROBES", v.MaxConcurrentProbes, 1, 10000, "16"); err != nil {
 		return nil, err
 	}
-	a := &agent{Estate: est, Web: web, MaxConcurrent: v.MaxConcurrentProbes, Routes: map[string]http.Handler{}}
+	a := &agent{Estate: est, Web: web, MaxConcurrent: v.MaxConcurrentProbes, Family: map[string]string{}, Routes: map[string]http.Handler{}}
 	env := &probes.Env{Vars: src, Estate: est, Web: web, Handle: func(pattern string, h http.Handler) { a.Routes[pattern] = h }}
 	for _, f := range all.Families {
 		checks, err := f.Checks(env)
@@ -60,6 +61,10 @@ func configure(src config.Source) (*agent, error) {
 			if c.Run == nil || c.Probe == "" || c.Interval <= 0 || c.Timeout <= 0 {
 				return nil, fmt.Errorf("family %s built an incomplete check %q: a bug, please report it", f.Name, c.ID())
 			}
+			if other, dup := a.Family[c.ID()]; dup {
+				return nil, fmt.Errorf("families %s and %s both built the check %q: a bug, please report it", other, f.Name, c.ID())
+			}
+			a.Family[c.ID()] = f.Name
 		}
 		a.Checks = append(a.Checks, checks...)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/sfbex/sfbex_exporter/probes/cms"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
 
 // Families in the order their checks are listed.
@@ -20,7 +19,6 @@ var Families = []probes.Family{
 	dns.Family,
 	certs.Family,
 	autodiscover.Family,
-	ews.Family,
 	cms.Family,
 	directory.Family,
 }

@@ -15,27 +15,26 @@ import (
 	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
 
-// Family finds Exchange and Skype for Business the way clients do: Exchange
-// autodiscover per email domain (with Skype for Business'
-// ExchangeAutodiscoverUrl on the domain it names), Lync autodiscover per SIP
-// domain, and, with a probe account, EWS at the URLs each domain's
-// autodiscover returns (probe "ews"; EWS at configured URLs is the ews
-// family's).
+// Family finds Exchange and Skype for Business the way clients do, and the
+// web services they find: Exchange autodiscover per email domain (with
+// Skype for Business' ExchangeAutodiscoverUrl on the domain it names), Lync
+// autodiscover per SIP domain, and EWS (probes/ews) at the URLs the admin
+// lists and, with a probe account, at those each domain's autodiscover
+// returns.
 var Family = probes.Family{Name: "autodiscover", Vars: &Vars{}, Checks: Checks}
 
 // Vars are the autodiscover family's variables
 // (docs/configuration.md#autodiscover-lync-autodiscover-and-ews).
 type Vars struct {
-	User          string        `env:"SFBEX_AUTODISCOVER_USER"`
-	Password      config.Secret `env:"SFBEX_AUTODISCOVER_PASSWORD"`
-	Mailbox       string        `env:"SFBEX_AUTODISCOVER_MAILBOX"`
-	Auth          string        `env:"SFBEX_AUTODISCOVER_AUTH, default=auto"`
-	RedirectHosts []string      `env:"SFBEX_AUTODISCOVER_REDIRECT_HOSTS"`
-	SFBURL        string        `env:"SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL"`
-	LyncViews     []string      `env:"SFBEX_LYNCDISCOVER_VIEWS"`
-	// The EWS checks of learned URLs judge the challenge as the ews
-	// family does.
-	EWSExpectOAuth bool `env:"SFBEX_EWS_EXPECT_OAUTH, default=true"`
+	User           string        `env:"SFBEX_AUTODISCOVER_USER"`
+	Password       config.Secret `env:"SFBEX_AUTODISCOVER_PASSWORD"`
+	Mailbox        string        `env:"SFBEX_AUTODISCOVER_MAILBOX"`
+	Auth           string        `env:"SFBEX_AUTODISCOVER_AUTH, default=auto"`
+	RedirectHosts  []string      `env:"SFBEX_AUTODISCOVER_REDIRECT_HOSTS"`
+	SFBURL         string        `env:"SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL"`
+	LyncViews      []string      `env:"SFBEX_LYNCDISCOVER_VIEWS"`
+	EWSURLs        []string      `env:"SFBEX_EWS_URLS"`
+	EWSExpectOAuth bool          `env:"SFBEX_EWS_EXPECT_OAUTH, default=true"`
 }
 
 type settings struct {
@@ -44,6 +43,7 @@ type settings struct {
 	redirectHosts []string
 	sfbURL        string
 	lyncViews     []View
+	ewsURLs       []string
 	expectOAuth   bool
 }
 
@@ -73,6 +73,14 @@ func load(env *probes.Env) (*settings, error) {
 		}
 		if !slices.Contains(s.lyncViews, view) {
 			s.lyncViews = append(s.lyncViews, view)
+		}
+	}
+	for _, u := range config.Items(v.EWSURLs) {
+		if _, err := config.HTTPSURL("SFBEX_EWS_URLS", u, ""); err != nil {
+			return nil, config.InvalidItem("SFBEX_EWS_URLS", u, "an https URL", "https://mail.contoso.com/EWS/Exchange.asmx")
+		}
+		if !slices.ContainsFunc(s.ewsURLs, func(x string) bool { return strings.EqualFold(x, u) }) {
+			s.ewsURLs = append(s.ewsURLs, u)
 		}
 	}
 	if v.LyncViews == nil {
@@ -139,8 +147,8 @@ func accountComplete(user, shown, mailbox string, password bool) error {
 }
 
 // Checks builds Exchange autodiscover per email domain, Lync autodiscover
-// per SIP domain and, with a probe account, EWS per email domain over the
-// URLs its autodiscover returns.
+// per SIP domain, EWS per configured URL and, with a probe account, EWS per
+// email domain over the URLs its autodiscover returns.
 func Checks(env *probes.Env) ([]*probes.Check, error) {
 	s, err := load(env)
 	if err != nil {
@@ -177,6 +185,11 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 		cfg := LyncConfig{Domain: d, Views: s.lyncViews, Web: &web.Options, RequestTimeout: web.RequestTimeout, MaxBody: web.MaxBody}
 		checks = append(checks, newCheck("lyncdiscover", d, func(ctx context.Context) (probes.Result, error) {
 			return ProbeLync(ctx, cfg)
+		}))
+	}
+	for _, u := range s.ewsURLs {
+		checks = append(checks, newCheck("ews", u, func(ctx context.Context) (probes.Result, error) {
+			return ews.ProbeURL(ctx, ewsCfg, u)
 		}))
 	}
 	return append(checks, ewsChecks...), nil
