@@ -53,6 +53,8 @@ var masks = []struct {
 	// Loopback ports chosen at start, and temporary directories.
 	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:<port>"},
 	{regexp.MustCompile(`/tmp/[^\s"/]+`), "/tmp/<dir>"},
+	// Labs running at once take the next snapshot folder (cms-snapshots-2).
+	{regexp.MustCompile(`cms-snapshots-\d+`), "cms-snapshots"},
 	// Dates and durations in the report.
 	{regexp.MustCompile(`\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d+)?)?Z?)?`), "<date>"},
 	{regexp.MustCompile(`\[(\d+(\.\d+)?(h|m|s|ms|µs|ns))+\]`), "[<dur>]"},
