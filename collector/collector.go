@@ -1,14 +1,12 @@
+// Package collector runs checks on their intervals, keeps their latest and
+// last good results, and serves their metrics: each result renders
+// its own series (probes/<family>/metrics.go), once, when it arrives.
 package collector
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
-	"github.com/sfbex/sfbex_exporter/probes/certs"
-	"github.com/sfbex/sfbex_exporter/probes/cms"
-	"github.com/sfbex/sfbex_exporter/probes/directory"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/ews"
+	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // Meta metrics, one set per check.
@@ -63,21 +61,21 @@ func renderEntry(e *Entry) []prometheus.Metric {
 	}
 	p, t := e.Check.Probe, e.Check.Target
 	ms := []prometheus.Metric{
-		gauge(probeSuccessDesc, boolf(e.Latest.Err == nil), p, t),
-		gauge(probeDurationDesc, e.Latest.Duration.Seconds(), p, t),
-		gauge(probeIntervalDesc, e.Check.Interval.Seconds(), p, t),
-		gauge(probeStaleDesc, boolf(e.Stale), p, t),
-		counter(probeRunsDesc, float64(e.Runs), p, t),
-		counter(probeFailuresDesc, float64(e.Failures), p, t),
+		probes.Gauge(probeSuccessDesc, probes.Bool(e.Latest.Err == nil), p, t),
+		probes.Gauge(probeDurationDesc, e.Latest.Duration.Seconds(), p, t),
+		probes.Gauge(probeIntervalDesc, e.Check.Interval.Seconds(), p, t),
+		probes.Gauge(probeStaleDesc, probes.Bool(e.Stale), p, t),
+		probes.Counter(probeRunsDesc, float64(e.Runs), p, t),
+		probes.Counter(probeFailuresDesc, float64(e.Failures), p, t),
 	}
 	state := e.State()
 	for _, s := range States {
 		if s != StatePending {
-			ms = append(ms, gauge(probeStateDesc, boolf(s == state), p, t, string(s)))
+			ms = append(ms, probes.Gauge(probeStateDesc, probes.Bool(s == state), p, t, string(s)))
 		}
 	}
 	if !e.LastSuccess.IsZero() {
-		ms = append(ms, gauge(probeLastSuccessDesc, float64(e.LastSuccess.UnixMilli())/1000, p, t))
+		ms = append(ms, probes.Gauge(probeLastSuccessDesc, float64(e.LastSuccess.UnixMilli())/1000, p, t))
 	}
 	if e.Shown == nil {
 		return ms
@@ -88,43 +86,8 @@ func renderEntry(e *Entry) []prometheus.Metric {
 	}
 	for _, sev := range []string{"warning", "critical", "info"} {
 		if n, ok := counts[sev]; ok {
-			ms = append(ms, gauge(probeFindingsDesc, float64(n), p, t, sev))
+			ms = append(ms, probes.Gauge(probeFindingsDesc, float64(n), p, t, sev))
 		}
 	}
-	switch r := e.Shown.(type) {
-	case *dns.Result:
-		ms = appendDNS(ms, r)
-	case *autodiscover.Result:
-		ms = appendAutodiscover(ms, r)
-	case *autodiscover.LyncResult:
-		ms = appendLyncdiscover(ms, r)
-	case *ews.Result:
-		ms = appendEWS(ms, r)
-	case *certs.OAuthResult:
-		ms = appendOAuth(ms, r)
-	case *certs.TLSResult:
-		ms = appendTLS(ms, r)
-	case *certs.FilesResult:
-		ms = appendCertFiles(ms, r)
-	case *cms.Result:
-		ms = appendCMS(ms, r)
-	case *directory.Result:
-		ms = appendDirectory(ms, r)
-	}
-	return ms
-}
-
-func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-}
-
-func counter(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-	return prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
-}
-
-func boolf(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
+	return e.Shown.AppendMetrics(ms)
 }

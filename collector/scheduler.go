@@ -18,7 +18,7 @@ import (
 // in the store. Scrapes never wait for it.
 type Scheduler struct {
 	Store         *Store
-	Checks        []*Check
+	Checks        []*probes.Check
 	MaxConcurrent int
 	Log           *zap.Logger
 }
@@ -38,7 +38,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-func (s *Scheduler) loop(ctx context.Context, c *Check, sem chan struct{}) {
+func (s *Scheduler) loop(ctx context.Context, c *probes.Check, sem chan struct{}) {
 	// Spread the first round over up to two seconds so readiness comes
 	// quickly without every check starting in the same instant.
 	first := time.Duration(rand.Int64N(int64(min(c.Interval, 2*time.Second)) + 1))
@@ -63,7 +63,7 @@ func (s *Scheduler) loop(ctx context.Context, c *Check, sem chan struct{}) {
 
 // logTransition logs when a check starts or stops failing, and when its
 // number of findings changes, rather than every run.
-func (s *Scheduler) logTransition(c *Check, run Run, wasFailing *bool, findings *int) {
+func (s *Scheduler) logTransition(c *probes.Check, run Run, wasFailing *bool, findings *int) {
 	if s.Log == nil {
 		return
 	}
@@ -98,7 +98,7 @@ func jitter(d time.Duration) time.Duration {
 
 // RunOnce runs every check once, at most maxConcurrent at a time, records
 // the outcomes in store and returns when all are done.
-func RunOnce(ctx context.Context, store *Store, checks []*Check, maxConcurrent int) {
+func RunOnce(ctx context.Context, store *Store, checks []*probes.Check, maxConcurrent int) {
 	sem := newSemaphore(maxConcurrent)
 	var wg sync.WaitGroup
 	for _, c := range checks {
@@ -122,7 +122,7 @@ func newSemaphore(n int) chan struct{} {
 
 // runOne runs c once under its deadline. ok is false when ctx ended before
 // or during the run, so that a shutdown is not recorded as a failure.
-func runOne(ctx context.Context, c *Check, sem chan struct{}) (run Run, ok bool) {
+func runOne(ctx context.Context, c *probes.Check, sem chan struct{}) (run Run, ok bool) {
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
@@ -148,7 +148,7 @@ func runOne(ctx context.Context, c *Check, sem chan struct{}) (run Run, ok bool)
 
 // protect runs the check, turning a panic into an error so that one broken
 // probe cannot take the agent down.
-func protect(ctx context.Context, c *Check) (res probes.Result, err error) {
+func protect(ctx context.Context, c *probes.Check) (res probes.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = nil

@@ -28,8 +28,8 @@ const (
 // has no series: nothing is exported before a check's first run).
 var States = []State{StateCritical, StateFailed, StateStale, StatePartial, StateWarning, StatePending, StateOK}
 
-// rank orders states for sorting: higher is worse.
-func (s State) rank() int {
+// Rank orders states for sorting: higher is worse.
+func (s State) Rank() int {
 	for i, x := range States {
 		if x == s {
 			return len(States) - i

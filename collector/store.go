@@ -20,7 +20,7 @@ type Run struct {
 
 // Entry is everything the store knows about one check.
 type Entry struct {
-	Check *Check
+	Check *probes.Check
 	// Runs counts completed runs; Failures those that returned an error.
 	Runs, Failures uint64
 	// Latest is the most recent run; zero before the first.
@@ -66,7 +66,7 @@ type RecentRun struct {
 const recentRuns = 100
 
 // NewStore returns a store for checks. The checks' IDs must be unique.
-func NewStore(checks []*Check) *Store {
+func NewStore(checks []*probes.Check) *Store {
 	s := &Store{entries: map[string]*Entry{}, render: renderEntry}
 	for _, c := range checks {
 		if _, dup := s.entries[c.ID()]; dup {

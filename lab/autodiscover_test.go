@@ -11,8 +11,8 @@ import (
 
 	"github.com/Azure/go-ntlmssp"
 
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 )
 
 func TestMD4(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 func labWeb(t *testing.T, l *Lab) *webclient.Options {

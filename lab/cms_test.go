@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes/cms"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
 
 // Each CMS fault turns exactly its own check or finding red, with the
@@ -37,7 +37,7 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 				l.Set(tc.fault, true)
 				defer l.Set(tc.fault, false)
 			}
-			p, err := cms.NewProber(cms.Config{Path: l.CMSSnapshotDir(), Deployment: cms.Deployment{Lync: dns.Hybrid, Exchange: dns.OnPrem, Cloud: dns.Worldwide},
+			p, err := cms.NewProber(cms.Config{Path: l.CMSSnapshotDir(), Deployment: cms.Deployment{Lync: estate.Hybrid, Exchange: estate.OnPrem, Cloud: estate.Worldwide},
 				SnapshotMaxAge: 45 * time.Second, ReplicaStaleAfter: time.Minute, OAuthRenewDays: 60})
 			if err != nil {
 				t.Fatal(err)

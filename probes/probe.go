@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Result is what one probe run learned about its target. Probe families
@@ -24,6 +26,9 @@ type Result interface {
 	// Findings lists what is wrong with the estate, as seen by this run.
 	// A healthy target has none.
 	Findings() []Finding
+	// AppendMetrics appends the result's own series to ms (its family's
+	// metrics.go): called once when the result arrives, never on a scrape.
+	AppendMetrics(ms []prometheus.Metric) []prometheus.Metric
 }
 
 // Severity ranks a finding. Warning and Critical make `sfbex_exporter check`

@@ -6,26 +6,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfbex/sfbex_exporter/probes/dns"
+	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/probes"
 )
 
-// clearEnv removes every SFBEX_* variable for the test's duration.
-func clearEnv(t *testing.T) {
+// load reads the whole configuration from env, as the agent does from the
+// environment.
+func load(env map[string]string) (*agent, error) { return configure(config.Map(env)) }
+
+// check finds a check by its ID.
+func check(t *testing.T, a *agent, id string) *probes.Check {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "SFBEX_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
+	for _, c := range a.Checks {
+		if c.ID() == id {
+			return c
 		}
 	}
-}
-
-func setEnv(t *testing.T, env map[string]string) {
-	t.Helper()
-	clearEnv(t)
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
+	t.Fatalf("no check %s", id)
+	return nil
 }
 
 func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
@@ -47,7 +46,7 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 		{"unreadable _FILE", map[string]string{"SFBEX_SIP_DOMAINS": "", "SFBEX_SIP_DOMAINS_FILE": unreadable}, []string{"SFBEX_SIP_DOMAINS_FILE", unreadable, "e.g. SFBEX_SIP_DOMAINS_FILE=/run/secrets/"}},
 		{"variable and _FILE", map[string]string{"SFBEX_DNS_EXPECT": "x", "SFBEX_DNS_EXPECT_FILE": unreadable}, []string{"SFBEX_DNS_EXPECT", "only one"}},
 		{"bad domain", map[string]string{"SFBEX_SIP_DOMAINS": "contoso"}, []string{"SFBEX_SIP_DOMAINS", `"contoso"`, "e.g."}},
-		{"bad duration", map[string]string{"SFBEX_DNS_INTERVAL": "often"}, []string{"SFBEX_DNS_INTERVAL", "often", "e.g. SFBEX_DNS_INTERVAL=1m30s"}},
+		{"bad duration", map[string]string{"SFBEX_DNS_INTERVAL": "often"}, []string{"SFBEX_DNS_INTERVAL", "often", "e.g. SFBEX_DNS_INTERVAL=1m"}},
 		{"timeout over interval", map[string]string{"SFBEX_DNS_INTERVAL": "10s", "SFBEX_DNS_TIMEOUT": "20s"}, []string{"SFBEX_DNS_TIMEOUT", "e.g."}},
 		{"bad expectation", map[string]string{"SFBEX_DNS_EXPECT": "sip.contoso.com=1.2.3.4"}, []string{"SFBEX_DNS_EXPECT", "sip.contoso.com=1.2.3.4", "e.g."}},
 		{"expectation for unknown record", map[string]string{"SFBEX_DNS_EXPECT": "www.contoso.com/A=1.2.3.4"}, []string{"SFBEX_DNS_EXPECT", "www.contoso.com"}},
@@ -56,7 +55,7 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 		{"unknown agree record", map[string]string{"SFBEX_DNS_AGREE_RECORDS": "www"}, []string{"SFBEX_DNS_AGREE_RECORDS", "www"}},
 		{"unknown skip record", map[string]string{"SFBEX_DNS_SKIP_RECORDS": "www"}, []string{"SFBEX_DNS_SKIP_RECORDS", "www"}},
 		{"unreadable CA file", map[string]string{"SFBEX_CA_FILE": unreadable}, []string{"SFBEX_CA_FILE", unreadable, "e.g. SFBEX_CA_FILE="}},
-		{"CA with a negative serial", map[string]string{"SFBEX_CA_FILE": "../../probes/webclient/testdata/negative-serial.pem"}, []string{"SFBEX_CA_FILE", "negative serial number", "GODEBUG=x509negativeserial=1"}},
+		{"CA with a negative serial", map[string]string{"SFBEX_CA_FILE": "../../internal/webclient/testdata/negative-serial.pem"}, []string{"SFBEX_CA_FILE", "negative serial number", "GODEBUG=x509negativeserial=1"}},
 		{"bad connect-to", map[string]string{"SFBEX_CONNECT_TO": "autodiscover.contoso.com=10.0.0.1"}, []string{"SFBEX_CONNECT_TO", "e.g. SFBEX_CONNECT_TO="}},
 		{"unknown internal resolver", map[string]string{"SFBEX_DNS_INTERNAL_RESOLVERS": "dc1, dc2"}, []string{"SFBEX_DNS_INTERNAL_RESOLVERS", `"dc1"`, "e.g."}},
 		{"HTTP timeout over interval", map[string]string{"SFBEX_HTTP_INTERVAL": "20s", "SFBEX_HTTP_TIMEOUT": "30s"}, []string{"SFBEX_HTTP_TIMEOUT=30s", "e.g. SFBEX_HTTP_TIMEOUT="}},
@@ -92,8 +91,7 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 			if v, ok := env["SFBEX_SIP_DOMAINS"]; ok && v == "" {
 				delete(env, "SFBEX_SIP_DOMAINS")
 			}
-			setEnv(t, env)
-			_, err := LoadSettings()
+			_, err := load(env)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -107,7 +105,7 @@ func TestBadConfigurationNamesTheVariableAndAnExample(t *testing.T) {
 }
 
 func TestOnlyPrefixedVariablesCountAndEmptyScalarsAreUnset(t *testing.T) {
-	setEnv(t, map[string]string{
+	a, err := load(map[string]string{
 		"SFBEX_SIP_DOMAINS":   "contoso.com",
 		"SFBEX_DNS_RESOLVERS": "internal=127.0.0.1,external=127.0.0.2",
 		"DEPLOYMENT":          "production", // someone else's variable
@@ -116,18 +114,19 @@ func TestOnlyPrefixedVariablesCountAndEmptyScalarsAreUnset(t *testing.T) {
 		"SFBEX_CLOUD":         "",
 		"SFBEX_EMAIL_DOMAINS": "", // an empty list is a list: no email domains
 	})
-	s, err := LoadSettings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Lync != dns.OnPrem || s.Cloud != dns.Worldwide || s.DNSInterval.String() != "1m0s" || len(s.Skip) != 0 {
-		t.Fatalf("unprefixed or empty variables leaked in: %s %s %s %v", s.Lync, s.Cloud, s.DNSInterval, s.Skip)
+	if a.Estate.Lync != estate.OnPrem || a.Estate.Cloud != estate.Worldwide || check(t, a, "dns/contoso.com").Interval.String() != "1m0s" {
+		t.Fatalf("unprefixed or empty variables leaked in: %s %s %s", a.Estate.Lync, a.Estate.Cloud, check(t, a, "dns/contoso.com").Interval)
 	}
-	if len(s.EmailDomains) != 0 {
-		t.Fatalf("SFBEX_EMAIL_DOMAINS= gave %v, want none", s.EmailDomains)
+	if len(a.Estate.EmailDomains) != 0 {
+		t.Fatalf("SFBEX_EMAIL_DOMAINS= gave %v, want none", a.Estate.EmailDomains)
 	}
-	if os.Getenv("DEPLOYMENT") != "production" {
-		t.Fatal("loading the configuration changed the environment")
+	for _, c := range a.Checks {
+		if c.Probe == "autodiscover" {
+			t.Fatalf("autodiscover check %s without an email domain", c.ID())
+		}
 	}
 }
 
@@ -136,49 +135,46 @@ func TestFileVariableIsRead(t *testing.T) {
 	if err := os.WriteFile(f, []byte("Contoso.com, fabrikam.com.\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	setEnv(t, map[string]string{"SFBEX_SIP_DOMAINS_FILE": f, "SFBEX_DNS_RESOLVERS": "ext=127.0.0.1"})
-	s, err := LoadSettings()
+	a, err := load(map[string]string{"SFBEX_SIP_DOMAINS_FILE": f, "SFBEX_DNS_RESOLVERS": "ext=127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(s.SIPDomains, ",") != "contoso.com,fabrikam.com" {
-		t.Fatalf("domains %v", s.SIPDomains)
+	if strings.Join(a.Estate.SIPDomains, ",") != "contoso.com,fabrikam.com" {
+		t.Fatalf("domains %v", a.Estate.SIPDomains)
 	}
-	if s.Resolvers[0].Addr != "127.0.0.1:53" {
-		t.Fatalf("resolver %v: port 53 should be the default", s.Resolvers[0])
+	if a.Estate.Resolvers[0].Addr != "127.0.0.1:53" {
+		t.Fatalf("resolver %v: port 53 should be the default", a.Estate.Resolvers[0])
 	}
 }
 
 func TestDefaultsAndDerivedSettings(t *testing.T) {
-	setEnv(t, map[string]string{
+	a, err := load(map[string]string{
 		"SFBEX_SIP_DOMAINS":   "contoso.com",
 		"SFBEX_DNS_RESOLVERS": "internal=10.0.0.10:53, external=[2001:db8::1]:53",
 	})
-	s, err := LoadSettings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Lync != dns.OnPrem || s.Exchange != dns.OnPrem || s.Cloud != dns.Worldwide {
-		t.Fatalf("modes %s/%s/%s", s.Lync, s.Exchange, s.Cloud)
+	e := a.Estate
+	if e.Lync != estate.OnPrem || e.Exchange != estate.OnPrem || e.Cloud != estate.Worldwide {
+		t.Fatalf("modes %s/%s/%s", e.Lync, e.Exchange, e.Cloud)
 	}
-	if len(s.EmailDomains) != 1 || s.EmailDomains[0] != "contoso.com" {
-		t.Fatalf("email domains should default to the SIP domains, got %v", s.EmailDomains)
+	if len(e.EmailDomains) != 1 || e.EmailDomains[0] != "contoso.com" {
+		t.Fatalf("email domains should default to the SIP domains, got %v", e.EmailDomains)
 	}
-	if !s.Resolvers[0].Internal || s.Resolvers[1].Internal || s.Resolvers[1].Addr != "[2001:db8::1]:53" {
-		t.Fatalf("resolvers %+v", s.Resolvers)
+	if !e.Resolvers[0].Internal || e.Resolvers[1].Internal || e.Resolvers[1].Addr != "[2001:db8::1]:53" {
+		t.Fatalf("resolvers %+v", e.Resolvers)
 	}
-	checks, err := buildChecks(s)
-	if err != nil {
-		t.Fatal(err)
+	if a.MaxConcurrent != 16 {
+		t.Fatalf("max concurrent probes %d, want the default 16", a.MaxConcurrent)
 	}
-	var dnsChecks []string
-	for _, c := range checks {
-		if c.Probe == "dns" {
-			dnsChecks = append(dnsChecks, c.ID())
-		}
+	var ids []string
+	for _, c := range a.Checks {
+		ids = append(ids, c.ID())
 	}
-	if len(dnsChecks) != 1 || dnsChecks[0] != "dns/contoso.com" {
-		t.Fatalf("DNS checks %v, want one for contoso.com", dnsChecks)
+	want := "dns/contoso.com,oauth/exchange,tls/endpoints,autodiscover/contoso.com,lyncdiscover/contoso.com"
+	if strings.Join(ids, ",") != want {
+		t.Fatalf("checks %v, want %s", ids, want)
 	}
 }
 
@@ -186,31 +182,29 @@ func TestSystemResolverWhenNoneConfigured(t *testing.T) {
 	if _, err := os.Stat("/etc/resolv.conf"); err != nil {
 		t.Skip("no /etc/resolv.conf on this machine")
 	}
-	setEnv(t, map[string]string{"SFBEX_SIP_DOMAINS": "contoso.com"})
-	s, err := LoadSettings()
+	a, err := load(map[string]string{"SFBEX_SIP_DOMAINS": "contoso.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Resolvers) != 1 || s.Resolvers[0].Name != "system" {
-		t.Fatalf("resolvers %+v", s.Resolvers)
+	if len(a.Estate.Resolvers) != 1 || a.Estate.Resolvers[0].Name != "system" {
+		t.Fatalf("resolvers %+v", a.Estate.Resolvers)
 	}
 }
 
 // An empty <NAME>_FILE is unset, like every other empty variable: a template
 // that renders "SFBEX_CERT_FILES_PASSWORD_FILE=" must not stop the agent.
 func TestEmptyFileVariableIsUnset(t *testing.T) {
-	setEnv(t, map[string]string{
+	a, err := load(map[string]string{
 		"SFBEX_SIP_DOMAINS":              "contoso.com",
 		"SFBEX_DNS_RESOLVERS":            "ext=127.0.0.1",
 		"SFBEX_DNS_INTERVAL_FILE":        "",
 		"SFBEX_CERT_FILES_PASSWORD_FILE": "",
 	})
-	s, err := LoadSettings()
 	if err != nil {
 		t.Fatalf("empty _FILE variables: %v", err)
 	}
-	if s.DNSInterval.String() != "1m0s" {
-		t.Fatalf("SFBEX_DNS_INTERVAL_FILE= gave interval %s, want the default 1m0s", s.DNSInterval)
+	if got := check(t, a, "dns/contoso.com").Interval.String(); got != "1m0s" {
+		t.Fatalf("SFBEX_DNS_INTERVAL_FILE= gave interval %s, want the default 1m0s", got)
 	}
 }
 
@@ -221,27 +215,25 @@ func TestEmptyVariableBesideItsFile(t *testing.T) {
 	if err := os.WriteFile(f, []byte("2m\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	setEnv(t, map[string]string{
+	a, err := load(map[string]string{
 		"SFBEX_SIP_DOMAINS":       "contoso.com",
 		"SFBEX_DNS_RESOLVERS":     "ext=127.0.0.1",
 		"SFBEX_DNS_INTERVAL":      "",
 		"SFBEX_DNS_INTERVAL_FILE": f,
 	})
-	s, err := LoadSettings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.DNSInterval.String() != "2m0s" {
-		t.Fatalf("interval %s, want 2m0s from the file", s.DNSInterval)
+	if got := check(t, a, "dns/contoso.com").Interval.String(); got != "2m0s" {
+		t.Fatalf("interval %s, want 2m0s from the file", got)
 	}
-
-	setEnv(t, map[string]string{
+	_, err = load(map[string]string{
 		"SFBEX_SIP_DOMAINS":        "contoso.com",
 		"SFBEX_DNS_RESOLVERS":      "ext=127.0.0.1",
 		"SFBEX_EMAIL_DOMAINS":      "",
 		"SFBEX_EMAIL_DOMAINS_FILE": f,
 	})
-	if _, err := LoadSettings(); err == nil || !strings.Contains(err.Error(), "set only one") {
+	if err == nil || !strings.Contains(err.Error(), "set only one") {
 		t.Fatalf("an empty list beside its _FILE: %v, want both set", err)
 	}
 }

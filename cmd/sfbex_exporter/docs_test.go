@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/lab"
 )
 
@@ -78,19 +78,15 @@ func stringLit(e ast.Expr) (string, bool) {
 	return s, err == nil
 }
 
-// variablesRead lists the SFBEX_* variables the agent reads: the envconfig
-// fields of Config, and every literal name passed to os.Getenv or
-// os.LookupEnv outside the tests.
+// variablesRead lists the SFBEX_* variables the agent reads: every
+// variable the estate, the web client, the agent and each registered family
+// declare, and every literal name passed to os.Getenv or os.LookupEnv
+// outside the tests.
 func variablesRead(t *testing.T) map[string]bool {
 	t.Helper()
 	vars := map[string]bool{}
-	ct := reflect.TypeFor[Config]()
-	for i := range ct.NumField() {
-		tag := ct.Field(i).Tag.Get("envconfig")
-		if tag == "" {
-			t.Fatalf("Config.%s has no envconfig tag", ct.Field(i).Name)
-		}
-		vars[envPrefix+"_"+tag] = true
+	for _, name := range variables() {
+		vars[name] = true
 	}
 	_, files := agentGoFiles(t)
 	for _, f := range files {
@@ -106,8 +102,8 @@ func variablesRead(t *testing.T) map[string]bool {
 			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "os" {
 				return true
 			}
-			// A computed name (X_FILE) is derived from Config's fields.
-			if name, ok := stringLit(call.Args[0]); ok && strings.HasPrefix(name, envPrefix+"_") {
+			// A computed name (X_FILE) is derived from the declared ones.
+			if name, ok := stringLit(call.Args[0]); ok && strings.HasPrefix(name, config.Prefix) {
 				vars[name] = true
 			}
 			return true

@@ -12,139 +12,37 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/web"
 	"github.com/sfbex/sfbex_exporter/lab"
-	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
+	"github.com/sfbex/sfbex_exporter/probes"
 )
-
-func httpCheckIDs(checks []*collector.Check, probes ...string) []string {
-	var out []string
-	for _, c := range checks {
-		if slices.Contains(probes, c.Probe) {
-			out = append(out, c.ID())
-		}
-	}
-	return out
-}
-
-func TestHTTPSettingsAndChecks(t *testing.T) {
-	base := map[string]string{"SFBEX_SIP_DOMAINS": "contoso.com", "SFBEX_DNS_RESOLVERS": "internal=10.0.0.10:53,external=1.1.1.1:53"}
-	load := func(extra map[string]string) (*Settings, []*collector.Check) {
-		t.Helper()
-		env := map[string]string{}
-		for k, v := range base {
-			env[k] = v
-		}
-		for k, v := range extra {
-			env[k] = v
-		}
-		setEnv(t, env)
-		s, err := LoadSettings()
-		if err != nil {
-			t.Fatal(err)
-		}
-		checks, err := buildChecks(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s, checks
-	}
-
-	s, checks := load(nil)
-	h := s.HTTP
-	if h.Interval != time.Minute || h.Timeout != 30*time.Second || h.RequestTimeout != 10*time.Second || h.MaxBody != 1<<20 || s.Web.MaxRedirects != 5 || !h.ExpectOAuth || h.Credentials != nil {
-		t.Fatalf("defaults %+v, redirects %d", h, s.Web.MaxRedirects)
-	}
-	if !slices.Equal(h.LyncViews, []autodiscover.View{autodiscover.Internal, autodiscover.External}) {
-		t.Fatalf("views %v: an internal resolver should add lyncdiscoverinternal", h.LyncViews)
-	}
-	if got := httpCheckIDs(checks, "autodiscover", "lyncdiscover", "ews"); !slices.Equal(got, []string{"autodiscover/contoso.com", "lyncdiscover/contoso.com"}) {
-		t.Fatalf("checks %v: no EWS check without URLs or a probe account", got)
-	}
-
-	base["SFBEX_DNS_RESOLVERS"] = "external=1.1.1.1:53"
-	if s, _ = load(nil); !slices.Equal(s.HTTP.LyncViews, []autodiscover.View{autodiscover.External}) {
-		t.Fatalf("views without an internal resolver: %v", s.HTTP.LyncViews)
-	}
-	if _, checks = load(map[string]string{"SFBEX_LYNCDISCOVER_VIEWS": "none"}); len(httpCheckIDs(checks, "lyncdiscover")) != 0 {
-		t.Fatal("SFBEX_LYNCDISCOVER_VIEWS=none left a lyncdiscover check")
-	}
-
-	s, checks = load(map[string]string{
-		"SFBEX_EMAIL_DOMAINS":                 "contoso.com,mail.fabrikam.com",
-		"SFBEX_AUTODISCOVER_USER":             "probe@contoso.com",
-		"SFBEX_AUTODISCOVER_PASSWORD":         "Secret-4711",
-		"SFBEX_AUTODISCOVER_AUTH":             "NTLM",
-		"SFBEX_EWS_URLS":                      "https://mail.contoso.com/EWS/Exchange.asmx, https://MAIL.contoso.com/EWS/Exchange.asmx",
-		"SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL": "https://autodiscover.mail.fabrikam.com/autodiscover/autodiscover.svc",
-		"SFBEX_HTTP_MAX_REDIRECTS":            "2",
-		"SFBEX_EWS_EXPECT_OAUTH":              "false",
-	})
-	if s.HTTP.Credentials == nil || s.HTTP.Credentials.Mode != "ntlm" || s.HTTP.Mailbox != "probe@contoso.com" || s.Web.MaxRedirects != 2 || s.HTTP.ExpectOAuth {
-		t.Fatalf("settings %+v", s.HTTP)
-	}
-	want := []string{"autodiscover/contoso.com", "autodiscover/mail.fabrikam.com", "lyncdiscover/contoso.com",
-		"ews/https://mail.contoso.com/EWS/Exchange.asmx", "ews/contoso.com", "ews/mail.fabrikam.com"}
-	if got := httpCheckIDs(checks, "autodiscover", "lyncdiscover", "ews"); !slices.Equal(got, want) {
-		t.Fatalf("checks\n got %v\nwant %v", got, want)
-	}
-	if d := sfbURLDomain(s.HTTP.SFBURL, s.EmailDomains); d != "mail.fabrikam.com" {
-		t.Fatalf("the SFB URL goes with %q", d)
-	}
-	if d := sfbURLDomain("https://autodiscover.other.org/autodiscover/autodiscover.svc", s.EmailDomains); d != "contoso.com" {
-		t.Fatalf("a URL outside every domain goes with %q, want the first", d)
-	}
-	if strings.Contains(s.HTTP.Credentials.String(), "Secret-4711") {
-		t.Fatal("credentials print their password")
-	}
-}
-
-func TestConfigurationErrorsNeverShowThePassword(t *testing.T) {
-	const secret = "Secret-4711-do-not-show"
-	for _, env := range []map[string]string{
-		{"SFBEX_AUTODISCOVER_PASSWORD": secret},
-		{"SFBEX_AUTODISCOVER_PASSWORD": secret, "SFBEX_AUTODISCOVER_USER": "probe"},
-		{"SFBEX_AUTODISCOVER_PASSWORD": secret, "SFBEX_AUTODISCOVER_USER": `CONTOSO\probe`},
-		{"SFBEX_AUTODISCOVER_PASSWORD": secret, "SFBEX_AUTODISCOVER_USER": "p@contoso.com", "SFBEX_AUTODISCOVER_AUTH": "x"},
-	} {
-		env["SFBEX_SIP_DOMAINS"] = "contoso.com"
-		env["SFBEX_DNS_RESOLVERS"] = "ext=127.0.0.1:53"
-		setEnv(t, env)
-		_, err := LoadSettings()
-		if err == nil || strings.Contains(err.Error(), secret) {
-			t.Fatalf("%v: error %v", env, err)
-		}
-	}
-}
 
 // labViews runs every check once against the lab with the faults on and
 // returns the views, the status page, the API and the metrics.
-func httpLabViews(t *testing.T, faults ...string) ([]collector.CheckView, string) {
+func httpLabViews(t *testing.T, faults ...string) ([]web.CheckView, string) {
 	t.Helper()
-	clearEnv(t)
-	l, err := startLab(faults, 5*time.Second)
+	l, err := startLab(faults)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	s, err := LoadSettings()
+	a, err := configure(config.Map(l.Env(5 * time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks, err := buildChecks(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	checks := a.Checks
 	store := collector.NewStore(checks)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	collector.RunOnce(ctx, store, checks, s.MaxConcurrentProbes)
+	collector.RunOnce(ctx, store, checks, a.MaxConcurrent)
 
 	var out strings.Builder
 	rec := httptest.NewRecorder()
-	collector.StatusPage(store, collector.PageInfo{Lab: true}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	web.StatusPage(store, web.PageInfo{Lab: true}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	out.WriteString(rec.Body.String())
 	rec = httptest.NewRecorder()
-	collector.APIChecks(store).ServeHTTP(rec, httptest.NewRequest("GET", "/api/checks", nil))
+	web.APIChecks(store).ServeHTTP(rec, httptest.NewRequest("GET", "/api/checks", nil))
 	out.WriteString(rec.Body.String())
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collector.NewCollector(store))
@@ -154,14 +52,14 @@ func httpLabViews(t *testing.T, faults ...string) ([]collector.CheckView, string
 		t.Fatalf("/metrics answered %d: %s", rec.Code, rec.Body.String())
 	}
 	out.WriteString(rec.Body.String())
-	collector.WriteReport(&out, collector.Views(store.Entries()), true)
+	web.WriteReport(&out, web.Views(store.Entries()), true)
 	if pw := l.ProbePassword(); pw == "" || strings.Contains(out.String(), pw) {
 		t.Fatalf("the lab probe password (%q) shows on the page, in the API, the metrics or the report", pw)
 	}
-	return collector.Views(store.Entries()), out.String()
+	return web.Views(store.Entries()), out.String()
 }
 
-func failingViews(views []collector.CheckView) []string {
+func failingViews(views []web.CheckView) []string {
 	var out []string
 	for _, v := range views {
 		if v.Failed() {
@@ -250,24 +148,20 @@ func TestCheckExitsOneForEachHTTPFault(t *testing.T) {
 // The learned EWS check must not starve when it holds the only slot before
 // the autodiscover check it learns from has run.
 func TestLearnedEWSDoesNotWaitForASlot(t *testing.T) {
-	clearEnv(t)
-	l, err := startLab(nil, 5*time.Second)
+	l, err := startLab(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	s, err := LoadSettings()
+	a, err := configure(config.Map(l.Env(5 * time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks, err := buildChecks(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ordered []*collector.Check
+	checks := a.Checks
+	var ordered []*probes.Check
 	for _, c := range checks {
 		if c.Probe == "ews" {
-			ordered = append([]*collector.Check{c}, ordered...)
+			ordered = append([]*probes.Check{c}, ordered...)
 		} else if c.Probe == "autodiscover" {
 			ordered = append(ordered, c)
 		}
@@ -275,7 +169,7 @@ func TestLearnedEWSDoesNotWaitForASlot(t *testing.T) {
 	store := collector.NewStore(ordered)
 	start := time.Now()
 	collector.RunOnce(context.Background(), store, ordered, 1)
-	for _, v := range collector.Views(store.Entries()) {
+	for _, v := range web.Views(store.Entries()) {
 		if v.Failed() {
 			t.Errorf("%s failed: %s %v", v.ID, v.Error, v.Findings)
 		}
@@ -283,7 +177,7 @@ func TestLearnedEWSDoesNotWaitForASlot(t *testing.T) {
 			t.Errorf("the EWS check probed nothing: %v", v.Details)
 		}
 	}
-	if d := time.Since(start); d > s.HTTP.Timeout {
+	if d := time.Since(start); d > a.Web.Timeout {
 		t.Errorf("took %v: the EWS check waited for its deadline", d)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"os"
 	"os/signal"
@@ -27,7 +26,7 @@ import (
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
@@ -35,6 +34,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/web"
 	"github.com/sfbex/sfbex_exporter/lab"
 )
 
@@ -73,17 +74,22 @@ func run(args []string) int {
 	}
 	defer func() { _ = log.Sync() }()
 
+	// The configuration comes from the environment, or in lab mode from
+	// the lab alone, so that a stray SFBEX_* variable from the shell cannot
+	// change what the lab shows.
+	src := config.Environ()
 	var estate *lab.Lab
 	if err := checkLabFlags(*labFaults, *labInterval); *useLab && err != nil {
 		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v\n", err)
 		return 2
 	}
 	if *useLab {
-		if estate, err = startLab(*labFaults, *labInterval); err != nil {
+		if estate, err = startLab(*labFaults); err != nil {
 			log.Error("cannot start the lab", zap.Error(err))
 			return 1
 		}
 		defer estate.Close()
+		src = config.Map(estate.Env(*labInterval))
 		log = log.With(zap.Bool("lab", true))
 		log.Warn("LAB MODE: monitoring the simulated estate for contoso.test, not a real deployment", zap.Strings("faults", estate.Active()))
 	} else if len(*labFaults) > 0 {
@@ -91,27 +97,27 @@ func run(args []string) int {
 		return 2
 	}
 
-	settings, err := LoadSettings()
+	a, err := configure(src)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sfbex_exporter: configuration: %v\n", err)
 		return 2
 	}
-	for _, h := range settings.Web.InsecureHosts {
+	if estate == nil {
+		for _, name := range config.Unknown(os.Environ(), variables()) {
+			log.Warn("unknown variable: no part of the agent reads it (a typo?); docs/configuration.md lists them all", zap.String("variable", name))
+		}
+	}
+	for _, h := range a.Web.InsecureHosts {
 		log.Warn("TLS certificate verification is OFF for this host (SFBEX_TLS_INSECURE_HOSTS)", zap.String("host", h))
-	}
-	checks, err := buildChecks(settings)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "sfbex_exporter: configuration: %v\n", err)
-		return 2
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	if cmd == checkCmd.FullCommand() {
-		return runCheck(ctx, settings, checks, *verbose)
+		return runCheck(ctx, a, *verbose)
 	}
-	return serve(ctx, log, webFlags, settings, checks, estate)
+	return serve(ctx, log, webFlags, a, estate)
 }
 
 // startLab starts the simulated estate and points the configuration at it.
@@ -130,7 +136,7 @@ func checkLabFlags(faults []string, interval time.Duration) error {
 	return nil
 }
 
-func startLab(faults []string, interval time.Duration) (*lab.Lab, error) {
+func startLab(faults []string) (*lab.Lab, error) {
 	l, err := lab.Start()
 	if err != nil {
 		return nil, err
@@ -141,20 +147,6 @@ func startLab(faults []string, interval time.Duration) (*lab.Lab, error) {
 				l.Close()
 				return nil, err
 			}
-		}
-	}
-	// The lab is the whole configuration: drop any SFBEX_* variable so that
-	// a stray one from the shell cannot change what the lab shows.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, envPrefix+"_") {
-			os.Unsetenv(k)
-		}
-	}
-	env := l.Env(interval)
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		if err := os.Setenv(k, env[k]); err != nil {
-			l.Close()
-			return nil, err
 		}
 	}
 	return l, nil
@@ -210,7 +202,8 @@ func queued(h http.Handler, n int) http.Handler {
 }
 
 // runCheck runs every check once and prints the report.
-func runCheck(ctx context.Context, s *Settings, checks []*collector.Check, verbose bool) int {
+func runCheck(ctx context.Context, a *agent, verbose bool) int {
+	checks := a.Checks
 	store := collector.NewStore(checks)
 	var longest time.Duration
 	for _, c := range checks {
@@ -218,8 +211,8 @@ func runCheck(ctx context.Context, s *Settings, checks []*collector.Check, verbo
 	}
 	ctx, cancel := context.WithTimeout(ctx, longest+5*time.Second)
 	defer cancel()
-	collector.RunOnce(ctx, store, checks, s.MaxConcurrentProbes)
-	if collector.WriteReport(os.Stdout, collector.Views(store.Entries()), verbose) > 0 {
+	collector.RunOnce(ctx, store, checks, a.MaxConcurrent)
+	if web.WriteReport(os.Stdout, web.Views(store.Entries()), verbose) > 0 {
 		return 1
 	}
 	return 0
@@ -243,7 +236,8 @@ func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 }
 
 // serve runs the scheduler and the HTTP server until ctx ends.
-func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Settings, checks []*collector.Check, estate *lab.Lab) int {
+func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig, a *agent, estate *lab.Lab) int {
+	checks := a.Checks
 	store := collector.NewStore(checks)
 	reg := newRegistry(store, estate != nil)
 
@@ -257,9 +251,11 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.Handle("/api/checks", collector.APIChecks(store))
-	mux.Handle("/api/snapshots", snapshotUpload(s))
-	mux.Handle("/", collector.StatusPage(store, collector.PageInfo{Version: version.Version, Lab: estate != nil}))
+	mux.Handle("/api/checks", web.APIChecks(store))
+	for pattern, h := range a.Routes {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle("/", web.StatusPage(store, web.PageInfo{Version: version.Version, Lab: estate != nil}))
 	if estate != nil {
 		mux.Handle("/lab", estate.Handler())
 		mux.Handle("/lab/", estate.Handler())
@@ -267,7 +263,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sched := &collector.Scheduler{Store: store, Checks: checks, MaxConcurrent: s.MaxConcurrentProbes, Log: log}
+	sched := &collector.Scheduler{Store: store, Checks: checks, MaxConcurrent: a.MaxConcurrent, Log: log}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -277,7 +273,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *web.FlagConfig, s *Se
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(log.Named("http"))}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- web.ListenAndServe(srv, webFlags, slog.New(zapslog.NewHandler(log.Core())))
+		errc <- toolkitweb.ListenAndServe(srv, webFlags, slog.New(zapslog.NewHandler(log.Core())))
 	}()
 	log.Info("sfbex_exporter started", zap.String("version", version.Version), zap.Int("checks", len(checks)),
 		zap.Strings("listen", *webFlags.WebListenAddresses))

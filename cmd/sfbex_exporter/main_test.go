@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,5 +81,26 @@ func TestQueuedMakesRequestsWaitInsteadOfFailing(t *testing.T) {
 	}
 	if p := peak.Load(); p != 2 {
 		t.Errorf("%d requests inside at once, want 2", p)
+	}
+}
+
+// clearEnv removes every SFBEX_* variable for the test's duration: run()
+// reads the process environment, as the agent does.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "SFBEX_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// setEnv sets exactly the SFBEX_* variables of env for the test's duration.
+func setEnv(t *testing.T, env map[string]string) {
+	t.Helper()
+	clearEnv(t)
+	for k, v := range env {
+		t.Setenv(k, v)
 	}
 }

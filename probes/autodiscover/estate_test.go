@@ -20,10 +20,10 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/internal/loopback"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 )
 
 // testCA issues certificates the estate's servers present.
@@ -70,14 +70,14 @@ const (
 	externalEWS  = "https://owa.contoso.test/EWS/Exchange.asmx"
 )
 
-// estate is a small contoso.test: Exchange answering on contoso.test,
+// testEstate is a small contoso.test: Exchange answering on contoso.test,
 // autodiscover.contoso.test and mail.contoso.test (one HTTPS server, by
 // Host), the plain-HTTP redirect, a foreign host, a server with a wrong
 // certificate, and a DNS server with the _autodiscover._tcp SRV record.
 // Tests change its behaviour through the fields under mu.
-type estate struct {
+type testEstate struct {
 	web      *webclient.Options
-	resolver dns.Resolver
+	resolver estate.Resolver
 	addr     map[string]string // server name -> address, for re-routing
 
 	mu sync.Mutex
@@ -98,9 +98,9 @@ type estate struct {
 	hang           chan struct{}
 }
 
-func newEstate(t *testing.T) *estate {
+func newEstate(t *testing.T) *testEstate {
 	t.Helper()
-	e := &estate{
+	e := &testEstate{
 		status: map[string]int{}, html: map[string]bool{}, hits: map[string]int{}, authHits: map[string]int{},
 		redirectTo: "https://autodiscover." + testDomain + "/autodiscover/autodiscover.xml",
 		srv:        "mail." + testDomain, addr: map[string]string{},
@@ -129,35 +129,35 @@ func newEstate(t *testing.T) *estate {
 		"evil.example.net:443":                good,
 		"autodiscover." + testDomain + ":80":  plain.Listener.Addr().String(),
 	}}
-	e.resolver = dns.Resolver{Name: "external", Addr: e.serveDNS(t)}
+	e.resolver = estate.Resolver{Name: "external", Addr: e.serveDNS(t)}
 	return e
 }
 
 // route sends host:443 to the server named ("good" or "wrong").
-func (e *estate) route(host, server string) { e.web.ConnectTo[host+":443"] = e.addr[server] }
+func (e *testEstate) route(host, server string) { e.web.ConnectTo[host+":443"] = e.addr[server] }
 
-func (e *estate) set(f func(e *estate)) {
+func (e *testEstate) set(f func(e *testEstate)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	f(e)
 }
 
-func (e *estate) count(host string) (hits, auth int) {
+func (e *testEstate) count(host string) (hits, auth int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.hits[host], e.authHits[host]
 }
 
-func (e *estate) config() Config {
+func (e *testEstate) config() Config {
 	return Config{
-		Domain: testDomain, Exchange: dns.OnPrem, Resolvers: []dns.Resolver{e.resolver}, QueryTimeout: time.Second, // generous: CI shares two cores
+		Domain: testDomain, Exchange: estate.OnPrem, Resolvers: []estate.Resolver{e.resolver}, QueryTimeout: time.Second, // generous: CI shares two cores
 		Web: e.web, RequestTimeout: 2 * time.Second, MaxBody: 1 << 20,
 		Credentials: httpprobe.NewCredentials(testUser, testPassword, httpprobe.AuthBasic), Mailbox: testUser,
 		SFBURL: "https://autodiscover." + testDomain + "/autodiscover/autodiscover.svc",
 	}
 }
 
-func (e *estate) plain(w http.ResponseWriter, r *http.Request) {
+func (e *testEstate) plain(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	to := e.redirectTo
 	e.mu.Unlock()
@@ -170,7 +170,7 @@ func (e *estate) plain(w http.ResponseWriter, r *http.Request) {
 
 // ServeHTTP is Exchange: 401 with challenges without credentials, POX and
 // SOAP answers for the probe mailbox with Basic.
-func (e *estate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (e *testEstate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host, _, _ := strings.Cut(r.Host, ":")
 	e.mu.Lock()
 	e.hits[host]++
@@ -245,7 +245,7 @@ func soapAnswer(code, ews string) string {
 
 // serveDNS answers _autodiscover._tcp.contoso.test SRV and the targets' A
 // records, on UDP and TCP.
-func (e *estate) serveDNS(t *testing.T) string {
+func (e *testEstate) serveDNS(t *testing.T) string {
 	t.Helper()
 	h := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
 		e.mu.Lock()

@@ -21,10 +21,12 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
+	"github.com/sfbex/sfbex_exporter/probes/ews"
 )
 
 // Method is one way a client finds Exchange autodiscover; it is the
@@ -66,8 +68,8 @@ type Config struct {
 	// Exchange is where Exchange lives: when not on-premises, redirects to
 	// Microsoft 365 hosts are expected and the autodiscover.<d> HTTPS
 	// method may legitimately fail.
-	Exchange     dns.Mode
-	Resolvers    []dns.Resolver // for the SRV method; external views are asked first
+	Exchange     estate.Mode
+	Resolvers    []estate.Resolver // for the SRV method; external views are asked first
 	QueryTimeout time.Duration
 	Web          *webclient.Options
 	// RequestTimeout bounds one request; MaxBody one body.
@@ -437,7 +439,7 @@ func (p *Prober) redirectMethod(ctx context.Context) MethodResult {
 }
 
 func (p *Prober) onlineNote() string {
-	if p.cfg.Exchange == dns.OnPrem {
+	if p.cfg.Exchange == estate.OnPrem {
 		return ""
 	}
 	return " and not a Microsoft 365 host"
@@ -449,7 +451,7 @@ func (p *Prober) onlineNote() string {
 func (p *Prober) srvMethod(ctx context.Context) MethodResult {
 	name := "_autodiscover._tcp." + p.cfg.Domain
 	resolvers := slices.Clone(p.cfg.Resolvers)
-	slices.SortStableFunc(resolvers, func(a, b dns.Resolver) int {
+	slices.SortStableFunc(resolvers, func(a, b estate.Resolver) int {
 		switch {
 		case a.Internal == b.Internal:
 			return 0
@@ -508,7 +510,7 @@ func (p *Prober) allowed(host, also string) bool {
 	case slices.ContainsFunc(p.cfg.RedirectHosts, func(r string) bool { return strings.EqualFold(r, h) }):
 		return true
 	}
-	return p.cfg.Exchange != dns.OnPrem && dns.IsOnlineHost(h)
+	return p.cfg.Exchange != estate.OnPrem && estate.IsOnlineHost(h)
 }
 
 func (p *Prober) allowFunc(also string) func(string) bool {
@@ -621,19 +623,11 @@ func isHTTPS(s string) bool {
 	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
-// Learned is what the EWS family gets from a prober.
-type Learned struct {
-	URLs  []string  // unique, in the order autodiscover gave them
-	At    time.Time // when they were last returned; zero if never
-	Stale bool      // the latest run did not return them again
-	Note  string    // why the latest run returned none
-}
-
 // EWSURLs returns the EWS URLs autodiscover returned. Before the prober's
 // first run it runs the prober itself, so that the first EWS run has URLs
 // to probe without waiting for a concurrency slot the EWS check may be
 // holding.
-func (p *Prober) EWSURLs(ctx context.Context) (Learned, error) {
+func (p *Prober) EWSURLs(ctx context.Context) (ews.Discovered, error) {
 	if !p.hasRun() {
 		p.runMu.Lock()
 		if !p.hasRun() {
@@ -644,9 +638,9 @@ func (p *Prober) EWSURLs(ctx context.Context) (Learned, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.ran {
-		return Learned{}, fmt.Errorf("the autodiscover check of %s has not completed a run: %w", p.cfg.Domain, context.Cause(ctx))
+		return ews.Discovered{}, fmt.Errorf("the autodiscover check of %s has not completed a run: %w", p.cfg.Domain, context.Cause(ctx))
 	}
-	l := Learned{At: p.learnedAt, Note: p.lastNote, Stale: p.lastNote != "" && len(p.learned) > 0}
+	l := ews.Discovered{At: p.learnedAt, Note: p.lastNote, Stale: p.lastNote != "" && len(p.learned) > 0}
 	for _, e := range p.learned {
 		if !slices.ContainsFunc(l.URLs, func(u string) bool { return strings.EqualFold(u, e.URL) }) {
 			l.URLs = append(l.URLs, e.URL)

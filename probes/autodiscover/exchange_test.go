@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
 )
 
 func run(t *testing.T, p *Prober) (*Result, error) {
@@ -87,7 +87,7 @@ func TestHealthyEstate(t *testing.T) {
 func TestMethodFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		breakIt func(e *estate)
+		breakIt func(e *testEstate)
 		method  Method
 		outcome httpprobe.Outcome
 		outlook Method
@@ -95,28 +95,28 @@ func TestMethodFailures(t *testing.T) {
 		sev     probes.Severity
 		finding string
 	}{
-		{"root answers 503", func(e *estate) { e.status[testDomain] = 503 },
+		{"root answers 503", func(e *testEstate) { e.status[testDomain] = 503 },
 			Root, httpprobe.ServerError, Host, Host, probes.Info, "root (https://contoso.test/autodiscover/autodiscover.xml): HTTP 503"},
-		{"root is a web site", func(e *estate) { e.html[testDomain] = true },
+		{"root is a web site", func(e *testEstate) { e.html[testDomain] = true },
 			Root, httpprobe.Unexpected, Host, Host, probes.Info, "web page"},
-		{"autodiscover host has a certificate for another name", func(e *estate) { e.route("autodiscover."+testDomain, "wrong") },
+		{"autodiscover host has a certificate for another name", func(e *testEstate) { e.route("autodiscover."+testDomain, "wrong") },
 			Host, httpprobe.TLSError, Root, SRV, probes.Warning, "fall back to srv"},
-		{"autodiscover host and SRV both gone", func(e *estate) { e.status["autodiscover."+testDomain] = 500; e.srv = "" },
+		{"autodiscover host and SRV both gone", func(e *testEstate) { e.status["autodiscover."+testDomain] = 500; e.srv = "" },
 			Host, httpprobe.ServerError, Root, "", probes.Critical, "Skype for Business clients cannot find EWS"},
-		{"HTTP redirect to a foreign host", func(e *estate) {
+		{"HTTP redirect to a foreign host", func(e *testEstate) {
 			e.redirectTo = "https://evil.example.net/autodiscover/autodiscover.xml"
 		}, HTTPRedirect, httpprobe.WrongRedirect, Root, Host, probes.Warning, "a host outside contoso.test"},
-		{"HTTP redirect to http", func(e *estate) {
+		{"HTTP redirect to http", func(e *testEstate) {
 			e.redirectTo = "http://autodiscover.contoso.test/autodiscover/autodiscover.xml"
 		}, HTTPRedirect, httpprobe.InsecureRedirect, Root, Host, probes.Warning, "not https"},
-		{"HTTP redirect to another path", func(e *estate) {
+		{"HTTP redirect to another path", func(e *testEstate) {
 			e.redirectTo = "https://autodiscover.contoso.test/owa/"
 		}, HTTPRedirect, httpprobe.WrongRedirect, Root, Host, probes.Warning, "not an autodiscover.xml URL"},
-		{"no HTTP redirect", func(e *estate) { e.redirectTo = "" },
+		{"no HTTP redirect", func(e *testEstate) { e.redirectTo = "" },
 			HTTPRedirect, httpprobe.NoRedirect, Root, Host, probes.Info, "instead of a redirect"},
-		{"SRV target fails", func(e *estate) { e.status["mail."+testDomain] = 503 },
+		{"SRV target fails", func(e *testEstate) { e.status["mail."+testDomain] = 503 },
 			SRV, httpprobe.ServerError, Root, Host, probes.Warning, "no working fallback"},
-		{"https redirect off the domain", func(e *estate) { e.status[testDomain] = 302 },
+		{"https redirect off the domain", func(e *testEstate) { e.status[testDomain] = 302 },
 			Root, httpprobe.WrongRedirect, Host, Host, probes.Warning, "evil.example.net"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,7 +145,7 @@ func TestMethodFailures(t *testing.T) {
 
 func TestSRVRecordAbsentIsNoFinding(t *testing.T) {
 	e := newEstate(t)
-	e.set(func(e *estate) { e.srv = "" })
+	e.set(func(e *testEstate) { e.srv = "" })
 	r, err := run(t, NewProber(e.config()))
 	if err != nil || r.Method(SRV).Attempt.Outcome != httpprobe.NoRecord || r.Method(SRV).Up {
 		t.Fatalf("%+v %v", r.Method(SRV), err)
@@ -161,7 +161,7 @@ func TestAllDownIsCriticalAndKeepsLearnedURLs(t *testing.T) {
 	if _, err := run(t, p); err != nil {
 		t.Fatal(err)
 	}
-	e.set(func(e *estate) {
+	e.set(func(e *testEstate) {
 		for _, h := range []string{testDomain, "autodiscover." + testDomain, "mail." + testDomain} {
 			e.status[h] = 503
 		}
@@ -191,7 +191,7 @@ func TestSRVLookupFailureShowsLastAnswerStale(t *testing.T) {
 	if _, err := run(t, p); err != nil {
 		t.Fatal(err)
 	}
-	e.set(func(e *estate) { e.dnsSilent = true })
+	e.set(func(e *testEstate) { e.dnsSilent = true })
 	r, err := run(t, p)
 	if err == nil || !strings.Contains(err.Error(), "_autodiscover._tcp.contoso.test") || probes.FixOf(err) == "" {
 		t.Fatalf("error %v (fix %q)", err, probes.FixOf(err))
@@ -254,7 +254,7 @@ func TestUnknownMailboxIsAFinding(t *testing.T) {
 
 func TestRedirectURLAnswerIsFollowedWithinTheDomain(t *testing.T) {
 	e := newEstate(t)
-	e.set(func(e *estate) { e.poxRedirect = "https://mail.contoso.test/autodiscover/autodiscover.xml" })
+	e.set(func(e *testEstate) { e.poxRedirect = "https://mail.contoso.test/autodiscover/autodiscover.xml" })
 	r, err := run(t, NewProber(e.config()))
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +263,7 @@ func TestRedirectURLAnswerIsFollowedWithinTheDomain(t *testing.T) {
 	if !pox.OK || pox.Redirects != 1 || pox.Attempt.URL != "https://mail.contoso.test/autodiscover/autodiscover.xml" {
 		t.Fatalf("pox %+v", pox)
 	}
-	e.set(func(e *estate) { e.poxRedirect = "https://evil.example.net/autodiscover/autodiscover.xml" })
+	e.set(func(e *testEstate) { e.poxRedirect = "https://evil.example.net/autodiscover/autodiscover.xml" })
 	r, _ = run(t, NewProber(e.config()))
 	if r.Requests[0].OK || !findingWith(r, probes.Warning, "sends credentials only to") {
 		t.Fatalf("pox %+v findings %v", r.Requests[0], r.Findings())
@@ -275,7 +275,7 @@ func TestRedirectURLAnswerIsFollowedWithinTheDomain(t *testing.T) {
 
 func TestCredentialsGoOnlyToAllowedHosts(t *testing.T) {
 	e := newEstate(t)
-	e.set(func(e *estate) {
+	e.set(func(e *testEstate) {
 		e.status[testDomain] = 503
 		e.status["autodiscover."+testDomain] = 503
 		e.srv = "hosted.example.net"
@@ -308,7 +308,7 @@ func TestSFBURLMustPointAtSVC(t *testing.T) {
 		t.Fatalf("sfb %+v findings %v", r.SFB, r.Findings())
 	}
 	cfg.SFBURL = "https://mail.contoso.test/autodiscover/autodiscover.svc"
-	e.set(func(e *estate) { e.status["mail."+testDomain] = 503 })
+	e.set(func(e *testEstate) { e.status["mail."+testDomain] = 503 })
 	r, _ = run(t, NewProber(cfg))
 	if !r.SFB.SVC || r.SFB.Up || !findingWith(r, probes.Critical, "it does not answer") {
 		t.Fatalf("sfb %+v findings %v", r.SFB, r.Findings())
@@ -319,7 +319,7 @@ func TestRunDeadlineKeepsNothingPartial(t *testing.T) {
 	e := newEstate(t)
 	hang := make(chan struct{})
 	defer close(hang)
-	e.set(func(e *estate) { e.hang = hang })
+	e.set(func(e *testEstate) { e.hang = hang })
 	cfg := e.config()
 	cfg.RequestTimeout = 5 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -347,7 +347,7 @@ func TestEWSURLsRunsTheProberWhenItHasNotRun(t *testing.T) {
 	// A run that cannot finish leaves nothing learned, and says so.
 	hang := make(chan struct{})
 	defer close(hang)
-	e.set(func(e *estate) { e.hang = hang })
+	e.set(func(e *testEstate) { e.hang = hang })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if _, err := NewProber(e.config()).EWSURLs(ctx); err == nil || !strings.Contains(err.Error(), "has not completed a run") {
@@ -361,7 +361,7 @@ func TestSFBURLAnsweringAWebPageIsNotUp(t *testing.T) {
 	e := newEstate(t)
 	cfg := e.config()
 	cfg.SFBURL = "https://mail.contoso.test/autodiscover/autodiscover.svc"
-	e.set(func(e *estate) { e.html["mail."+testDomain] = true })
+	e.set(func(e *testEstate) { e.html["mail."+testDomain] = true })
 	r, _ := run(t, NewProber(cfg))
 	if r.SFB.Up || r.SFB.Attempt.Outcome != httpprobe.WebPage ||
 		!findingWith(r, probes.Critical, `it does not answer: HTTP 200 (web_page): answers HTTP 200 (text/html, 59 bytes) with a web page`) {

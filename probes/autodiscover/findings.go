@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
 )
 
 // judge turns a run into findings. Clients try the methods in order and
@@ -63,7 +63,7 @@ func (p *Prober) judge(res *Result) {
 			// already said above
 		case res.Outlook == "" || res.Lync == "" && slices.Contains(LyncMethods, mr.Method):
 			add(probes.Warning, subject, msg+"; no other method is known to work, and some did not finish within the run", methodFix(mr, d))
-		case mr.Method == Host && p.cfg.Exchange != dns.Online:
+		case mr.Method == Host && p.cfg.Exchange != estate.Online:
 			add(probes.Warning, subject, msg+fmt.Sprintf("; Skype for Business clients fall back to %s, after a delay", res.Lync), methodFix(mr, d))
 		case mr.Method == SRV && o != httpprobe.NoRecord:
 			add(probes.Warning, subject, msg+fmt.Sprintf("; clients that cannot reach autodiscover.%s have no working fallback", d), methodFix(mr, d))

@@ -12,9 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // Links are the _links of a Lync autodiscover answer (domain-facts §2).
@@ -237,7 +238,7 @@ func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
 			vr.Outcome, vr.Problem = httpprobe.TooManyRedirects, "the redirect links loop back to "+u.Redacted()
 			return vr
 		case vr.Redirects >= cfg.MaxRedirects:
-			vr.Outcome, vr.Problem = httpprobe.TooManyRedirects, "more than "+probes.Count(cfg.MaxRedirects, "redirect link", "redirect links")
+			vr.Outcome, vr.Problem = httpprobe.TooManyRedirects, "more than "+plural.Count(cfg.MaxRedirects, "redirect link", "redirect links")
 			return vr
 		}
 		vr.Redirects++

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 )
 
 // SFBResult checks Skype for Business' ExchangeAutodiscoverUrl

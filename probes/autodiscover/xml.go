@@ -8,7 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/sfbex/sfbex_exporter/probes/wintext"
+	"github.com/sfbex/sfbex_exporter/internal/wintext"
 )
 
 // maxDepth bounds element nesting; autodiscover answers nest about six deep.

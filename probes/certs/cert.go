@@ -219,16 +219,3 @@ func (t Thresholds) withDefaults() Thresholds {
 	}
 	return d
 }
-
-// Secret holds a password. It prints as [redacted] wherever it ends up
-// (logs, %v of a struct, JSON), so only the code that uses it sees it.
-type Secret string
-
-const redacted = "[redacted]"
-
-func (Secret) String() string                 { return redacted }
-func (Secret) GoString() string               { return redacted }
-func (Secret) MarshalText() ([]byte, error)   { return []byte(redacted), nil }
-func (s Secret) Reveal() string               { return string(s) }
-func (s Secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/sfbex/sfbex_exporter/internal/config"
 )
 
 func TestDescribeReportsWhatWindowsShows(t *testing.T) {
@@ -92,7 +94,7 @@ func TestSubjectHasDomain(t *testing.T) {
 
 func TestSecretNeverPrints(t *testing.T) {
 	const pw = "Sup3r-S3cret!"
-	s := Secret(pw)
+	s := config.Secret(pw)
 	cfg := FilesConfig{Patterns: []string{"x"}, Password: s}
 	for _, out := range []string{
 		fmt.Sprint(s), fmt.Sprintf("%s %v %q %+v %#v %x", s, s, s, s, s, s), fmt.Sprintf("%+v %#v", cfg, cfg),
@@ -119,7 +121,7 @@ func TestSecretNeverPrints(t *testing.T) {
 	if err != nil || len(r.Files) != 1 || !r.Files[0].Known {
 		t.Fatalf("the password did not open the PFX: %v %+v", err, r.Files)
 	}
-	for _, v := range []any{r, s, struct{ Password Secret }{s}} {
+	for _, v := range []any{r, s, struct{ Password config.Secret }{s}} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			t.Fatalf("marshal %T: %v", v, err)
@@ -129,7 +131,7 @@ func TestSecretNeverPrints(t *testing.T) {
 		}
 		if _, isResult := v.(*FilesResult); isResult && !strings.Contains(string(b), "oauth.pfx") {
 			t.Errorf("the result's JSON lacks the file: %s", b)
-		} else if !isResult && !strings.Contains(string(b), redacted) {
+		} else if !isResult && !strings.Contains(string(b), "[redacted]") {
 			t.Errorf("the secret's JSON does not say it is redacted: %s", b)
 		}
 	}

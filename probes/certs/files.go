@@ -17,6 +17,7 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -26,7 +27,7 @@ type FilesConfig struct {
 	Patterns []string
 	// Password opens PFX/PKCS#12 files. It never leaves this package: not in
 	// errors, results or logs.
-	Password Secret
+	Password config.Secret
 	Limits   Thresholds
 	// MaxFiles bounds the files one pattern may match (default 256).
 	MaxFiles int
@@ -219,7 +220,7 @@ func (p *FilesProber) read(path string) (string, []*x509.Certificate, error) {
 // ParseCertFile reads PEM (every CERTIFICATE block; keys are ignored), DER
 // (one or more concatenated certificates) or PFX/PKCS#12 opened with
 // password. It returns the format and the certificates, leaf first for PFX.
-func ParseCertFile(b []byte, password Secret) (string, []*x509.Certificate, error) {
+func ParseCertFile(b []byte, password config.Secret) (string, []*x509.Certificate, error) {
 	if bytes.Contains(b, []byte("-----BEGIN")) {
 		var certs []*x509.Certificate
 		rest := b

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 )
 
 type webOptions = webclient.Options

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/sfbex/sfbex_exporter/probes/wintext"
+	"github.com/sfbex/sfbex_exporter/internal/wintext"
 )
 
 // Metadata is an auth metadata document (domain-facts §3): what Exchange

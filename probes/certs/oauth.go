@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // Server says who publishes an auth metadata document; the rules for its

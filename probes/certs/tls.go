@@ -16,9 +16,10 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // Endpoint is a TLS endpoint clients or partners connect to.
@@ -56,7 +57,7 @@ type TLSConfig struct {
 	SRV       []SRVSpec
 	// Resolvers answer the SRV lookups (the external views: the records
 	// serve external clients and federation partners).
-	Resolvers    []dns.Resolver
+	Resolvers    []estate.Resolver
 	QueryTimeout time.Duration
 	Web          *webclient.Options
 	Limits       Thresholds
@@ -231,7 +232,7 @@ func (p *TLSProber) endpoints(ctx context.Context) ([]Endpoint, []error) {
 	all := slices.Clone(p.cfg.Endpoints)
 	type job struct {
 		spec SRVSpec
-		res  dns.Resolver
+		res  estate.Resolver
 	}
 	var jobs []job
 	for _, s := range p.cfg.SRV {

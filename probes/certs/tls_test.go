@@ -15,9 +15,9 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/loopback"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
 
 // pki is a root, an intermediate, and leaves issued by the intermediate.
@@ -260,7 +260,7 @@ func TestTLSFollowsSRVRecordsToTargetAndPort(t *testing.T) {
 			{Record: "_sipfederationtls._tcp", Domain: "fabrikam.test"},
 			{Record: "_sip._tls", Domain: "fabrikam.test", Names: []string{"sip.fabrikam.test"}},
 		},
-		Resolvers: []dns.Resolver{{Name: "external", Addr: z.addr}},
+		Resolvers: []estate.Resolver{{Name: "external", Addr: z.addr}},
 		Web:       &webOptions{RootCAs: pk.pool},
 	})
 	if err != nil {
@@ -306,7 +306,7 @@ func TestTLSConnectToOverridesSRVAddresses(t *testing.T) {
 	z.set("sip.contoso.test", "A 192.0.2.1") // TEST-NET: never dialled
 	p, err := NewTLSProber(TLSConfig{
 		SRV:       []SRVSpec{{Record: "_sip._tls", Domain: "contoso.test", Names: []string{"sip.contoso.test"}}},
-		Resolvers: []dns.Resolver{{Name: "external", Addr: z.addr}},
+		Resolvers: []estate.Resolver{{Name: "external", Addr: z.addr}},
 		Web:       &webOptions{RootCAs: pk.pool, ConnectTo: map[string]string{"sip.contoso.test:443": addr}},
 	})
 	if err != nil {
@@ -377,7 +377,7 @@ func TestTLSFailuresKeepTheLastGoodChain(t *testing.T) {
 	z.set("sip.contoso.test", "A 127.0.0.1")
 	p, err := NewTLSProber(TLSConfig{
 		SRV:       []SRVSpec{{Record: "_sipfederationtls._tcp", Domain: "contoso.test"}},
-		Resolvers: []dns.Resolver{{Name: "external", Addr: z.addr}}, QueryTimeout: 300 * time.Millisecond,
+		Resolvers: []estate.Resolver{{Name: "external", Addr: z.addr}}, QueryTimeout: 300 * time.Millisecond,
 		Web: &webOptions{RootCAs: pk.pool}, HandshakeTimeout: time.Second,
 	})
 	if err != nil {

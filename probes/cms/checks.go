@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
 
 // Components of sfbex_integration_check: which server's settings a check reads.
@@ -23,8 +24,8 @@ const (
 // Exchange Auth certificate only with Exchange on-premises, the Office 365
 // auth server only in a Skype for Business hybrid.
 type Deployment struct {
-	Lync, Exchange dns.Mode
-	Cloud          dns.Cloud
+	Lync, Exchange estate.Mode
+	Cloud          estate.Cloud
 }
 
 // Check is one verifiable seed step, judged on one or more snapshots.
@@ -54,11 +55,11 @@ const (
 
 // ExpectedProxyFqdn is the Exchange Online Access Edge for a cloud (seed
 // 002); "" where the seed documents none.
-func ExpectedProxyFqdn(c dns.Cloud) string {
+func ExpectedProxyFqdn(c estate.Cloud) string {
 	switch c {
-	case dns.Worldwide:
+	case estate.Worldwide:
 		return "exap.um.outlook.com"
-	case dns.China:
+	case estate.China:
 		return "exap.um.partner.outlook.cn"
 	}
 	return ""
@@ -107,7 +108,7 @@ func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
 
 // sfbChecks judges a Skype for Business snapshot.
 func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
-	if dep.Lync == dns.Online {
+	if dep.Lync == estate.Online {
 		return nil // no on-premises Skype for Business to configure
 	}
 	c := &checker{source: source}
@@ -115,11 +116,11 @@ func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
 	if d.HostingProviders != nil {
 		hp = exchangeOnlineProvider(d.HostingProviders)
 	}
-	exchangeOnline := dep.Exchange != dns.OnPrem
+	exchangeOnline := dep.Exchange != estate.OnPrem
 
 	// Seed 002 / 000 step 4: shared SIP address space.
 	if len(d.AccessEdgeConfiguration) > 0 && d.AccessEdgeConfiguration[0].AllowFederatedUsers.Known &&
-		(exchangeOnline || dep.Lync == dns.Hybrid || hp != nil) {
+		(exchangeOnline || dep.Lync == estate.Hybrid || hp != nil) {
 		c.add(ComponentSfB, "access_edge_allow_federated_users", d.AccessEdgeConfiguration[0].AllowFederatedUsers.Value, probes.Critical,
 			"Get-CsAccessEdgeConfiguration AllowFederatedUsers",
 			"Users must be allowed to talk to federated domains; the shared SIP address space with Exchange Online (and Skype for Business Online) rides on it.",
@@ -176,7 +177,7 @@ func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
 		}
 	}
 
-	if dep.Exchange != dns.Online {
+	if dep.Exchange != estate.Online {
 		// Seed 003: Skype for Business finds Exchange through autodiscover.svc.
 		if len(d.OAuthConfiguration) > 0 {
 			u := strings.TrimSpace(string(d.OAuthConfiguration[0].ExchangeAutodiscoverUrl))
@@ -225,7 +226,7 @@ func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
 	}
 
 	// Seed 000 step 7 / 001 step 6: hybrid trusts the Office 365 auth service.
-	if dep.Lync == dns.Hybrid && d.OAuthServers != nil {
+	if dep.Lync == estate.Hybrid && d.OAuthServers != nil {
 		found := slices.ContainsFunc(d.OAuthServers, func(s OAuthServer) bool {
 			return strings.HasPrefix(hostOf(string(s.MetadataUrl)), "accounts.accesscontrol.")
 		})
@@ -240,7 +241,7 @@ func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
 
 // exchangeChecks judges an Exchange snapshot.
 func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Time, renewDays int) []Check {
-	if dep.Exchange == dns.Online || dep.Lync == dns.Online {
+	if dep.Exchange == estate.Online || dep.Lync == estate.Online {
 		return nil // seed 001 steps 4–5 apply to Exchange and Skype for Business on-premises
 	}
 	c := &checker{source: source}
@@ -313,7 +314,7 @@ func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Tim
 			inTime := staged && ac.NextCertificateEffectiveDate.Before(cur.NotAfter.Time)
 			pass := inTime || (!staged && left > time.Duration(renewDays)*24*time.Hour)
 			days := int(left.Hours() / 24)
-			problem := fmt.Sprintf("the current Exchange Auth certificate expires in %s (%s) and no next certificate is staged: when it expires, OWA sign-in loops and server-to-server authentication with Skype for Business fails", probes.Count(days, "day", "days"), cur.NotAfter.Format("2006-01-02"))
+			problem := fmt.Sprintf("the current Exchange Auth certificate expires in %s (%s) and no next certificate is staged: when it expires, OWA sign-in loops and server-to-server authentication with Skype for Business fails", plural.Count(days, "day", "days"), cur.NotAfter.Format("2006-01-02"))
 			if staged && !inTime {
 				problem = fmt.Sprintf("the next Exchange Auth certificate takes effect on %s, after the current one expires (%s): there will be a gap", ac.NextCertificateEffectiveDate.Format("2006-01-02"), cur.NotAfter.Format("2006-01-02"))
 			}

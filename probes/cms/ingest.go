@@ -12,18 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/sfbex/sfbex_exporter/internal/config"
 )
-
-// Token is the ingest token. It never prints: not in logs, errors or JSON.
-type Token string
-
-const redacted = "[redacted]"
-
-func (Token) String() string               { return redacted }
-func (Token) GoString() string             { return redacted }
-func (Token) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-func (Token) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-func (t Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
 
 // Ingest accepts snapshots by POST /api/snapshots and writes each into Dir
 // under its source's name, atomically. The name comes from the snapshot's
@@ -32,7 +23,7 @@ type Ingest struct {
 	// Dir is the snapshot folder; empty disables the endpoint.
 	Dir string
 	// Token is the bearer token; empty disables the endpoint.
-	Token Token
+	Token config.Secret
 	// MaxBytes bounds a request body.
 	MaxBytes int64
 
@@ -97,7 +88,7 @@ func (in *Ingest) authorized(header string) bool {
 		return false
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	want := sha256.Sum256([]byte(in.Token))
+	want := sha256.Sum256([]byte(in.Token.Reveal()))
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
 
 var testNow = time.Date(2023, 11, 14, 22, 20, 0, 0, time.UTC)
@@ -54,7 +54,7 @@ func failing(m map[string]bool) []string {
 	return out
 }
 
-var hybridOnPrem = Deployment{Lync: dns.Hybrid, Exchange: dns.OnPrem, Cloud: dns.Worldwide}
+var hybridOnPrem = Deployment{Lync: estate.Hybrid, Exchange: estate.OnPrem, Cloud: estate.Worldwide}
 
 func TestHealthyExamplesPassEveryCheck(t *testing.T) {
 	dir := t.TempDir()
@@ -132,13 +132,13 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 	}{
 		// On-premises only: no Office 365 auth server; the configured
 		// Exchange Online provider is still judged.
-		{Deployment{dns.OnPrem, dns.OnPrem, dns.Worldwide}, []string{"sfb/partner_application_exchange", "sfb/hosting_provider_proxy_fqdn"}, []string{"sfb/oauth_server_office365"}},
+		{Deployment{estate.OnPrem, estate.OnPrem, estate.Worldwide}, []string{"sfb/partner_application_exchange", "sfb/hosting_provider_proxy_fqdn"}, []string{"sfb/oauth_server_office365"}},
 		// Exchange Online: no on-premises OWA, partner application or Auth certificate.
-		{Deployment{dns.OnPrem, dns.Online, dns.Worldwide}, []string{"sfb/hosting_provider_shared_address_space"}, []string{"exchange/owa_im_enabled", "sfb/partner_application_exchange", "sfb/trusted_application_owa", "exchange/auth_next_certificate_staged"}},
+		{Deployment{estate.OnPrem, estate.Online, estate.Worldwide}, []string{"sfb/hosting_provider_shared_address_space"}, []string{"exchange/owa_im_enabled", "sfb/partner_application_exchange", "sfb/trusted_application_owa", "exchange/auth_next_certificate_staged"}},
 		// Skype for Business Online: nothing on-premises to judge.
-		{Deployment{dns.Online, dns.OnPrem, dns.Worldwide}, nil, []string{"sfb/access_edge_allow_federated_users", "exchange/partner_application_sfb"}},
+		{Deployment{estate.Online, estate.OnPrem, estate.Worldwide}, nil, []string{"sfb/access_edge_allow_federated_users", "exchange/partner_application_sfb"}},
 		// Germany: no documented ProxyFqdn, so no verdict on it.
-		{Deployment{dns.Hybrid, dns.Hybrid, dns.Germany}, []string{"sfb/hosting_provider_enabled"}, []string{"sfb/hosting_provider_proxy_fqdn"}},
+		{Deployment{estate.Hybrid, estate.Hybrid, estate.Germany}, []string{"sfb/hosting_provider_enabled"}, []string{"sfb/hosting_provider_proxy_fqdn"}},
 	} {
 		r, err := newTestProber(t, dir, tc.dep, &now).Probe(context.Background())
 		if err != nil {
@@ -160,7 +160,7 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 		}
 	}
 	// 21Vianet wants its own ProxyFqdn.
-	r, _ := newTestProber(t, dir, Deployment{dns.Hybrid, dns.Hybrid, dns.China}, &now).Probe(context.Background())
+	r, _ := newTestProber(t, dir, Deployment{estate.Hybrid, estate.Hybrid, estate.China}, &now).Probe(context.Background())
 	if f := failing(checkStates(r.(*Result))); !slices.Equal(f, []string{"sfb/hosting_provider_proxy_fqdn"}) {
 		t.Errorf("china: failing %v", f)
 	}
@@ -169,7 +169,7 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 	noHP = strings.Replace(noHP, `exap.um.outlook.com`, `sip.fabrikam.com`, 1)
 	d2 := t.TempDir()
 	os.WriteFile(filepath.Join(d2, "a.json"), []byte(noHP), 0o644)
-	r, _ = newTestProber(t, d2, Deployment{dns.OnPrem, dns.Online, dns.Worldwide}, &now).Probe(context.Background())
+	r, _ = newTestProber(t, d2, Deployment{estate.OnPrem, estate.Online, estate.Worldwide}, &now).Probe(context.Background())
 	if f := failing(checkStates(r.(*Result))); !slices.Equal(f, []string{"sfb/hosting_provider_present"}) {
 		t.Errorf("no provider: failing %v", f)
 	}

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/probes/wintext"
+	"github.com/sfbex/sfbex_exporter/internal/wintext"
 )
 
 // MaxSnapshotBytes bounds one snapshot. A large Front End with a few

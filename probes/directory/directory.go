@@ -24,8 +24,10 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // DefaultFilter selects user objects with a SIP address. Contacts and
@@ -39,26 +41,6 @@ const DisabledClause = "(!(userAccountControl:1.2.840.113556.1.4.803:=2))"
 // Attributes the scan reads.
 var Attributes = []string{"msRTCSIP-PrimaryUserAddress", "proxyAddresses", "mail", "userAccountControl", "msRTCSIP-UserEnabled"}
 
-// Secret holds the bind password. It prints as [redacted] wherever it ends
-// up (logs, JSON, %v).
-type Secret string
-
-const redacted = "[redacted]"
-
-func (Secret) String() string               { return redacted }
-func (Secret) GoString() string             { return redacted }
-func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
-func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
-func (s Secret) reveal() string             { return string(s) }
-func (s Secret) scrub(msg string) string    { return scrub(msg, string(s)) }
-func scrub(msg, secret string) string {
-	if len(secret) >= 3 {
-		msg = strings.ReplaceAll(msg, secret, redacted)
-	}
-	return msg
-}
-
 // Config configures a scan.
 type Config struct {
 	// URL is ldap://host[:port] or ldaps://host[:port].
@@ -68,7 +50,7 @@ type Config struct {
 	// BindDN is the service account: a DN or user@domain for a simple
 	// bind, DOMAIN\user for NTLM.
 	BindDN   string
-	Password Secret
+	Password config.Secret
 	// NTLM binds with NTLM instead of a simple bind.
 	NTLM   bool
 	BaseDN string
@@ -200,7 +182,7 @@ func (p *Prober) bind(ctx context.Context, w *wireConn) error {
 	if p.cfg.BindDN == "" {
 		what = "anonymous bind"
 	}
-	if err := w.simpleBind(p.cfg.BindDN, p.cfg.Password.reveal()); err != nil {
+	if err := w.simpleBind(p.cfg.BindDN, p.cfg.Password.Reveal()); err != nil {
 		return p.bindErr(ctx, what, err)
 	}
 	return nil
@@ -266,7 +248,7 @@ func (p *Prober) ntlmBind(ctx context.Context, w *wireConn) error {
 		}
 		return probes.WithFix(fmt.Errorf("the directory server %s offers no NTLM bind: its SASL mechanisms are %s, and it does not announce Active Directory (no Sicily bind); the agent speaks NTLM over SASL (NTLM or GSS-SPNEGO) and Sicily", p.addr, offered), fix)
 	}
-	if err := w.ntlmBind(m, p.cfg.BindDN, p.cfg.Password.reveal()); err != nil {
+	if err := w.ntlmBind(m, p.cfg.BindDN, p.cfg.Password.Reveal()); err != nil {
 		return p.bindErr(ctx, "NTLM bind over "+m.String()+what, err)
 	}
 	return nil
@@ -275,7 +257,7 @@ func (p *Prober) ntlmBind(ctx context.Context, w *wireConn) error {
 // ctxErr explains a failure caused by the run's deadline.
 func (p *Prober) ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return probes.WithFix(fmt.Errorf("directory scan of %s stopped: %w (%v)", p.addr, ctx.Err(), p.cfg.Password.scrub(err.Error())),
+		return probes.WithFix(fmt.Errorf("directory scan of %s stopped: %w (%v)", p.addr, ctx.Err(), p.cfg.Password.Scrub(err.Error())),
 			"The scan did not finish within SFBEX_LDAP_TIMEOUT: raise it, or narrow SFBEX_LDAP_BASE_DN / SFBEX_LDAP_FILTER. The last complete figures stay, marked stale.")
 	}
 	return err
@@ -372,8 +354,8 @@ func firstValue(v [][]byte) string {
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func (p *Prober) searchErr(err error, res *Result) error {
-	msg := p.cfg.Password.scrub(err.Error())
-	where := "after " + probes.Count(res.Entries, "entry", "entries") + " in " + probes.Count(res.Pages, "page", "pages")
+	msg := p.cfg.Password.Scrub(err.Error())
+	where := "after " + plural.Count(res.Entries, "entry", "entries") + " in " + plural.Count(res.Pages, "page", "pages")
 	anonymous := p.cfg.BindDN == "" && !p.cfg.NTLM
 	switch {
 	case anonymous && (strings.Contains(msg, "000004DC") || ldap.IsErrorWithCode(err, ldap.LDAPResultUnwillingToPerform) ||

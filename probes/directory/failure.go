@@ -54,7 +54,7 @@ func isTimeout(err error) bool {
 // phaseErr explains a failure of the connection or of TLS during phase
 // (StartTLS, TLS handshake, root DSE read, a bind).
 func (p *Prober) phaseErr(ctx context.Context, phase string, err error) error {
-	msg := p.cfg.Password.scrub(err.Error())
+	msg := p.cfg.Password.Scrub(err.Error())
 	if ctx.Err() != nil {
 		return probes.WithFix(fmt.Errorf("the directory server %s did not complete the %s before the run's deadline (%v): %s", p.addr, phase, ctx.Err(), msg),
 			"The server accepted the connection and then did not answer: check the domain controller's LDAP service (hung or overloaded; its Directory Service event log). Raise SFBEX_LDAP_TIMEOUT only if it is merely slow. The last complete figures stay, marked stale.")
@@ -137,7 +137,7 @@ var adDataCodes = map[string]string{
 
 // bindErr explains a failed bind (what: "simple bind", "NTLM bind over …").
 func (p *Prober) bindErr(ctx context.Context, what string, err error) error {
-	msg := p.cfg.Password.scrub(err.Error())
+	msg := p.cfg.Password.Scrub(err.Error())
 	var le *ldap.Error
 	if ctx.Err() != nil || !errors.As(err, &le) || le.ResultCode >= ldap.ErrorNetwork {
 		if errors.Is(err, errNTLMProtocol) {

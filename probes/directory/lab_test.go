@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/lab"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
@@ -25,7 +26,7 @@ func startLab(t *testing.T) *lab.Lab {
 }
 
 func labConfig(l *lab.Lab, addr string) Config {
-	return Config{URL: "ldap://" + addr, BindDN: lab.DirectoryBindDN, Password: Secret(l.DirectoryPassword()),
+	return Config{URL: "ldap://" + addr, BindDN: lab.DirectoryBindDN, Password: config.Secret(l.DirectoryPassword()),
 		BaseDN: lab.DirectoryBaseDN, SIPDomains: []string{lab.Domain}, MinCoverage: 0.95}
 }
 

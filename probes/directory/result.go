@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -69,22 +70,22 @@ func (r *Result) computeFindings() []probes.Finding {
 		}
 		if d.Duplicates > 0 {
 			fs = append(fs, probes.Finding{Severity: probes.Info, Subject: subject + " duplicate SIP addresses",
-				Problem: probes.Count(d.Duplicates, "SIP address is", "SIP addresses are") + " held by more than one user: sign-in and routing for them go to whichever account the server finds first",
+				Problem: plural.Count(d.Duplicates, "SIP address is", "SIP addresses are") + " held by more than one user: sign-in and routing for them go to whichever account the server finds first",
 				Fix:     "Find the holders with Get-ADUser -LDAPFilter '(msRTCSIP-PrimaryUserAddress=sip:user@domain)' and give each user a unique address (Set-CsUser -SipAddress). See " + runbook})
 		}
 		if d.Invalid > 0 {
 			fs = append(fs, probes.Finding{Severity: probes.Info, Subject: subject + " invalid SIP addresses",
-				Problem: probes.Count(d.Invalid, "user has", "users have") + " a msRTCSIP-PrimaryUserAddress that is not sip:user@domain",
+				Problem: plural.Count(d.Invalid, "user has", "users have") + " a msRTCSIP-PrimaryUserAddress that is not sip:user@domain",
 				Fix:     "Correct it with Set-CsUser <user> -SipAddress sip:user@domain. See " + runbook})
 		}
 		if d.Mismatch > 0 {
 			fs = append(fs, probes.Finding{Severity: probes.Info, Subject: subject + " SIP and SMTP differ",
-				Problem: probes.Count(d.Mismatch, "user has a primary SMTP address other than their SIP address", "users have a primary SMTP address other than their SIP address") + ": the Skype for Business client warns about it unless its email comparison check is off (seed 004)",
+				Problem: plural.Count(d.Mismatch, "user has a primary SMTP address other than their SIP address", "users have a primary SMTP address other than their SIP address") + ": the Skype for Business client warns about it unless its email comparison check is off (seed 004)",
 				Fix:     "Align the addresses, or turn the check off by client policy: Set-CsClientPolicy -DisableEmailComparisonCheck $true. See " + runbook})
 		}
 		if r.IncludeDisabled && d.AccountDisabled > 0 {
 			fs = append(fs, probes.Finding{Severity: probes.Info, Subject: subject + " disabled accounts",
-				Problem: probes.Count(d.AccountDisabled, "disabled account is", "disabled accounts are") + " still SIP-enabled",
+				Problem: plural.Count(d.AccountDisabled, "disabled account is", "disabled accounts are") + " still SIP-enabled",
 				Fix:     "Disable them for Skype for Business: Disable-CsUser <user> (or Set-CsUser -Enabled $false). See " + runbook})
 		}
 	}
@@ -94,15 +95,15 @@ func (r *Result) computeFindings() []probes.Finding {
 // Details lists the figures per domain and the sampled offenders.
 func (r *Result) Details() []string {
 	out := []string{fmt.Sprintf("%s base %s: %s in %s in %s; filter %s",
-		r.Server, r.BaseDN, probes.Count(r.Entries, "entry", "entries"), probes.Count(r.Pages, "page", "pages"), r.ScanDuration.Round(time.Millisecond), r.Filter)}
+		r.Server, r.BaseDN, plural.Count(r.Entries, "entry", "entries"), plural.Count(r.Pages, "page", "pages"), r.ScanDuration.Round(time.Millisecond), r.Filter)}
 	for _, d := range r.Domains {
 		if d.Users+d.SIPDisabled+d.AccountDisabled == 0 {
 			continue
 		}
 		cov, _ := d.Coverage()
 		out = append(out, fmt.Sprintf("%s: %s, %d with the SIP proxy address (%.1f%%), %d without mail, %d SIP≠SMTP, %d invalid, %s, %d SIP-disabled, %s",
-			d.Domain, probes.Count(d.Users, "SIP-enabled user", "SIP-enabled users"), d.WithSIPProxy, 100*cov, d.MissingMail, d.Mismatch, d.Invalid,
-			probes.Count(d.Duplicates, "duplicate address", "duplicate addresses"), d.SIPDisabled, probes.Count(d.AccountDisabled, "disabled account", "disabled accounts")))
+			d.Domain, plural.Count(d.Users, "SIP-enabled user", "SIP-enabled users"), d.WithSIPProxy, 100*cov, d.MissingMail, d.Mismatch, d.Invalid,
+			plural.Count(d.Duplicates, "duplicate address", "duplicate addresses"), d.SIPDisabled, plural.Count(d.AccountDisabled, "disabled account", "disabled accounts")))
 	}
 	for _, s := range r.Offenders {
 		out = append(out, fmt.Sprintf("  %s [%s] %s: %s", s.Kind, s.Domain, s.DN, s.Detail))

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // Outcome tells how a lookup ended. Only NoError, NXDomain and NoData are
@@ -151,12 +153,12 @@ func (a *Answer) Side() string {
 		return ""
 	}
 	for _, c := range a.CNAMEs {
-		if IsOnlineHost(c) {
+		if estate.IsOnlineHost(c) {
 			return "online"
 		}
 	}
 	for _, s := range a.SRVs {
-		if IsOnlineHost(s.Target) {
+		if estate.IsOnlineHost(s.Target) {
 			return "online"
 		}
 	}

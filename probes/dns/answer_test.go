@@ -175,24 +175,6 @@ func TestAnswerSide(t *testing.T) {
 	}
 }
 
-func TestIsOnlineHost(t *testing.T) {
-	t.Parallel()
-	online := []string{"webdir.online.lync.com", "SIPDIR.ONLINE.LYNC.COM.", "sipfed.online.lync.com", "webdir.online.skype.de",
-		"sipdir.online.lync.de", "webdir.online.partner.lync.cn", "autodiscover.outlook.com", "outlook.com",
-		"autodiscover.partner.outlook.cn", "autodiscover-outlook.office.de", "outlook.office365.com"}
-	onprem := []string{"sip.contoso.com", "online.lync.com.contoso.com", "evilonline.lync.com", "myoutlook.com", "lync.com", ""}
-	for _, h := range online {
-		if !IsOnlineHost(h) {
-			t.Errorf("IsOnlineHost(%q) = false", h)
-		}
-	}
-	for _, h := range onprem {
-		if IsOnlineHost(h) {
-			t.Errorf("IsOnlineHost(%q) = true", h)
-		}
-	}
-}
-
 func TestSortAddressesNumerically(t *testing.T) {
 	t.Parallel()
 	a := []string{"10.0.0.10", "10.0.0.9", "9.255.255.255", "10.0.0.1"}

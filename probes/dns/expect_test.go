@@ -8,6 +8,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -267,8 +268,8 @@ func TestExpectationOverridesMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
 		Expect:    exp,
 		Skip:      skipAllBut(RecLyncdiscoverInternal, RecLyncdiscover),
 	})

@@ -10,24 +10,16 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
-
-// Resolver is a named DNS server the probe asks.
-type Resolver struct {
-	Name string // label value, e.g. "internal"
-	Addr string // host:port
-	// Internal is true when the resolver sees the internal (split-brain) view.
-	Internal bool
-}
-
-func (r Resolver) String() string { return fmt.Sprintf("%s (%s)", r.Name, r.Addr) }
 
 // maxCNAMEHops bounds CNAME chains; real ones have two or three links.
 const maxCNAMEHops = 8
 
 // client asks one resolver, over UDP with a TCP retry on truncation.
 type client struct {
-	res          Resolver
+	res          estate.Resolver
 	udp, tcp     *mdns.Client
 	queryTimeout time.Duration
 	// cache holds A lookups within one probe run, so a name that is both a
@@ -39,7 +31,7 @@ type client struct {
 	unreachable bool
 }
 
-func newClient(res Resolver, queryTimeout time.Duration) *client {
+func newClient(res estate.Resolver, queryTimeout time.Duration) *client {
 	return &client{
 		res:          res,
 		udp:          &mdns.Client{Net: "udp", UDPSize: 1232},

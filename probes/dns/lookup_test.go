@@ -9,6 +9,8 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // testQueryTimeout keeps timeouts fast: a silent resolver costs two of
@@ -24,7 +26,7 @@ func testContext(t *testing.T) context.Context {
 // lookupWith asks f for name through a fresh client (one probe run).
 func lookupWith(t *testing.T, f *fakeResolver, name string, qtype uint16) Answer {
 	t.Helper()
-	c := newClient(Resolver{Name: "test", Addr: f.Addr}, testQueryTimeout)
+	c := newClient(estate.Resolver{Name: "test", Addr: f.Addr}, testQueryTimeout)
 	return c.lookup(testContext(t), Record{Name: "test", FQDN: mdns.Fqdn(name), Type: qtype})
 }
 
@@ -136,7 +138,7 @@ func TestLookupRunDeadlineBoundsQueries(t *testing.T) {
 	f.update(func(f *fakeResolver) { f.silentAll = true })
 	// A generous query timeout: the run's deadline must cut it short and
 	// stop the retry.
-	c := newClient(Resolver{Name: "test", Addr: f.Addr}, 10*time.Second)
+	c := newClient(estate.Resolver{Name: "test", Addr: f.Addr}, 10*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -404,7 +406,7 @@ func TestLookupSRVSharedTargetResolvedOncePerRun(t *testing.T) {
 		"sip.contoso.com. 300 IN A 192.0.2.10",
 	)
 	run := func() {
-		c := newClient(Resolver{Name: "test", Addr: f.Addr}, testQueryTimeout)
+		c := newClient(estate.Resolver{Name: "test", Addr: f.Addr}, testQueryTimeout)
 		ctx := testContext(t)
 		for _, n := range []string{"_sip._tls.contoso.com.", "_sipfederationtls._tcp.contoso.com."} {
 			a := c.lookup(ctx, Record{FQDN: n, Type: mdns.TypeSRV})
@@ -449,7 +451,7 @@ func TestResolve(t *testing.T) {
 		"_autodiscover._tcp.contoso.com. IN SRV 0 0 443 mail.contoso.com.",
 		"mail.contoso.com. IN A 192.0.2.30",
 	)
-	res := Resolver{Name: "external", Addr: f.Addr}
+	res := estate.Resolver{Name: "external", Addr: f.Addr}
 	s := Resolve(testContext(t), res, "_autodiscover._tcp.contoso.com", mdns.TypeSRV, testQueryTimeout)
 	if s.Outcome != NoError || len(s.SRVs) != 1 || s.SRVs[0].Port != 443 || !slices.Equal(s.SRVs[0].Addresses, []string{"192.0.2.30"}) {
 		t.Errorf("SRV: %s %+v", s.Outcome, s.SRVs)

@@ -10,17 +10,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/plural"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // Config is what the probe of one domain needs.
 type Config struct {
 	Domain      string
-	SIP, Email  bool // the domain is a SIP domain, an email domain, or both
-	Lync        Mode // where the Skype/Lync side lives
-	Exchange    Mode // where the Exchange side lives
-	Cloud       Cloud
-	Resolvers   []Resolver
+	SIP, Email  bool        // the domain is a SIP domain, an email domain, or both
+	Lync        estate.Mode // where the Skype/Lync side lives
+	Exchange    estate.Mode // where the Exchange side lives
+	Cloud       estate.Cloud
+	Resolvers   []estate.Resolver
 	Expect      []Expectation // all of them; those for other domains are ignored
 	AgreeRecord []string      // record names that must look the same through every resolver
 	Skip        map[string]bool
@@ -204,7 +206,7 @@ func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 	return res, errors.Join(errs...)
 }
 
-func fixFor(o Outcome, r Resolver) string {
+func fixFor(o Outcome, r estate.Resolver) string {
 	switch o {
 	case Timeout:
 		return fmt.Sprintf("Check that %s is reachable from the agent on UDP and TCP port 53, and that it is running.", r)
@@ -217,7 +219,7 @@ func fixFor(o Outcome, r Resolver) string {
 	}
 }
 
-func (p *Prober) judgeRecord(res *Result, rec Record, resolver Resolver, rr *RecordResult) {
+func (p *Prober) judgeRecord(res *Result, rec Record, resolver estate.Resolver, rr *RecordResult) {
 	if rr.Current == nil || rr.Rule.Empty() && rr.Current.Detail == "" {
 		return
 	}
@@ -337,7 +339,7 @@ func (r *Result) Details() []string {
 			line += " [NOT AS EXPECTED]"
 		}
 		if rr.Changes > 0 {
-			line += " [changed " + probes.Count(rr.Changes, "time", "times") + "]"
+			line += " [changed " + plural.Count(rr.Changes, "time", "times") + "]"
 		}
 		out = append(out, line)
 	}

@@ -12,6 +12,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -23,7 +24,7 @@ func newTestProber(t *testing.T, cfg Config) *Prober {
 		cfg.QueryTimeout = testQueryTimeout
 	}
 	if cfg.Cloud == "" {
-		cfg.Cloud = Worldwide
+		cfg.Cloud = estate.Worldwide
 	}
 	p, err := NewProber(cfg)
 	if err != nil {
@@ -148,8 +149,8 @@ func TestNewProber(t *testing.T) {
 	if _, err := NewProber(Config{Domain: "contoso.com", SIP: true}); err == nil {
 		t.Error("NewProber without resolvers: no error")
 	}
-	p, err := NewProber(Config{Domain: "Contoso.com", SIP: true, Email: true, Lync: OnPrem, Exchange: OnPrem, Cloud: Worldwide,
-		Resolvers: []Resolver{{Name: "a", Addr: "127.0.0.1:1"}}, Skip: map[string]bool{RecSIP: true}})
+	p, err := NewProber(Config{Domain: "Contoso.com", SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Cloud: estate.Worldwide,
+		Resolvers: []estate.Resolver{{Name: "a", Addr: "127.0.0.1:1"}}, Skip: map[string]bool{RecSIP: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,8 +170,8 @@ func TestProberDrift(t *testing.T) {
 	const x, y = "sip.contoso.com. IN A 192.0.2.10", "sip.contoso.com. IN A 192.0.2.11"
 	f := newFakeResolver(t, x)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("external", f, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("external", f, false)},
 		Skip:      skipAllBut(RecSIP),
 	})
 	type want struct {
@@ -273,8 +274,8 @@ func TestProberFirstRunFails(t *testing.T) {
 	f := newFakeResolver(t)
 	f.update(func(f *fakeResolver) { f.rcodes["sip.contoso.com."] = mdns.RcodeRefused })
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("external", f, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("external", f, false)},
 		Skip:      skipAllBut(RecSIP),
 	})
 	res, err := probeOnce(t, p)
@@ -302,8 +303,8 @@ func TestProberPartialFailure(t *testing.T) {
 	bad := newFakeResolver(t)
 	bad.update(func(f *fakeResolver) { f.rcodes["sip.contoso.com."] = mdns.RcodeServerFailure })
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("external", good, false), resolverFor("other", bad, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("external", good, false), resolverFor("other", bad, false)},
 		Skip:      skipAllBut(RecSIP, RecLyncdiscover),
 	})
 	res, err := probeOnce(t, p)
@@ -327,9 +328,9 @@ func TestProberOnlineHealthy(t *testing.T) {
 	internal := newFakeResolver(t, onlineZone...)
 	external := newFakeResolver(t, onlineZone...)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Email: true, Lync: Online, Exchange: Online,
-		Resolvers:   []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
-		AgreeRecord: DefaultAgreeRecords(Online, Online),
+		Domain: "contoso.com", SIP: true, Email: true, Lync: estate.Online, Exchange: estate.Online,
+		Resolvers:   []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+		AgreeRecord: DefaultAgreeRecords(estate.Online, estate.Online),
 	})
 	res, err := probeOnce(t, p)
 	if err != nil {
@@ -364,7 +365,7 @@ func TestProberOnlineHealthy(t *testing.T) {
 		}
 		agreed = append(agreed, a.Record)
 	}
-	want := slices.Clone(DefaultAgreeRecords(Online, Online))
+	want := slices.Clone(DefaultAgreeRecords(estate.Online, estate.Online))
 	sort.Strings(want)
 	if !slices.Equal(agreed, want) {
 		t.Errorf("agreement on %v, want %v", agreed, want)
@@ -379,8 +380,8 @@ func TestProberOnlineLeftoverInternal(t *testing.T) {
 	internal := newFakeResolver(t, zone...)
 	external := newFakeResolver(t, onlineZone...)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: Online, Exchange: Online,
-		Resolvers: []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.Online, Exchange: estate.Online,
+		Resolvers: []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
 	})
 	res, err := probeOnce(t, p)
 	if err != nil {
@@ -409,9 +410,9 @@ func TestProberOnPremPointingOnline(t *testing.T) {
 	// The resolver can reach Microsoft 365's name.
 	external.add(t, "webdir.online.lync.com. IN A 52.112.0.1")
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers:   []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
-		AgreeRecord: DefaultAgreeRecords(OnPrem, OnPrem),
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers:   []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+		AgreeRecord: DefaultAgreeRecords(estate.OnPrem, estate.OnPrem),
 	})
 	res, err := probeOnce(t, p)
 	if err != nil {
@@ -457,8 +458,8 @@ func TestProberRequiredPerView(t *testing.T) {
 	internal := newFakeResolver(t)
 	external := newFakeResolver(t)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Email: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+		Domain: "contoso.com", SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
 	})
 	res, err := probeOnce(t, p)
 	if err != nil {
@@ -509,8 +510,8 @@ func TestProberSRVStructure(t *testing.T) {
 		"_sip._tls.contoso.com. IN SRV 0 0 443 sip.contoso.com.",
 		"_sip._tls.contoso.com. IN SRV 0 0 5061 sip.contoso.com.")...)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
 	})
 	res, err := probeOnce(t, p)
 	if err != nil {
@@ -535,8 +536,8 @@ func TestProberDanglingCNAMEWarns(t *testing.T) {
 	t.Parallel()
 	external := newFakeResolver(t, replace(onpremExternalZone, "webext.contoso.com. IN A 192.0.2.20", "")...)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("external", external, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("external", external, false)},
 		Skip:      skipAllBut(RecLyncdiscover),
 	})
 	res, err := probeOnce(t, p)
@@ -553,8 +554,8 @@ func TestProberSRVSharedTargetOncePerRun(t *testing.T) {
 	t.Parallel()
 	external := newFakeResolver(t, onpremExternalZone...)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("external", external, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("external", external, false)},
 		Skip:      skipAllBut(RecSIPTLS, RecSIPFederationTLS),
 	})
 	for run := 1; run <= 2; run++ {
@@ -577,8 +578,8 @@ func TestProberSRVTargetTimeoutIsStaleNotDrift(t *testing.T) {
 	t.Parallel()
 	external := newFakeResolver(t, onpremExternalZone...)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("external", external, false)},
+		Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("external", external, false)},
 		Skip:      skipAllBut(RecSIPFederationTLS),
 	})
 	if _, err := probeOnce(t, p); err != nil {
@@ -599,8 +600,8 @@ func TestProberViewsAgreement(t *testing.T) {
 	t.Parallel()
 	cfg := func(internal, external *fakeResolver) Config {
 		return Config{
-			Domain: "contoso.com", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-			Resolvers:   []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+			Domain: "contoso.com", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+			Resolvers:   []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
 			AgreeRecord: []string{RecSIPFederationTLS},
 			Skip:        skipAllBut(RecSIPFederationTLS),
 		}
@@ -690,9 +691,9 @@ func TestProberConcurrentRuns(t *testing.T) {
 	internal := newFakeResolver(t, onpremInternalZone...)
 	external := newFakeResolver(t, onpremExternalZone...)
 	p := newTestProber(t, Config{
-		Domain: "contoso.com", SIP: true, Email: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers:   []Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
-		AgreeRecord: DefaultAgreeRecords(OnPrem, OnPrem),
+		Domain: "contoso.com", SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers:   []estate.Resolver{resolverFor("internal", internal, true), resolverFor("external", external, false)},
+		AgreeRecord: DefaultAgreeRecords(estate.OnPrem, estate.OnPrem),
 	})
 	var wg sync.WaitGroup
 	for range 4 {

@@ -5,75 +5,12 @@
 package dns
 
 import (
-	"fmt"
 	"strings"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
-
-// Mode is where a deployment's services live.
-type Mode string
-
-const (
-	OnPrem Mode = "onprem"
-	Online Mode = "online"
-	Hybrid Mode = "hybrid"
-)
-
-// ParseMode accepts onprem, online or hybrid (any case).
-func ParseMode(s string) (Mode, error) {
-	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
-	case OnPrem, Online, Hybrid:
-		return m, nil
-	}
-	return "", fmt.Errorf("unknown deployment mode %q: use onprem, online or hybrid", s)
-}
-
-// Cloud is the Microsoft 365 instance an online deployment uses.
-type Cloud string
-
-const (
-	Worldwide Cloud = "worldwide"
-	Germany   Cloud = "germany"
-	China     Cloud = "china" // operated by 21Vianet
-)
-
-// ParseCloud accepts worldwide, germany or china (any case).
-func ParseCloud(s string) (Cloud, error) {
-	switch c := Cloud(strings.ToLower(strings.TrimSpace(s))); c {
-	case Worldwide, Germany, China:
-		return c, nil
-	}
-	return "", fmt.Errorf("unknown cloud %q: use worldwide, germany or china", s)
-}
-
-// cloudHosts are the Microsoft 365 targets of each record, per cloud
-// (domain-facts §1). The German and 21Vianet federation targets and the
-// German autodiscover target are not confirmed from a primary source; an
-// admin can override any of them with SFBEX_DNS_EXPECT.
-var cloudHosts = map[Cloud]map[string]string{
-	Worldwide: {"lyncdiscover": "webdir.online.lync.com", "sip": "sipdir.online.lync.com", "sipfed": "sipfed.online.lync.com", "autodiscover": "autodiscover.outlook.com"},
-	Germany:   {"lyncdiscover": "webdir.online.skype.de", "sip": "sipdir.online.lync.de", "sipfed": "sipfed.online.lync.de", "autodiscover": "autodiscover-outlook.office.de"},
-	China:     {"lyncdiscover": "webdir.online.partner.lync.cn", "sip": "sipdir.online.partner.lync.cn", "sipfed": "sipfed.online.partner.lync.cn", "autodiscover": "autodiscover.partner.outlook.cn"},
-}
-
-// onlineSuffixes mark a host as Microsoft 365, whatever the cloud.
-var onlineSuffixes = []string{
-	".online.lync.com", ".online.skype.de", ".online.lync.de", ".partner.lync.cn",
-	".outlook.com", ".office.de", ".partner.outlook.cn", ".office365.com",
-}
-
-// IsOnlineHost reports whether host (any case, trailing dot or not) belongs
-// to Microsoft 365.
-func IsOnlineHost(host string) bool {
-	h := "." + strings.TrimSuffix(strings.ToLower(host), ".")
-	for _, s := range onlineSuffixes {
-		if strings.HasSuffix(h, s) {
-			return true
-		}
-	}
-	return false
-}
 
 // Record names, as the `record` label shows them.
 const (
@@ -163,11 +100,11 @@ func (r Rule) Empty() bool {
 // ModeRule is the rule the deployment implies for rec through a resolver
 // that sees the internal view (internal) or the external one. lync is the
 // mode of the Skype/Lync side, exchange that of the Exchange side.
-func ModeRule(rec Record, lync, exchange Mode, cloud Cloud, internal bool) Rule {
-	hosts := cloudHosts[cloud]
+func ModeRule(rec Record, lync, exchange estate.Mode, cloud estate.Cloud, internal bool) Rule {
+	hosts := estate.CloudHosts(cloud)
 	if !rec.Lync {
 		switch {
-		case rec.Name == RecAutodiscover && exchange == Online:
+		case rec.Name == RecAutodiscover && exchange == estate.Online:
 			return Rule{Required: true, Values: []string{"cname:" + hosts["autodiscover"]}, Source: "exchange deployment online, " + string(cloud)}
 		case rec.Name == RecAutodiscover:
 			// Internal Outlook finds Exchange through the SCP, so the record is
@@ -177,7 +114,7 @@ func ModeRule(rec Record, lync, exchange Mode, cloud Cloud, internal bool) Rule 
 			return Rule{Port: 443, Source: "MS-OXDISCO"}
 		}
 	}
-	if lync == Online {
+	if lync == estate.Online {
 		src := "deployment online, " + string(cloud)
 		switch rec.Name {
 		case RecLyncdiscover:
@@ -212,16 +149,16 @@ func ModeRule(rec Record, lync, exchange Mode, cloud Cloud, internal bool) Rule 
 }
 
 // DefaultAgreeRecords lists the records that must look the same through
-// every resolver. Online, the internal zone must mirror the public one;
+// every resolver. estate.Online, the internal zone must mirror the public one;
 // on-premises the views differ on purpose, except for federation.
-func DefaultAgreeRecords(lync, exchange Mode) []string {
+func DefaultAgreeRecords(lync, exchange estate.Mode) []string {
 	var out []string
-	if lync == Online {
+	if lync == estate.Online {
 		out = append(out, RecLyncdiscover, RecSIP, RecSIPTLS, RecSIPFederationTLS)
 	} else {
 		out = append(out, RecSIPFederationTLS)
 	}
-	if exchange == Online {
+	if exchange == estate.Online {
 		out = append(out, RecAutodiscover)
 	}
 	return out

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 func TestDomainRecords(t *testing.T) {
@@ -70,28 +72,6 @@ func TestDomainRecords(t *testing.T) {
 	}
 }
 
-func TestParseModeAndCloud(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]Mode{"onprem": OnPrem, " Online ": Online, "HYBRID": Hybrid} {
-		if got, err := ParseMode(in); err != nil || got != want {
-			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "on-prem", "cloud"} {
-		if _, err := ParseMode(in); err == nil || !strings.Contains(err.Error(), "onprem, online or hybrid") {
-			t.Errorf("ParseMode(%q): error %v", in, err)
-		}
-	}
-	for in, want := range map[string]Cloud{"worldwide": Worldwide, "Germany": Germany, " china ": China} {
-		if got, err := ParseCloud(in); err != nil || got != want {
-			t.Errorf("ParseCloud(%q) = %q, %v", in, got, err)
-		}
-	}
-	if _, err := ParseCloud("gcc"); err == nil || !strings.Contains(err.Error(), `"gcc"`) {
-		t.Errorf("ParseCloud(gcc): error %v", err)
-	}
-}
-
 func TestModeRule(t *testing.T) {
 	t.Parallel()
 	recs := map[string]Record{}
@@ -118,46 +98,46 @@ func TestModeRule(t *testing.T) {
 		{RecAutodiscoverSRV, false}:      {Port: 443},
 	}
 	for k, want := range onprem {
-		for _, lync := range []Mode{OnPrem, Hybrid} {
-			got := ModeRule(recs[k.rec], lync, OnPrem, Worldwide, k.internal)
+		for _, lync := range []estate.Mode{estate.OnPrem, estate.Hybrid} {
+			got := ModeRule(recs[k.rec], lync, estate.OnPrem, estate.Worldwide, k.internal)
 			got.Source = ""
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s %s internal=%v: %+v, want %+v", lync, k.rec, k.internal, got, want)
 			}
 		}
 	}
-	clouds := map[Cloud][3]string{
-		Worldwide: {"cname:webdir.online.lync.com", "srv:100 1 443 sipdir.online.lync.com", "cname:autodiscover.outlook.com"},
-		Germany:   {"cname:webdir.online.skype.de", "srv:100 1 443 sipdir.online.lync.de", "cname:autodiscover-outlook.office.de"},
-		China:     {"cname:webdir.online.partner.lync.cn", "srv:100 1 443 sipdir.online.partner.lync.cn", "cname:autodiscover.partner.outlook.cn"},
+	clouds := map[estate.Cloud][3]string{
+		estate.Worldwide: {"cname:webdir.online.lync.com", "srv:100 1 443 sipdir.online.lync.com", "cname:autodiscover.outlook.com"},
+		estate.Germany:   {"cname:webdir.online.skype.de", "srv:100 1 443 sipdir.online.lync.de", "cname:autodiscover-outlook.office.de"},
+		estate.China:     {"cname:webdir.online.partner.lync.cn", "srv:100 1 443 sipdir.online.partner.lync.cn", "cname:autodiscover.partner.outlook.cn"},
 	}
 	for cloud, want := range clouds {
 		for _, internal := range []bool{true, false} {
-			if r := ModeRule(recs[RecLyncdiscover], Online, Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[:1]) {
+			if r := ModeRule(recs[RecLyncdiscover], estate.Online, estate.Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[:1]) {
 				t.Errorf("%s lyncdiscover: %+v", cloud, r)
 			}
-			if r := ModeRule(recs[RecSIPTLS], Online, Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[1:2]) {
+			if r := ModeRule(recs[RecSIPTLS], estate.Online, estate.Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[1:2]) {
 				t.Errorf("%s _sip._tls: %+v", cloud, r)
 			}
-			if r := ModeRule(recs[RecAutodiscover], Online, Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[2:]) {
+			if r := ModeRule(recs[RecAutodiscover], estate.Online, estate.Online, cloud, internal); !r.Required || !slices.Equal(r.Values, want[2:]) {
 				t.Errorf("%s autodiscover: %+v", cloud, r)
 			}
 			for _, leftover := range []string{RecLyncdiscoverInternal, RecSIPInternalTLS} {
-				if r := ModeRule(recs[leftover], Online, Online, cloud, internal); !r.Absent || r.Required {
+				if r := ModeRule(recs[leftover], estate.Online, estate.Online, cloud, internal); !r.Absent || r.Required {
 					t.Errorf("%s %s online: %+v, want absent", cloud, leftover, r)
 				}
 			}
 		}
 	}
 	// The sides are independent: Skype online, Exchange on-premises.
-	if r := ModeRule(recs[RecAutodiscover], Online, OnPrem, Worldwide, false); len(r.Values) != 0 || !r.NotOnline || !r.Required {
+	if r := ModeRule(recs[RecAutodiscover], estate.Online, estate.OnPrem, estate.Worldwide, false); len(r.Values) != 0 || !r.NotOnline || !r.Required {
 		t.Errorf("autodiscover, exchange onprem: %+v", r)
 	}
-	if r := ModeRule(recs[RecSIP], OnPrem, Online, Worldwide, false); len(r.Values) != 0 || !r.NotOnline {
+	if r := ModeRule(recs[RecSIP], estate.OnPrem, estate.Online, estate.Worldwide, false); len(r.Values) != 0 || !r.NotOnline {
 		t.Errorf("sip, lync onprem: %+v", r)
 	}
 	for _, k := range []string{RecSIP, RecAutodiscover} {
-		if r := ModeRule(recs[k], Online, Online, Worldwide, false); r.Source == "" || r.Empty() {
+		if r := ModeRule(recs[k], estate.Online, estate.Online, estate.Worldwide, false); r.Source == "" || r.Empty() {
 			t.Errorf("%s: rule %+v has no source or asks nothing", k, r)
 		}
 	}
@@ -166,13 +146,13 @@ func TestModeRule(t *testing.T) {
 func TestDefaultAgreeRecords(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		lync, exchange Mode
+		lync, exchange estate.Mode
 		want           []string
 	}{
-		{OnPrem, OnPrem, []string{RecSIPFederationTLS}},
-		{Hybrid, OnPrem, []string{RecSIPFederationTLS}},
-		{OnPrem, Online, []string{RecSIPFederationTLS, RecAutodiscover}},
-		{Online, Online, []string{RecLyncdiscover, RecSIP, RecSIPTLS, RecSIPFederationTLS, RecAutodiscover}},
+		{estate.OnPrem, estate.OnPrem, []string{RecSIPFederationTLS}},
+		{estate.Hybrid, estate.OnPrem, []string{RecSIPFederationTLS}},
+		{estate.OnPrem, estate.Online, []string{RecSIPFederationTLS, RecAutodiscover}},
+		{estate.Online, estate.Online, []string{RecLyncdiscover, RecSIP, RecSIPTLS, RecSIPFederationTLS, RecAutodiscover}},
 	} {
 		if got := DefaultAgreeRecords(c.lync, c.exchange); !slices.Equal(got, c.want) {
 			t.Errorf("DefaultAgreeRecords(%s, %s) = %v, want %v", c.lync, c.exchange, got, c.want)

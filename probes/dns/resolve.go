@@ -5,6 +5,8 @@ import (
 	"time"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // Resolve looks name up through one resolver, the way the DNS probe does:
@@ -12,7 +14,7 @@ import (
 // resolved. qtype is mdns.TypeA or mdns.TypeSRV. Other probe families use
 // it to find what clients find (the autodiscover SRV record, the Edge's
 // SRV targets and ports).
-func Resolve(ctx context.Context, res Resolver, name string, qtype uint16, queryTimeout time.Duration) Answer {
+func Resolve(ctx context.Context, res estate.Resolver, name string, qtype uint16, queryTimeout time.Duration) Answer {
 	if queryTimeout <= 0 {
 		queryTimeout = 2 * time.Second
 	}

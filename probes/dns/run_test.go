@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // A resolver that does not answer costs one query and its retry per run,
@@ -11,8 +13,8 @@ import (
 func TestUnreachableResolverIsAskedOncePerRun(t *testing.T) {
 	f := newFakeResolver(t)
 	f.update(func(f *fakeResolver) { f.silentAll = true })
-	p := newTestProber(t, Config{Domain: "contoso.test", SIP: true, Email: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("internal", f, true)}})
+	p := newTestProber(t, Config{Domain: "contoso.test", SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("internal", f, true)}})
 	res, err := probeOnce(t, p)
 	if err == nil {
 		t.Fatal("no error from a run where nothing answered")
@@ -38,8 +40,8 @@ func TestSharedNameIsResolvedOncePerRun(t *testing.T) {
 		"_sip._tls.contoso.test. 300 IN SRV 0 0 443 sip.contoso.test.",
 		"_sipfederationtls._tcp.contoso.test. 300 IN SRV 0 0 5061 sip.contoso.test.",
 	)
-	p := newTestProber(t, Config{Domain: "contoso.test", SIP: true, Lync: OnPrem, Exchange: OnPrem,
-		Resolvers: []Resolver{resolverFor("external", f, false)}})
+	p := newTestProber(t, Config{Domain: "contoso.test", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem,
+		Resolvers: []estate.Resolver{resolverFor("external", f, false)}})
 	probeOnce(t, p)
 	if n := f.count("sip.contoso.test.", mdns.TypeA, ""); n != 1 {
 		t.Fatalf("sip.contoso.test A asked %d times in one run, want 1", n)
@@ -62,8 +64,8 @@ func TestScopedExpectationWinsWhateverTheOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := newTestProber(t, Config{Domain: "contoso.test", SIP: true, Lync: OnPrem, Exchange: OnPrem, Expect: exp,
-			Resolvers: []Resolver{resolverFor("internal", f, true), resolverFor("external", f, false)}})
+		p := newTestProber(t, Config{Domain: "contoso.test", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Expect: exp,
+			Resolvers: []estate.Resolver{resolverFor("internal", f, true), resolverFor("external", f, false)}})
 		res, _ := probeOnce(t, p)
 		for _, rr := range res.Records {
 			if rr.Record != RecSIP {

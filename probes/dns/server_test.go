@@ -7,6 +7,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/loopback"
 )
 
@@ -204,6 +205,6 @@ func (f *fakeResolver) reply(netw string, r *mdns.Msg) *mdns.Msg {
 }
 
 // resolverFor names a fake resolver for a Config.
-func resolverFor(name string, f *fakeResolver, internal bool) Resolver {
-	return Resolver{Name: name, Addr: f.Addr, Internal: internal}
+func resolverFor(name string, f *fakeResolver, internal bool) estate.Resolver {
+	return estate.Resolver{Name: name, Addr: f.Addr, Internal: internal}
 }

@@ -13,10 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 // Config is how EWS endpoints are probed.
@@ -74,12 +73,20 @@ func ProbeURL(ctx context.Context, cfg Config, u string) (probes.Result, error) 
 	return probe(ctx, cfg, &Result{ExpectOAuth: cfg.ExpectOAuth}, []string{u})
 }
 
+// Discovered is what one domain's autodiscover returned of EWS.
+type Discovered struct {
+	URLs  []string  // unique, in the order autodiscover gave them
+	At    time.Time // when they were last returned; zero if never
+	Stale bool      // the latest run did not return them again
+	Note  string    // why the latest run returned none
+}
+
 // Learned probes the EWS URLs that one domain's autodiscover returned.
 type Learned struct {
 	Domain string
 	Config Config
 	// Source returns the URLs; before autodiscover's first run it runs it.
-	Source func(ctx context.Context) (autodiscover.Learned, error)
+	Source func(ctx context.Context) (Discovered, error)
 }
 
 // Probe probes every learned URL. Before autodiscover has returned any,

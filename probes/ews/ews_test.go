@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/autodiscover"
-	"github.com/sfbex/sfbex_exporter/probes/httpprobe"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 )
 
 const bearer = `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*,00000004-0000-0ff1-ce00-000000000000@contoso.com", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`
@@ -150,8 +149,8 @@ func TestEWSTimeoutAndClosedPort(t *testing.T) {
 func TestLearnedURLs(t *testing.T) {
 	cfg := server(t, challenges(bearer))
 	at := time.Unix(1_700_000_000, 0)
-	l := &Learned{Domain: "example.com", Config: cfg, Source: func(context.Context) (autodiscover.Learned, error) {
-		return autodiscover.Learned{URLs: []string{ewsURL}, At: at, Stale: true}, nil
+	l := &Learned{Domain: "example.com", Config: cfg, Source: func(context.Context) (Discovered, error) {
+		return Discovered{URLs: []string{ewsURL}, At: at, Stale: true}, nil
 	}}
 	res, err := l.Probe(context.Background())
 	r := res.(*Result)
@@ -162,16 +161,16 @@ func TestLearnedURLs(t *testing.T) {
 		t.Fatalf("details %v", r.Details())
 	}
 
-	l.Source = func(context.Context) (autodiscover.Learned, error) {
-		return autodiscover.Learned{Note: "no autodiscover method works"}, nil
+	l.Source = func(context.Context) (Discovered, error) {
+		return Discovered{Note: "no autodiscover method works"}, nil
 	}
 	res, err = l.Probe(context.Background())
 	if err != nil || len(res.Findings()) != 1 || res.Findings()[0].Severity != probes.Info || probes.Failing(res.Findings()) {
 		t.Fatalf("no URLs yet: %v %v", res.Findings(), err)
 	}
 
-	l.Source = func(context.Context) (autodiscover.Learned, error) {
-		return autodiscover.Learned{}, errors.New("not yet")
+	l.Source = func(context.Context) (Discovered, error) {
+		return Discovered{}, errors.New("not yet")
 	}
 	if res, err = l.Probe(context.Background()); res != nil || err == nil || probes.FixOf(err) == "" {
 		t.Fatalf("source failure: %v %v", res, err)
@@ -181,7 +180,7 @@ func TestLearnedURLs(t *testing.T) {
 	for i := range many {
 		many[i] = ewsURL + "?n=" + string(rune('a'+i))
 	}
-	l.Source = func(context.Context) (autodiscover.Learned, error) { return autodiscover.Learned{URLs: many}, nil }
+	l.Source = func(context.Context) (Discovered, error) { return Discovered{URLs: many}, nil }
 	if res, _ = l.Probe(context.Background()); len(res.(*Result).Endpoints) != MaxLearned {
 		t.Fatalf("%d endpoints, want at most %d", len(res.(*Result).Endpoints), MaxLearned)
 	}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
@@ -410,13 +412,13 @@ func TestDNSCycleChild(t *testing.T) {
 	}
 	n, _ := strconv.Atoi(os.Getenv("SFBEX_BENCH_DOMAINS"))
 	conc, _ := strconv.Atoi(os.Getenv("SFBEX_BENCH_CONCURRENCY"))
-	resolvers := []dns.Resolver{{Name: "internal", Addr: os.Getenv("SFBEX_BENCH_RESOLVER"), Internal: true}}
+	resolvers := []estate.Resolver{{Name: "internal", Addr: os.Getenv("SFBEX_BENCH_RESOLVER"), Internal: true}}
 	// As cmd/sfbex_exporter/checks.go builds them from the defaults.
-	var checks []*collector.Check
+	var checks []*probes.Check
 	for _, d := range domainNames(n) {
 		p, err := dns.NewProber(dns.Config{
-			Domain: d, SIP: true, Email: true, Lync: dns.OnPrem, Exchange: dns.OnPrem, Cloud: dns.Worldwide,
-			Resolvers: resolvers, AgreeRecord: dns.DefaultAgreeRecords(dns.OnPrem, dns.OnPrem),
+			Domain: d, SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Cloud: estate.Worldwide,
+			Resolvers: resolvers, AgreeRecord: dns.DefaultAgreeRecords(estate.OnPrem, estate.OnPrem),
 			Skip: map[string]bool{skipRecord: true}, QueryTimeout: 2 * time.Second,
 		})
 		if err != nil {
@@ -425,7 +427,7 @@ func TestDNSCycleChild(t *testing.T) {
 		if len(p.Records()) != len(benchRecords) {
 			t.Fatalf("%d records per domain, want %d", len(p.Records()), len(benchRecords))
 		}
-		checks = append(checks, &collector.Check{Probe: "dns", Target: d, Interval: time.Minute, Timeout: 20 * time.Second, Run: p.Probe})
+		checks = append(checks, &probes.Check{Probe: "dns", Target: d, Interval: time.Minute, Timeout: 20 * time.Second, Run: p.Probe})
 	}
 	store := collector.NewStore(checks)
 	in := bufio.NewScanner(os.Stdin)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 	"github.com/sfbex/sfbex_exporter/test/infra"
@@ -43,7 +44,7 @@ type scrapeFixture struct {
 	// CounterVecs in a plain registry.
 	agent, agentDefault, plain http.Handler
 
-	hang     *collector.Check
+	hang     *probes.Check
 	hangMu   sync.Mutex
 	release  chan struct{} // closing it lets the hanging run return
 	hangIn   chan struct{} // receives when the hanging run has started
@@ -61,27 +62,27 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 	infra.Require(tb, "named", "named-checkconf", "named-checkzone")
 	internal := infra.StartNamed(tb, map[string]string{"test": testZone(n, internalView, 0)})
 	external := infra.StartNamed(tb, map[string]string{"test": testZone(n, externalView, 10), "online.lync.com": onlineZone})
-	resolvers := []dns.Resolver{
+	resolvers := []estate.Resolver{
 		{Name: "internal", Addr: internal.Addr, Internal: true},
 		{Name: "external", Addr: external.Addr},
 	}
 
 	f := &scrapeFixture{domains: n}
-	var checks []*collector.Check
+	var checks []*probes.Check
 	for _, d := range domainNames(n) {
 		p, err := dns.NewProber(dns.Config{
-			Domain: d, SIP: true, Email: true, Lync: dns.OnPrem, Exchange: dns.OnPrem, Cloud: dns.Worldwide,
-			Resolvers: resolvers, AgreeRecord: dns.DefaultAgreeRecords(dns.OnPrem, dns.OnPrem),
+			Domain: d, SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Cloud: estate.Worldwide,
+			Resolvers: resolvers, AgreeRecord: dns.DefaultAgreeRecords(estate.OnPrem, estate.OnPrem),
 			QueryTimeout: 2 * time.Second,
 		})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		checks = append(checks, &collector.Check{Probe: "dns", Target: d, Interval: time.Minute, Timeout: 20 * time.Second, Run: p.Probe})
+		checks = append(checks, &probes.Check{Probe: "dns", Target: d, Interval: time.Minute, Timeout: 20 * time.Second, Run: p.Probe})
 	}
 	// A check whose run blocks and ignores its deadline: the worst a
 	// probe can do. It is registered but only runs when startHang says.
-	f.hang = &collector.Check{Probe: "autodiscover", Target: "hangs.test", Interval: time.Minute, Timeout: 30 * time.Second,
+	f.hang = &probes.Check{Probe: "autodiscover", Target: "hangs.test", Interval: time.Minute, Timeout: 30 * time.Second,
 		Run: func(context.Context) (probes.Result, error) {
 			f.hangMu.Lock()
 			release, in := f.release, f.hangIn
@@ -185,7 +186,7 @@ func (f *scrapeFixture) startHang(tb testing.TB) {
 	f.hangMu.Unlock()
 	go func() {
 		defer close(done)
-		collector.RunOnce(ctx, f.store, []*collector.Check{f.hang}, 1)
+		collector.RunOnce(ctx, f.store, []*probes.Check{f.hang}, 1)
 	}()
 	select {
 	case <-f.hangIn:

@@ -22,9 +22,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/promtest"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
+	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
-	"github.com/sfbex/sfbex_exporter/probes/dns"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 
@@ -118,18 +120,18 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 
 	p, err := certs.NewTLSProber(certs.TLSConfig{
 		SRV:       []certs.SRVSpec{{Record: "_sipfederationtls._tcp", Domain: "fabrikam.test"}},
-		Resolvers: []dns.Resolver{{Name: "bind9", Addr: named.Addr}},
+		Resolvers: []estate.Resolver{{Name: "bind9", Addr: named.Addr}},
 		Web:       &webclient.Options{RootCAs: pki.pool},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := &collector.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: 10 * time.Second, Run: p.Probe}
-	store := collector.NewStore([]*collector.Check{check})
+	check := &probes.Check{Probe: "tls", Target: "endpoints", Interval: time.Minute, Timeout: 10 * time.Second, Run: p.Probe}
+	store := collector.NewStore([]*probes.Check{check})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collector.NewCollector(store))
 
-	collector.RunOnce(context.Background(), store, []*collector.Check{check}, 1)
+	collector.RunOnce(context.Background(), store, []*probes.Check{check}, 1)
 	e := store.Entries()[0]
 	if e.Latest.Err != nil {
 		t.Fatal(e.Latest.Err)
@@ -149,7 +151,7 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 	if er.Chain[0].Serial != "1F5" || !er.Chain[0].NotAfter.Equal(good.Leaf.NotAfter) || er.Chain[1].SubjectCN != "Fabrikam Test Root" {
 		t.Fatalf("not the listener's certificate: %+v", er.Chain)
 	}
-	if v := gauge(t, reg, "sfbex_cert_not_after_timestamp_seconds", map[string]string{"source": endpoint, "role": "leaf", "serial": "1F5"}); v != float64(good.Leaf.NotAfter.Unix()) {
+	if v := promtest.Value(t, reg, "sfbex_cert_not_after_timestamp_seconds", map[string]string{"source": endpoint, "role": "leaf", "serial": "1F5"}); v != float64(good.Leaf.NotAfter.Unix()) {
 		t.Fatalf("not-after metric %v", v)
 	}
 
@@ -158,7 +160,7 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 	expired := pki.issue(t, 502, "edge2.fabrikam.test", now.AddDate(-1, 0, 0), now.Add(-48*time.Hour))
 	port2 := serveTLS(t, expired)
 	named.SetZone(t, "fabrikam.test", zone(2, port2))
-	collector.RunOnce(context.Background(), store, []*collector.Check{check}, 1)
+	collector.RunOnce(context.Background(), store, []*probes.Check{check}, 1)
 	e = store.Entries()[0]
 	res = e.Shown.(*certs.TLSResult)
 	if len(res.Endpoints) != 1 || res.Endpoints[0].Endpoint != "edge2.fabrikam.test:"+strconv.Itoa(port2) {
@@ -174,48 +176,7 @@ func TestTLSProbeFollowsSRVRecordFromBind9(t *testing.T) {
 	if !found {
 		t.Fatalf("no finding about the expired certificate: %+v", res.Findings())
 	}
-	if v := gauge(t, reg, "sfbex_tls_verify_ok", map[string]string{"endpoint": "edge2.fabrikam.test:" + strconv.Itoa(port2)}); v != 0 {
+	if v := promtest.Value(t, reg, "sfbex_tls_verify_ok", map[string]string{"endpoint": "edge2.fabrikam.test:" + strconv.Itoa(port2)}); v != 0 {
 		t.Fatalf("verify_ok %v", v)
 	}
-}
-
-// gauge returns the value of the one series of name whose labels include
-// labels (a gauge or a counter); the test fails when there is none or
-// several.
-func gauge(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vals []float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			got := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				got[lp.GetName()] = lp.GetValue()
-			}
-			for k, v := range labels {
-				if got[k] != v {
-					continue next
-				}
-			}
-			switch {
-			case m.Gauge != nil:
-				vals = append(vals, m.GetGauge().GetValue())
-			case m.Counter != nil:
-				vals = append(vals, m.GetCounter().GetValue())
-			default:
-				t.Fatalf("%s is a %s, not a gauge or a counter", name, mf.GetType())
-			}
-		}
-	}
-	if len(vals) != 1 {
-		t.Fatalf("%s %v: %d series %v, want exactly one", name, labels, len(vals), vals)
-	}
-	return vals[0]
 }

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 

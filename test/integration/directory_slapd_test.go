@@ -20,10 +20,11 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/web"
+	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/lab"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
-	"github.com/sfbex/sfbex_exporter/probes/webclient"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 
@@ -158,8 +159,8 @@ func TestSlapdWrongPassword(t *testing.T) {
 // last complete figures, marked stale, with the error.
 func TestSlapdKilledMidScanKeepsLastGoodFigures(t *testing.T) {
 	s := infra.StartSlapd(t, infra.SlapdOptions{Suffix: slapdSuffix, LDIF: directoryLDIF(healthyUsers(3000))})
-	check := &collector.Check{Probe: "directory", Target: "slapd", Interval: time.Hour, Timeout: time.Minute}
-	store := collector.NewStore([]*collector.Check{check})
+	check := &probes.Check{Probe: "directory", Target: "slapd", Interval: time.Hour, Timeout: time.Minute}
+	store := collector.NewStore([]*probes.Check{check})
 	good, err := slapdScan(t, directory.Config{URL: s.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +180,7 @@ func TestSlapdKilledMidScanKeepsLastGoodFigures(t *testing.T) {
 	if !ok || stats(shown, "contoso.test").Users != 3000 || !e.Stale || e.Latest.Err == nil {
 		t.Errorf("after the failed scan: shown %v, stale %v, err %v", e.Shown, e.Stale, e.Latest.Err)
 	}
-	v := collector.Views(store.Entries())[0]
+	v := web.Views(store.Entries())[0]
 	if v.Error == "" || !v.Stale {
 		t.Errorf("view: %+v", v)
 	}

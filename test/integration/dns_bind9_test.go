@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 	"github.com/sfbex/sfbex_exporter/test/infra"
 )
@@ -62,8 +63,8 @@ func TestDNSProbeAgainstBind9DriftAndOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := dns.NewProber(dns.Config{
-		Domain: "contoso.test", SIP: true, Email: true, Lync: dns.OnPrem, Exchange: dns.OnPrem, Cloud: dns.Worldwide,
-		Resolvers: []dns.Resolver{{Name: "external", Addr: named.Addr}}, Expect: expect, QueryTimeout: 500 * time.Millisecond,
+		Domain: "contoso.test", SIP: true, Email: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Cloud: estate.Worldwide,
+		Resolvers: []estate.Resolver{{Name: "external", Addr: named.Addr}}, Expect: expect, QueryTimeout: 500 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,12 +134,12 @@ func TestDNSProbeAgainstTwoBind9ViewsSplitBrain(t *testing.T) {
 	internal := infra.StartNamed(t, map[string]string{"contoso.test": internalZone})
 	external := infra.StartNamed(t, map[string]string{"contoso.test": contosoZone(1, "127.0.1.10", "sip")})
 	p, err := dns.NewProber(dns.Config{
-		Domain: "contoso.test", SIP: true, Lync: dns.OnPrem, Exchange: dns.OnPrem, Cloud: dns.Worldwide,
-		Resolvers: []dns.Resolver{
+		Domain: "contoso.test", SIP: true, Lync: estate.OnPrem, Exchange: estate.OnPrem, Cloud: estate.Worldwide,
+		Resolvers: []estate.Resolver{
 			{Name: "internal", Addr: internal.Addr, Internal: true},
 			{Name: "external", Addr: external.Addr},
 		},
-		AgreeRecord:  dns.DefaultAgreeRecords(dns.OnPrem, dns.OnPrem),
+		AgreeRecord:  dns.DefaultAgreeRecords(estate.OnPrem, estate.OnPrem),
 		QueryTimeout: 500 * time.Millisecond,
 	})
 	if err != nil {
@@ -192,13 +193,13 @@ func TestDNSProbeAgainstBind9TruncationFallsBackToTCP(t *testing.T) {
 	}
 	z := strings.Replace(contosoZone(1, "127.0.3.200", "sip"), "sip IN A 127.0.3.200\n", strings.Join(many, "\n")+"\n", 1)
 	named := infra.StartNamed(t, map[string]string{"contoso.test": z})
-	a := dns.Resolve(context.Background(), dns.Resolver{Name: "external", Addr: named.Addr}, "sip.contoso.test", 1 /* A */, time.Second)
+	a := dns.Resolve(context.Background(), estate.Resolver{Name: "external", Addr: named.Addr}, "sip.contoso.test", 1 /* A */, time.Second)
 	if a.Outcome != dns.NoError || !a.TCP || len(a.Addresses) != 90 {
 		t.Fatalf("outcome %s tcp %v addresses %d, want noerror over TCP with 90", a.Outcome, a.TCP, len(a.Addresses))
 	}
 	// A zone bind9 does not serve, with recursion off, is REFUSED: not an
 	// answer about the record.
-	r := dns.Resolve(context.Background(), dns.Resolver{Name: "external", Addr: named.Addr}, "sip.fabrikam.test", 1, time.Second)
+	r := dns.Resolve(context.Background(), estate.Resolver{Name: "external", Addr: named.Addr}, "sip.fabrikam.test", 1, time.Second)
 	if r.Outcome != dns.Refused || r.Outcome.Definitive() {
 		t.Fatalf("outcome for an unserved zone: %s", r.Outcome)
 	}

@@ -1,0 +1,72 @@
+package cms
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfbex/sfbex_exporter/probes"
+)
+
+// CMS replication and integration settings. See
+// docs/metrics.md#cms-and-integration-settings. source is the shell and
+// server a snapshot comes from (sfb-fe01.contoso.com); replica a CMS
+// replica's FQDN: both bounded by the estate, no user data.
+var (
+	cmsSnapshotTSDesc = prometheus.NewDesc("sfbex_cms_snapshot_timestamp_seconds",
+		"When the newest good snapshot of the source was taken (Unix time, by the server's clock). time() - x is its age.", []string{"source"}, nil)
+	cmsSnapshotStaleDesc = prometheus.NewDesc("sfbex_cms_snapshot_stale",
+		"1 if the source's newest snapshot file is invalid and the series show its last good snapshot, 0 if not.", []string{"source"}, nil)
+	cmsSnapshotInfoDesc = prometheus.NewDesc("sfbex_cms_snapshot_info",
+		"Where and how the snapshot was taken: shell (SkypeForBusiness, Exchange), PowerShell version and export script version. Always 1.",
+		[]string{"source", "shell", "powershell_version", "script_version"}, nil)
+	cmsInvalidDesc = prometheus.NewDesc("sfbex_cms_snapshot_invalid_files",
+		"Snapshot files under SFBEX_CMS_SNAPSHOT_PATH that could not be read in the latest run; the status page names them and why.", nil, nil)
+	cmsCmdletErrorDesc = prometheus.NewDesc("sfbex_cms_snapshot_cmdlet_failed",
+		"1 for each cmdlet the export script could not run on the source; the checks needing its output are absent.", []string{"source", "cmdlet"}, nil)
+
+	cmsReplicaUpDesc = prometheus.NewDesc("sfbex_cms_replica_up_to_date",
+		"1 if the CMS replica is up to date (Get-CsManagementStoreReplicationStatus UpToDate), 0 if not.", []string{"replica"}, nil)
+	cmsReplicaUpdateDesc = prometheus.NewDesc("sfbex_cms_replica_last_update_creation_timestamp_seconds",
+		"When the replica's latest replication update was created (LastUpdateCreation, Unix time).", []string{"replica"}, nil)
+	cmsReplicaReportDesc = prometheus.NewDesc("sfbex_cms_replica_last_status_report_timestamp_seconds",
+		"When the replica last reported its status (LastStatusReport, Unix time). Absent where the snapshot has none.", []string{"replica"}, nil)
+	cmsReplicaBehindDesc = prometheus.NewDesc("sfbex_cms_replica_behind_since_timestamp_seconds",
+		"Since when the replica has been out of date, from consecutive snapshots and LastUpdateCreation (Unix time). Absent while up to date.", []string{"replica"}, nil)
+
+	integrationCheckDesc = prometheus.NewDesc("sfbex_integration_check",
+		"1 if the seed step is configured as documented, 0 if not; absent when no snapshot shows it or it does not apply to the deployment. component: sfb or exchange.",
+		[]string{"component", "check"}, nil)
+)
+
+func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	ms = append(ms, probes.Gauge(cmsInvalidDesc, float64(len(r.InvalidFiles))))
+	for _, s := range r.Sources {
+		ms = append(ms,
+			probes.Gauge(cmsSnapshotTSDesc, float64(s.Timestamp.UnixMilli())/1000, s.Name),
+			probes.Gauge(cmsSnapshotStaleDesc, probes.Bool(s.Stale), s.Name),
+			probes.Gauge(cmsSnapshotInfoDesc, 1, s.Name, s.Shell, probes.Clip(s.PowerShellVersion), probes.Clip(s.ScriptVersion)),
+		)
+		seen := map[string]bool{}
+		for _, e := range s.CmdletErrors {
+			if c := probes.Clip(string(e.Cmdlet)); !seen[c] {
+				seen[c] = true
+				ms = append(ms, probes.Gauge(cmsCmdletErrorDesc, 1, s.Name, c))
+			}
+		}
+	}
+	for _, rep := range r.Replicas {
+		ms = append(ms, probes.Gauge(cmsReplicaUpDesc, probes.Bool(rep.UpToDate), rep.Fqdn))
+		if rep.LastUpdateCreation != nil {
+			ms = append(ms, probes.Gauge(cmsReplicaUpdateDesc, float64(rep.LastUpdateCreation.Unix()), rep.Fqdn))
+		}
+		if rep.LastStatusReport != nil {
+			ms = append(ms, probes.Gauge(cmsReplicaReportDesc, float64(rep.LastStatusReport.Unix()), rep.Fqdn))
+		}
+		if rep.BehindSince != nil {
+			ms = append(ms, probes.Gauge(cmsReplicaBehindDesc, float64(rep.BehindSince.Unix()), rep.Fqdn))
+		}
+	}
+	for _, c := range r.Checks {
+		ms = append(ms, probes.Gauge(integrationCheckDesc, probes.Bool(c.Pass), c.Component, c.Check))
+	}
+	return ms
+}

@@ -1,0 +1,64 @@
+package ews
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfbex/sfbex_exporter/probes"
+)
+
+// EWS metrics. See docs/metrics.md#ews. The domain label is
+// the email domain whose autodiscover returned the URL, empty for URLs
+// from SFBEX_EWS_URLS, so the same URL learned for two domains gives two
+// series instead of a duplicate.
+var (
+	ewsLabels = []string{"domain", "url"}
+
+	ewsUpDesc = prometheus.NewDesc("sfbex_ews_up",
+		"1 if EWS answered as a live service (401 with a challenge, or 2xx with a SOAP answer or a WSDL), 0 if not: a web page, an empty body, other bytes or a body longer than SFBEX_HTTP_MAX_BODY_BYTES at 2xx is not EWS.", ewsLabels, nil)
+	ewsOutcomeDesc = prometheus.NewDesc("sfbex_ews_outcome",
+		"How the latest request ended, as a label (challenge, ok, web_page, empty_body, unexpected_response, body_too_large, server_error, tls_error, timeout, connect_error, …). Always 1.",
+		append(ewsLabels, "outcome"), nil)
+	ewsStatusDesc = prometheus.NewDesc("sfbex_ews_status_code",
+		"HTTP status of EWS's answer; 0 when there was no HTTP answer.", ewsLabels, nil)
+	ewsDurationDesc = prometheus.NewDesc("sfbex_ews_request_duration_seconds",
+		"How long the unauthenticated request took: connection, TLS handshake and answer.", ewsLabels, nil)
+	ewsOAuthDesc = prometheus.NewDesc("sfbex_ews_oauth_challenge",
+		"1 if EWS offers a Bearer (OAuth) challenge, 0 if not.", ewsLabels, nil)
+	ewsOAuthExpectedDesc = prometheus.NewDesc("sfbex_ews_oauth_expected",
+		"1 if a missing Bearer challenge is a finding (SFBEX_EWS_EXPECT_OAUTH).", ewsLabels, nil)
+	ewsAuthzURIDesc = prometheus.NewDesc("sfbex_ews_oauth_authorization_uri_present",
+		"1 if the Bearer challenge carries an authorization_uri (hybrid modern authentication with Azure AD), 0 if not.", ewsLabels, nil)
+	ewsSchemeDesc = prometheus.NewDesc("sfbex_ews_auth_scheme_offered",
+		"1 for each authentication scheme EWS offers (basic, bearer, negotiate, ntlm, digest, kerberos, msrtcoauth, other).",
+		append(ewsLabels, "scheme"), nil)
+	ewsIssuerDesc = prometheus.NewDesc("sfbex_ews_oauth_trusted_issuer_info",
+		"An issuer in the Bearer challenge's trusted_issuers (e.g. 00000001-0000-0000-c000-000000000000@<realm>). Always 1.",
+		append(ewsLabels, "issuer"), nil)
+)
+
+func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	for _, ep := range r.Endpoints {
+		l := []string{r.Domain, ep.URL}
+		ms = append(ms,
+			probes.Gauge(ewsUpDesc, probes.Bool(ep.Up), l...),
+			probes.Gauge(ewsOutcomeDesc, 1, append(l, string(ep.Attempt.Outcome))...),
+			probes.Gauge(ewsStatusDesc, float64(ep.Attempt.Status), l...),
+			probes.Gauge(ewsDurationDesc, ep.Attempt.Duration.Seconds(), l...),
+			probes.Gauge(ewsOAuthExpectedDesc, probes.Bool(r.ExpectOAuth), l...),
+		)
+		if ep.Attempt.Status == 0 {
+			continue // no answer: nothing is known about its schemes
+		}
+		ms = append(ms,
+			probes.Gauge(ewsOAuthDesc, probes.Bool(ep.OAuth), l...),
+			probes.Gauge(ewsAuthzURIDesc, probes.Bool(ep.AuthorizationURI != ""), l...),
+		)
+		for _, s := range ep.Schemes {
+			ms = append(ms, probes.Gauge(ewsSchemeDesc, 1, append(l, s)...))
+		}
+		for _, iss := range ep.TrustedIssuers {
+			ms = append(ms, probes.Gauge(ewsIssuerDesc, 1, append(l, iss)...))
+		}
+	}
+	return ms
+}
