@@ -129,6 +129,11 @@ type Request struct {
 	// not grow with MaxBody for checks that need only the start of the body.
 	// Zero returns the body up to MaxBody (parsers need the document).
 	Keep int64
+	// Looks, when set with Keep zero, says whether the body's first bytes
+	// can be the document the caller parses (webclient.LooksXML,
+	// LooksJSON): a body that cannot (a web page, random bytes) is read
+	// on without being kept, and Do returns its first bytes only.
+	Looks func(prefix []byte) bool
 }
 
 var (
@@ -179,7 +184,7 @@ func do(ctx context.Context, client *http.Client, o *webclient.Options, r Reques
 		return a, nil
 	}
 	defer resp.Body.Close()
-	body = a.fill(resp, o, r.MaxBody, r.Keep)
+	body = a.fill(resp, o, r.MaxBody, r.Keep, r.Looks)
 	return a, body
 }
 
@@ -206,7 +211,7 @@ func newRequest(ctx context.Context, o *webclient.Options, r Request) (*http.Req
 }
 
 // fill records the response and reads the body.
-func (a *Attempt) fill(resp *http.Response, o *webclient.Options, limit, keep int64) []byte {
+func (a *Attempt) fill(resp *http.Response, o *webclient.Options, limit, keep int64, looks func([]byte) bool) []byte {
 	a.Status = resp.StatusCode
 	a.ContentType = resp.Header.Get("Content-Type")
 	a.Challenges = Challenges(resp.Header)
@@ -228,9 +233,12 @@ func (a *Attempt) fill(resp *http.Response, o *webclient.Options, limit, keep in
 		truncated bool
 		err       error
 	)
-	if keep > 0 && keep < limit {
+	switch {
+	case keep > 0 && keep < limit:
 		body, a.BodySize, truncated, err = webclient.ReadPrefix(resp.Body, keep, limit)
-	} else {
+	case looks != nil:
+		body, a.BodySize, truncated, _, err = webclient.ReadDocument(resp.Body, limit, looks)
+	default:
 		body, truncated, err = webclient.ReadBody(resp.Body, limit)
 		a.BodySize = int64(len(body))
 	}

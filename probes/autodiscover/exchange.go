@@ -364,7 +364,7 @@ func (p *Prober) method(ctx context.Context, m Method) MethodResult {
 func (p *Prober) httpsMethod(ctx context.Context, m Method, u, alsoAllow string) MethodResult {
 	a, body := httpprobe.Do(ctx, p.cfg.Web, httpprobe.Request{
 		URL: u, FollowRedirects: true, AllowHost: p.allowFunc(alsoAllow),
-		Timeout: p.cfg.RequestTimeout, MaxBody: p.cfg.MaxBody,
+		Timeout: p.cfg.RequestTimeout, MaxBody: p.cfg.MaxBody, Looks: webclient.LooksXML,
 	})
 	final := u
 	if a.FinalURL != "" {
@@ -652,7 +652,7 @@ func (p *Prober) EWSURLs(ctx context.Context) (ews.Discovered, error) {
 func (p *Prober) request(u string, body []byte, header http.Header) httpprobe.Request {
 	header.Set("Content-Type", "text/xml; charset=utf-8")
 	return httpprobe.Request{Method: http.MethodPost, URL: u, Header: header, Body: body,
-		Timeout: p.cfg.RequestTimeout, MaxBody: p.cfg.MaxBody}
+		Timeout: p.cfg.RequestTimeout, MaxBody: p.cfg.MaxBody, Looks: webclient.LooksXML}
 }
 
 // pox posts the POX request for the probe mailbox, following redirectUrl

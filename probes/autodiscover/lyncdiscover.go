@@ -202,7 +202,7 @@ func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
 		seen[strings.ToLower(next)] = true
 		a, body := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
 			URL: next, Header: http.Header{"Accept": {"application/json"}},
-			FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody,
+			FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody, Looks: webclient.LooksJSON,
 		})
 		vr.Steps = append(vr.Steps, a)
 		if len(vr.Steps) == 1 {
@@ -253,7 +253,7 @@ func probeView(ctx context.Context, cfg LyncConfig, v View) (vr ViewResult) {
 	vr.Pool = strings.ToLower(u.Hostname())
 	a, body := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
 		URL: u.String(), Header: http.Header{"Accept": {"application/json"}},
-		FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody,
+		FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody, Looks: webclient.LooksJSON,
 	})
 	if a.Outcome == httpprobe.OK {
 		// Unauthenticated, the user link answers 401; a 2xx must at least be

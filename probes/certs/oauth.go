@@ -202,14 +202,16 @@ func (p *OAuthProber) fetch(ctx context.Context, u string) (*Metadata, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, truncated, err := webclient.ReadBody(resp.Body, p.cfg.BodyLimit)
+	// A web page or other bytes where the JSON document belongs is not kept
+	// past its first bytes, whatever the body limit.
+	body, _, truncated, refused, err := webclient.ReadDocument(resp.Body, p.cfg.BodyLimit, webclient.LooksJSON)
 	if err != nil {
 		return nil, fmt.Errorf("reading the document: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, &statusError{code: resp.StatusCode}
 	}
-	if truncated {
+	if truncated && !refused {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrNotMetadata, p.cfg.BodyLimit)
 	}
 	return ParseMetadata(body)
