@@ -63,7 +63,7 @@ var Faults = []Fault{
 	{"sip-edge-stopped", "sip", "the Access Edge service is stopped behind a load balancer that still completes TLS: sip.contoso.test:443 and :5061 accept TLS, then close the connection without a SIP answer"},
 	{"sip-federation-403", "sip", "the federation port sip.contoso.test:5061 answers OPTIONS with 403 Forbidden and an ms-diagnostics header saying the Access Edge's configuration does not allow federation with the sender"},
 	{"sip-federation-504", "sip", "the federation port sip.contoso.test:5061 answers OPTIONS with 504 Server time-out and ms-diagnostics 1034 (previous hop federated peer did not report diagnostic information)"},
-	{"sip-federation-cert-no-name", "sip", "the federation port sip.contoso.test:5061 presents the Edge's internal certificate (edge01.contoso.test), without sip.contoso.test, the name federation partners connect to; port 443 keeps the right one"},
+	{"sip-federation-cert-no-name", "sip", "the federation port sip.contoso.test:5061 presents the Edge's internal certificate (edge01.contoso.test), without sip.contoso.test, the name federation partners connect to; port 443 keeps the right one (edge-cert-wrong-name and tls-expired, which replace the Edge's certificate on both ports, take precedence)"},
 }
 
 // Lab is a running simulated estate.

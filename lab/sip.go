@@ -63,7 +63,9 @@ func (l *Lab) startSIP(dir string) error {
 	}{
 		{"sip." + Domain + ":443", true, false, l.Edge.Cert},
 		{"sip." + Domain + ":5061", true, true, func() *tls.Certificate {
-			if l.On("sip-federation-cert-no-name") {
+			// The Edge-wide certificate faults take precedence: with every
+			// fault on, the TLS family's view of 5061 stays theirs.
+			if l.On("sip-federation-cert-no-name") && !l.On("edge-cert-wrong-name") && !l.On("tls-expired") {
 				return &internalCert
 			}
 			return l.Edge.Cert()
