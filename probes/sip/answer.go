@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -55,33 +56,41 @@ func (e *readError) Unwrap() error { return e.err }
 
 // readAnswer reads the final answer to the OPTIONS request with callID
 // from r, which has a deadline. It reads at most limit bytes in all
-// (provisional answers and CRLF keep-alives included) through sipgo's
-// stream parser, so what a peer sends costs at most limit bytes of memory.
+// (provisional answers and CRLF keep-alives included), so what a peer
+// sends costs at most limit bytes of memory. It hands sipgo's parser a
+// message only once its header section is whole (up to the blank line
+// that ends it): the parser then sees every folded header line with what
+// follows it, and the verdict does not depend on how the peer's bytes
+// were split into reads.
 func readAnswer(r io.Reader, callID string, limit int) (*Answer, error) {
 	parser := sip.NewParser()
 	parser.MaxMessageLength = limit
-	stream := parser.NewSIPStream()
-	defer stream.Close()
-	buf := make([]byte, 2048)
+	buf := make([]byte, 0, min(limit, 4096))
+	chunk := make([]byte, 2048)
 	total := 0
-	started := false // a start line is complete
+	searched := 0 // buf[:searched] holds no blank line: a trickle costs one pass
+	var first startLine
 	for {
-		n, rerr := r.Read(buf[:min(len(buf), limit+1-total)])
+		n, rerr := r.Read(chunk[:min(len(chunk), limit+1-total)])
 		if n > 0 {
 			total += n
-			if !started {
-				if err := printableStart(stream.Buffer().Bytes(), buf[:n]); err != nil {
-					return nil, &readError{Malformed, err}
-				}
+			if err := first.scan(chunk[:n]); err != nil {
+				return nil, &readError{Malformed, err}
 			}
-			_, _ = stream.Write(buf[:n])
-			for stream.Buffer().Len() > 0 {
-				msg, _, perr := stream.ParseNext()
-				if msg != nil {
-					started = true
+			buf = append(buf, chunk[:n]...)
+			for {
+				// CRLFs before a start line are keep-alives (RFC 5626 4.4.1).
+				for len(buf) >= 2 && buf[0] == '\r' && buf[1] == '\n' {
+					buf, searched = buf[2:], 0
 				}
-				if errors.Is(perr, io.ErrUnexpectedEOF) {
-					break // more to come
+				from := max(0, searched-3)
+				if !bytes.Contains(buf[from:], []byte("\r\n\r\n")) {
+					searched = len(buf)
+					break // the header section is not whole yet
+				}
+				msg, used, perr := parser.Parse(buf, true)
+				if errors.Is(perr, sip.ErrParseReadBodyIncomplete) && msg != nil && msg.ContentLength() != nil {
+					break // the body is still coming
 				}
 				if errors.Is(perr, sip.ErrParseReadBodyIncomplete) {
 					// No Content-Length: the body's end is unknown, but the
@@ -108,11 +117,16 @@ func readAnswer(r io.Reader, callID string, limit int) (*Answer, error) {
 					}
 					return nil, &readError{Malformed, fmt.Errorf("the peer sent %s instead of an answer", clip(what))}
 				}
-				if res.StatusCode < 200 {
-					started = false // a provisional answer: the final one follows
-					continue
+				if res.StatusCode >= 200 {
+					return judge(res, callID)
 				}
-				return judge(res, callID)
+				// A provisional answer: the final one follows; what has
+				// arrived of it is checked as its own start.
+				buf, searched = buf[used:], 0
+				first = startLine{}
+				if err := first.scan(buf); err != nil {
+					return nil, &readError{Malformed, err}
+				}
 			}
 			if total > limit {
 				return nil, &readError{Malformed, fmt.Errorf("more than %d bytes without a whole SIP answer (SFBEX_SIP_MAX_ANSWER_BYTES)", limit)}
@@ -124,20 +138,28 @@ func readAnswer(r io.Reader, callID string, limit int) (*Answer, error) {
 	}
 }
 
-// printableStart refuses a start line with bytes no SIP status line has, so
-// that binary garbage is called what it is at once instead of waiting for
-// a line end that may never come.
-func printableStart(before, chunk []byte) error {
-	if i := strings.IndexByte(string(before), '\n'); i >= 0 {
-		return nil
-	}
+// startLine watches the bytes of a message's start line as they arrive
+// and refuses control bytes, which no SIP status line holds, so that
+// binary garbage is called what it is at once instead of waiting for a
+// line end that may never come. It sees the stream byte by byte, so how
+// the peer's bytes are split does not change its verdict.
+type startLine struct {
+	begun, done bool // past the CRLFs a stream may send first; past the line end
+}
+
+func (l *startLine) scan(chunk []byte) error {
 	for _, c := range chunk {
-		if c == '\n' {
+		switch {
+		case l.done:
 			return nil
+		case !l.begun && (c == '\r' || c == '\n'):
+			continue
+		case c == '\n':
+			l.done = true
+		case (c < 0x20 || c == 0x7f) && c != '\r' && c != '\t':
+			return fmt.Errorf("not a SIP answer: the first line holds the control byte 0x%02x", c)
 		}
-		if (c < 0x20 || c > 0x7e) && c != '\r' && c != '\t' {
-			return fmt.Errorf("not a SIP answer: the first line holds byte 0x%02x", c)
-		}
+		l.begun = true
 	}
 	return nil
 }
@@ -162,6 +184,9 @@ func classifyRead(err error, got int) error {
 
 // judge checks that res answers our request and extracts what it says.
 func judge(res *sip.Response, callID string) (*Answer, error) {
+	if res.StatusCode < 100 || res.StatusCode > 699 {
+		return nil, &readError{Malformed, fmt.Errorf("not a SIP answer: status %d is outside 100-699", res.StatusCode)}
+	}
 	if id := res.CallID(); id == nil || id.Value() != callID {
 		return nil, &readError{Malformed, fmt.Errorf("the answer (%d %s) is for another request: its Call-ID is not ours", res.StatusCode, clip(res.Reason))}
 	}
