@@ -194,7 +194,7 @@ func (r *Result) Details() []string {
 			tl += ": " + verdict + "; leaf CN=" + f.LeafSubject + " expires " + f.LeafNotAfter.UTC().Format("2006-01-02")
 			switch {
 			case f.ClientCertSent:
-				tl += "; client certificate asked for and presented"
+				tl += "; client certificate asked for and presented (CN=" + f.ClientCertSubject + ")"
 			case f.ClientCertRequested:
 				tl += "; client certificate asked for, none configured"
 			}

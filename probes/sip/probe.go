@@ -161,9 +161,11 @@ type TLSFacts struct {
 	// ClientCertRequested: the server asked for a client certificate
 	// (federation uses mutual TLS); ClientCertSent: the configured one was
 	// presented.
-	ClientCertRequested bool          `json:"client_cert_requested"`
-	ClientCertSent      bool          `json:"client_cert_sent"`
-	Handshake           time.Duration `json:"handshake_ns"`
+	ClientCertRequested bool `json:"client_cert_requested"`
+	ClientCertSent      bool `json:"client_cert_sent"`
+	// ClientCertSubject is the CN of the certificate presented.
+	ClientCertSubject string        `json:"client_cert_subject,omitempty"`
+	Handshake         time.Duration `json:"handshake_ns"`
 }
 
 // VerifyReasons lists every TLSFacts.VerifyReason.
@@ -364,7 +366,7 @@ func (p *Prober) exchange(ctx context.Context, t Target) *Exchange {
 	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		facts.ClientCertRequested = true
 		if c := p.cfg.Settings.ClientCert; c != nil {
-			facts.ClientCertSent = true
+			facts.ClientCertSent, facts.ClientCertSubject = true, p.cfg.Settings.ClientCertSubject
 			return c, nil
 		}
 		return &tls.Certificate{}, nil

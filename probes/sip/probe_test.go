@@ -157,11 +157,14 @@ func TestMutualTLS(t *testing.T) {
 	}
 
 	client := issue(t, "sfbex-probe.contoso.test")
-	s := &Settings{RequestTimeout: time.Second, MaxAnswerBytes: 65536, From: "sfbex-probe@contoso.test", Accept: []int{200}, ClientCert: &client}
+	s := &Settings{RequestTimeout: time.Second, MaxAnswerBytes: 65536, From: "sfbex-probe@contoso.test", Accept: []int{200}, ClientCert: &client, ClientCertSubject: client.Leaf.Subject.CommonName}
 	res, _, err = run(t, configured(t, edge, 5061, pr.addr, s), 5*time.Second)
 	tr = res.Targets[0]
 	if err != nil || tr.Outcome != Answered || !tr.TLS.ClientCertRequested || !tr.TLS.ClientCertSent {
 		t.Fatalf("with the client certificate: %v %+v %+v", err, tr, tr.TLS)
+	}
+	if d := strings.Join(res.Details(), "\n"); !strings.Contains(d, "client certificate asked for and presented (CN=sfbex-probe.contoso.test)") {
+		t.Fatalf("details:\n%s", d)
 	}
 	// RTC/6.0 is Skype for Business Server 2015, out of support.
 	if !strings.Contains(findingsText(res), "Skype for Business Server 2015") {
