@@ -9,17 +9,30 @@ import (
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
-// who names the peers a service serves, for findings.
-func who(service string) string {
+// peers names who connects to a service's targets, for findings.
+func peers(service string) string {
 	switch service {
 	case Federation:
-		return "federation partners and Exchange Online (OWA IM) reach"
+		return "federation partners and Microsoft 365 (Exchange Online for OWA IM)"
 	case Clients:
-		return "remote Skype for Business clients reach"
+		return "remote Skype for Business clients"
 	case Internal:
-		return "internal clients sign in through"
+		return "internal Skype for Business clients"
 	}
-	return "the agent was told to watch"
+	return "its peers"
+}
+
+// impact says what a target that does not answer costs.
+func impact(service string) string {
+	switch service {
+	case Federation:
+		return "federation partners and Exchange Online (OWA IM) cannot reach your users through it"
+	case Clients:
+		return "remote clients cannot sign in through it"
+	case Internal:
+		return "internal clients cannot sign in to this pool"
+	}
+	return "nothing that relies on it gets through"
 }
 
 func subject(service string, t *TargetResult) string {
@@ -61,7 +74,7 @@ func (r *Result) judge(service string, s *Settings, now time.Time) {
 		t := &r.Targets[i]
 		subj := subject(service, t)
 		if t.Outcome != Answered {
-			problem := fmt.Sprintf("does not answer SIP OPTIONS (%s): %s; %s it", t.Outcome, t.Error, who(service))
+			problem := fmt.Sprintf("does not answer SIP OPTIONS (%s): %s; %s", t.Outcome, t.Error, impact(service))
 			add(probes.Critical, subj, problem, t.fix)
 		}
 		if a := t.Answer; a != nil && !r.Accepted(t) {
@@ -88,8 +101,8 @@ func (r *Result) judge(service string, s *Settings, now time.Time) {
 				add(probes.Info, subj, "its certificate does not verify for "+f.Name+" ("+f.VerifyReason+"), but SFBEX_TLS_INSECURE_HOSTS turns verification off for it",
 					"Remove the host from SFBEX_TLS_INSECURE_HOSTS once peers trust its certificate.")
 			default:
-				add(probes.Critical, subj, fmt.Sprintf("its certificate (CN=%s, names %s) is not accepted for %s, the name peers connect to (%s): %s; %s it over TLS and refuse this certificate",
-					f.LeafSubject, strings.Join(f.LeafNames, " "), f.Name, f.VerifyReason, f.VerifyError, who(service)),
+				add(probes.Critical, subj, fmt.Sprintf("its certificate (CN=%s, names %s) is not accepted for %s, the name peers connect to (%s): %s; %s refuse the TLS session",
+					f.LeafSubject, strings.Join(f.LeafNames, " "), f.Name, f.VerifyReason, f.VerifyError, peers(service)),
 					fmt.Sprintf("Bind a certificate to the SIP service whose names include %s, from a CA the peers trust (public CA on the Access Edge external interface: Set-CsCertificate -Type AccessEdgeExternal), and current; see docs/runbooks.md#sip-certificate-not-accepted.", f.Name))
 			}
 		}
@@ -106,7 +119,7 @@ func (r *Result) judge(service string, s *Settings, now time.Time) {
 func meaning(service string, a *Answer) string {
 	switch {
 	case a.Status == 403:
-		return "the server refuses the request; " + who(service) + " it and get the same refusal when its rules match them"
+		return "the server refuses the request; requests of " + peers(service) + " that its rules match get the same refusal"
 	case a.Status == 504 || a.Status == 408:
 		return "the server could not reach the next hop in time (another Edge, the pool behind it, or the partner's server)"
 	case a.Status == 503:
@@ -182,7 +195,7 @@ func (r *Result) Details() []string {
 		if f := t.TLS; f != nil {
 			tl := "  TLS"
 			if f.Version != "" {
-				tl += " " + f.Version
+				tl = "  " + f.Version
 			}
 			if t.TLSStale {
 				tl += " [stale]"
