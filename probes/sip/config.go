@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,8 +202,20 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 		checks = append(checks, &probes.Check{Probe: "sip", Target: cfg.Service, Interval: s.Interval, Timeout: s.Timeout, Run: p.Probe})
 		return nil
 	}
+	// A record the admin has the DNS family skip is not followed here
+	// either (the DNS family checks the variable's values).
+	var dnsVars struct {
+		Skip []string `env:"SFBEX_DNS_SKIP_RECORDS"`
+	}
+	if err := config.Load(env.Vars, &dnsVars); err != nil {
+		return nil, err
+	}
+	skip := config.Items(dnsVars.Skip)
 	e := env.Estate
 	for _, svc := range v.Services {
+		if slices.Contains(skip, Record(svc)) {
+			continue
+		}
 		cfg := Config{Service: svc, Settings: s, Web: &env.Web.Options, QueryTimeout: e.QueryTimeout, Resolvers: Views(e, svc)}
 		cfg.Domains = DerivedDomains(e)
 		if len(cfg.Domains) == 0 {

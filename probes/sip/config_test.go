@@ -69,6 +69,7 @@ func TestChecks(t *testing.T) {
 		{name: "online derives nothing", mode: estate.Online},
 		{name: "online with configured targets", mode: estate.Online, env: map[string]string{"SFBEX_SIP_TARGETS": "sipfed.online.lync.com:5061"}, checks: []string{"sip/configured"}},
 		{name: "services chosen", mode: estate.OnPrem, env: map[string]string{"SFBEX_SIP_SERVICES": "federation"}, checks: []string{"sip/federation"}},
+		{name: "a record the DNS family skips", mode: estate.OnPrem, env: map[string]string{"SFBEX_DNS_SKIP_RECORDS": "_sipinternaltls._tcp, _sip._tls"}, checks: []string{"sip/federation"}},
 		{name: "no services, targets", mode: estate.OnPrem, env: map[string]string{"SFBEX_SIP_SERVICES": "none", "SFBEX_SIP_TARGETS": "edge-int.contoso.com:5061"}, checks: []string{"sip/configured"}},
 		{name: "turned off", mode: estate.OnPrem, env: map[string]string{"SFBEX_SIP_ENABLED": "false", "SFBEX_SIP_TARGETS": "edge-int.contoso.com:5061"}},
 		{name: "PEM in one file", mode: estate.OnPrem, env: map[string]string{"SFBEX_SIP_CLIENT_CERT": both}, checks: []string{"sip/federation", "sip/clients", "sip/internal"}},
