@@ -53,6 +53,9 @@ func (p *Prober) fix(t Target, ex *Exchange) string {
 		if ex.TLS != nil && ex.TLS.ClientCertRequested && !ex.TLS.ClientCertSent {
 			return fmt.Sprintf("%s asks for a client certificate (mutual TLS, as federation uses) and ended the session without one: give the agent a certificate its CA chain trusts with SFBEX_SIP_CLIENT_CERT (PEM or PFX); see docs/runbooks.md#sip-not-answering.", k)
 		}
+		if isTimeout(ex.Err) {
+			return fmt.Sprintf("%s accepts TCP but does not complete the TLS handshake in time: the service is hung or overloaded, or a device in the path holds the connection; check the server and the load balancer; see docs/runbooks.md#sip-not-answering.", k)
+		}
 		if ex.TLS != nil && ex.TLS.ClientCertSent {
 			return fmt.Sprintf("%s refused the session after the agent presented its client certificate (SFBEX_SIP_CLIENT_CERT): check that the server trusts the certificate's CA and that it is valid; see docs/runbooks.md#sip-not-answering.", k)
 		}

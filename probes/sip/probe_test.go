@@ -139,6 +139,35 @@ func TestNoTLSAndNothingListening(t *testing.T) {
 	}
 }
 
+// TestHandshakeHangs: a server that accepts TCP and never answers the
+// TLS hello (hung, or something in the path holding the connection) is a
+// TLS failure within the deadline, and the advice says it hangs rather
+// than blaming the TLS version or the certificate binding.
+func TestHandshakeHangs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	res, took, err := run(t, configured(t, edge, 5061, ln.Addr().String(), nil), 5*time.Second)
+	tr := res.Targets[0]
+	if tr.Outcome != TLSFailed || took > 4*time.Second {
+		t.Fatalf("outcome %s after %s: %s", tr.Outcome, took, tr.Error)
+	}
+	if fix := probes.FixOf(err); !strings.Contains(fix, "does not complete the TLS handshake in time") {
+		t.Fatalf("fix %q", fix)
+	}
+}
+
 // TestMutualTLS: a server that demands a client certificate refuses the
 // probe without one (and the advice says to configure one), and accepts the
 // configured one.
