@@ -60,6 +60,10 @@ var Faults = []Fault{
 	{"owa-im-disabled", "cms", "OWA's virtual directory on EX01 has InstantMessagingEnabled=False"},
 	{"next-cert-not-staged", "cms", "Get-AuthConfig shows no next certificate while the current Exchange Auth certificate (in the snapshot) has 45 days left, inside the 60-day renewal window"},
 	{"directory-down", "directory", "the lab directory (LDAP) closes every connection, as a domain controller that goes down mid-scan"},
+	{"sip-edge-stopped", "sip", "the Access Edge service is stopped behind a load balancer that still completes TLS: sip.contoso.test:443 and :5061 accept TLS, then close the connection without a SIP answer"},
+	{"sip-federation-403", "sip", "the federation port sip.contoso.test:5061 answers OPTIONS with 403 Forbidden and an ms-diagnostics header saying the Access Edge's configuration does not allow federation with the sender"},
+	{"sip-federation-504", "sip", "the federation port sip.contoso.test:5061 answers OPTIONS with 504 Server time-out and ms-diagnostics 1034 (previous hop federated peer did not report diagnostic information)"},
+	{"sip-federation-cert-no-name", "sip", "the federation port sip.contoso.test:5061 presents the Edge's internal certificate (edge01.contoso.test), without sip.contoso.test, the name federation partners connect to; port 443 keeps the right one (edge-cert-wrong-name and tls-expired, which replace the Edge's certificate on both ports, take precedence)"},
 }
 
 // Lab is a running simulated estate.
@@ -86,6 +90,8 @@ type Lab struct {
 	ldap *ldapServer // the directory (ldap.go)
 
 	cms *cmsFeed // the CMS snapshot feed (cms.go)
+
+	sipClientCert string // the agent's client certificate and key, PEM (sip.go)
 }
 
 // Start starts every part of the lab on loopback.
@@ -117,6 +123,10 @@ func Start() (*Lab, error) {
 	if err := l.startCerts(); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("lab: %w", err)
+	}
+	if err := l.startSIP(dir); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab: starting the SIP servers: %w", err)
 	}
 	if err := l.startDirectory(dir); err != nil {
 		l.Close()
@@ -241,6 +251,7 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 	maps.Copy(env, l.httpEnv(interval))
 	maps.Copy(env, l.directoryEnv(interval))
 	maps.Copy(env, l.cmsEnv(interval))
+	maps.Copy(env, l.sipEnv(interval))
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if len(l.routes) > 0 {

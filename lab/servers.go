@@ -12,7 +12,8 @@ import (
 
 // Machine is one server of the lab estate, reachable over HTTPS on the
 // names clients use. Probe families add their endpoints to Mux in their own
-// lab files, and faults swap the certificate with SetCert.
+// lab files, and faults swap the certificate with SetCert. The Edge serves
+// SIP over TLS instead (sip.go): its Mux is unused and its Addr empty.
 type Machine struct {
 	// Names are the host names clients use for this machine (the first is
 	// its FQDN); each is routed on port 443 unless Ports says otherwise.
@@ -44,8 +45,8 @@ var (
 )
 
 // startMachines starts one HTTPS listener per machine, each with a lab-CA
-// certificate for its names, and routes the names to it. The Edge answers
-// on 443 and 5061 (the ports its SRV records give).
+// certificate for its names, and routes the names to it. The Edge's SIP
+// ports (443 and 5061, as its SRV records give) are served by startSIP.
 func (l *Lab) startMachines() error {
 	for _, spec := range []struct {
 		m     **Machine
@@ -55,7 +56,7 @@ func (l *Lab) startMachines() error {
 		{&l.Exchange, exchangeNames, []int{443}},
 		{&l.WebExt, webextNames, []int{443}},
 		{&l.Pool, poolNames, []int{443}},
-		{&l.Edge, edgeNames, []int{443, 5061}},
+		{&l.Edge, edgeNames, nil}, // SIP over TLS, not HTTPS: sip.go serves its ports
 	} {
 		m := &Machine{Names: spec.names, Mux: http.NewServeMux()}
 		cert, err := l.ca.Issue(CertSpec{Subject: pkix.Name{CommonName: spec.names[0], Organization: []string{"Contoso"}}, DNSNames: spec.names})
@@ -63,6 +64,10 @@ func (l *Lab) startMachines() error {
 			return err
 		}
 		m.SetCert(cert)
+		if len(spec.ports) == 0 {
+			*spec.m = m
+			continue
+		}
 		if m.Addr, err = l.serveHTTPS(func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return m.Cert(), nil }, m.Mux); err != nil {
 			return err
 		}

@@ -36,10 +36,12 @@ declare -A PKG_OF=(
 	[prometheus]=prometheus
 	[buildah]=buildah
 	[prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+	[kamailio]=kamailio
 )
 # libsasl2-modules: Cyrus SASL's NTLM plugin, for slapd's SASL NTLM binds
 # (libsasl2-2 only recommends it, and recommends are not installed here)
-PACKAGES=(bind9 bind9-dnsutils slapd ldap-utils libsasl2-modules prometheus buildah prometheus-blackbox-exporter)
+# kamailio-tls-modules: Kamailio's tls.so, for the SIP-over-TLS integration tests
+PACKAGES=(bind9 bind9-dnsutils slapd ldap-utils libsasl2-modules prometheus buildah prometheus-blackbox-exporter kamailio kamailio-tls-modules)
 # init service names of the packages above that run a daemon
 declare -A SERVICES_OF=(
 	[bind9]=named
@@ -139,6 +141,11 @@ for cmd in "${!PKG_OF[@]}"; do
 		[[ " ${missing_pkgs[*]-} " == *" $pkg "* ]] || missing_pkgs+=("$pkg")
 	fi
 done
+# a module, not a command: Kamailio's TLS transport
+if have kamailio && ! compgen -G '/usr/lib/*/kamailio/modules/tls.so' >/dev/null; then
+	missing_cmds+=(kamailio/tls.so)
+	missing_pkgs+=(kamailio-tls-modules)
+fi
 # a library, not a command: slapd's NTLM plugin
 if ! compgen -G '/usr/lib/*/sasl2/libntlm.so*' >/dev/null; then
 	missing_cmds+=(libntlm.so)

@@ -10,7 +10,7 @@
 #   -idle DURATION     length of each idle-footprint run (default 5m)
 #   -scrapers N        concurrent scrapers of the load test (default 200)
 #   -load DURATION     length of the load test (default 60s)
-#   -only WHAT         scrape, dns, idle, load or directory (repeatable; default all)
+#   -only WHAT         scrape, dns, idle, load, directory or sip (repeatable; default all)
 #   -profile DIR       write CPU profiles (scrape-agent, scrape-plain, dns-cycle) and print their top
 #   -out DIR           keep the tables here (default: a new temporary directory)
 #   -strict            fail when a target is NOT MET
@@ -44,13 +44,15 @@ if ((${#only[@]} == 0)); then
 	only=(scrape dns idle load)
 	# The directory scan against slapd (issue 5), kept in this harness.
 	[[ ! -d test/bench/directory ]] || only+=(directory)
+	# One SIP check against the TLS check it extends, both against Kamailio (issue 15).
+	[[ ! -d test/bench/sip ]] || only+=(sip)
 fi
 bench_subtests=()
 for w in "${only[@]}"; do
 	case "$w" in
 	scrape | dns | idle) bench_subtests+=("$w") ;;
-	load | directory) ;;
-	*) echo "run.sh: -only $w: use scrape, dns, idle, load or directory" >&2; exit 2 ;;
+	load | directory | sip) ;;
+	*) echo "run.sh: -only $w: use scrape, dns, idle, load, directory or sip" >&2; exit 2 ;;
 	esac
 done
 
@@ -91,6 +93,15 @@ if [[ " ${only[*]} " == *" directory "* ]]; then
 	echo "==> go test -run '^TestDirectoryBench\$' ./test/bench/directory -args -bench.runs=$runs"
 	set +e
 	go test -count=1 -timeout 60m -run '^TestDirectoryBench$' -v ./test/bench/directory -args -bench.runs="$runs" 2>&1 | tee "$out/directory.log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	((rc == 0)) || status=1
+fi
+
+if [[ " ${only[*]} " == *" sip "* ]]; then
+	echo "==> go test -run '^TestSIPCost\$' ./test/bench/sip"
+	set +e
+	go test -count=1 -timeout 20m -run '^TestSIPCost$' -v ./test/bench/sip 2>&1 | tee "$out/sip.log"
 	rc=${PIPESTATUS[0]}
 	set -e
 	((rc == 0)) || status=1

@@ -48,13 +48,34 @@ var expectedAlerts = map[string][]string{
 	},
 	"sfb-cert-1024":          {"SfbexOAuthCertificateWeakKey{source=https://pool01.contoso.test/metadata/json/1}"},
 	"sfb-cert-no-sip-domain": {"SfbexOAuthCertificateWithoutSIPDomain{source=https://pool01.contoso.test/metadata/json/1}"},
+	// The Edge's certificate is the SIP services' too: partners and clients
+	// refuse it for SIP as well.
 	"edge-cert-wrong-name": {
 		"SfbexTLSCertificateNameMismatch{endpoint=sip.contoso.test:443,name=sip.contoso.test}",
 		"SfbexTLSCertificateNameMismatch{endpoint=sip.contoso.test:5061,name=sip.contoso.test}",
+		"SfbexSIPCertificateNotAccepted{service=clients,target=sip.contoso.test:443}",
+		"SfbexSIPCertificateNotAccepted{service=federation,target=sip.contoso.test:5061}",
 	},
 	"tls-expired": {
 		"SfbexTLSCertificateExpired{source=sip.contoso.test:443,role=leaf}",
 		"SfbexTLSCertificateExpired{source=sip.contoso.test:5061,role=leaf}",
+		"SfbexSIPCertificateNotAccepted{service=clients,target=sip.contoso.test:443}",
+		"SfbexSIPCertificateNotAccepted{service=federation,target=sip.contoso.test:5061}",
+	},
+	// TLS completes, no SIP answer: the TLS alerts stay silent. A target
+	// that does not answer fails its check's run (its last answer is kept,
+	// stale), so the check keeps failing too.
+	"sip-edge-stopped": {
+		"SfbexSIPNotAnswering{service=clients,target=sip.contoso.test:443}",
+		"SfbexSIPNotAnswering{service=federation,target=sip.contoso.test:5061}",
+		"SfbexProbeFailing{probe=sip,target=clients}",
+		"SfbexProbeFailing{probe=sip,target=federation}",
+	},
+	"sip-federation-403": {"SfbexSIPAnswerError{service=federation,target=sip.contoso.test:5061}"},
+	"sip-federation-504": {"SfbexSIPAnswerError{service=federation,target=sip.contoso.test:5061}"},
+	"sip-federation-cert-no-name": {
+		"SfbexSIPCertificateNotAccepted{service=federation,target=sip.contoso.test:5061}",
+		"SfbexTLSCertificateNameMismatch{endpoint=sip.contoso.test:5061,name=sip.contoso.test}",
 	},
 	"autodiscover-down": {
 		"SfbexAutodiscoverUnreachable{client=lync}",

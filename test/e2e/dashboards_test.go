@@ -37,7 +37,7 @@ import (
 // to a source, a check to a target), so they do not follow $domain.
 var domainMetricPrefixes = []string{
 	"sfbex_dns_", "sfbex_autodiscover_", "sfbex_lyncdiscover_", "sfbex_ews_", "sfbex_tls_endpoint_info",
-	"sfbex_directory_users", "sfbex_directory_sip_",
+	"sfbex_directory_users", "sfbex_directory_sip_", "sfbex_sip_",
 }
 
 // literalWindows lists the panels allowed a literal range window instead of
@@ -58,6 +58,8 @@ var faultOnlyQueries = map[string]string{
 	// sfbex_cms_replica_behind_since_timestamp_seconds exists only while a
 	// replica is out of date.
 	"sfbex-cms.json/Replicas behind for/A": "cms-replica-stale",
+	// The healthy lab's answers are 200 OK without ms-diagnostics.
+	"sfbex-sip.json/ms-diagnostics of the last answers/A": "sip-federation-504",
 }
 
 // dashboard is one file of dashboards/, decoded loosely.

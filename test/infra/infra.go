@@ -50,6 +50,7 @@ var debianPackage = map[string]string{
 	"buildah":                      "buildah",
 	"prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
 	"sipp":                         "sip-tester",
+	"kamailio":                     "kamailio (with kamailio-tls-modules)",
 }
 
 // extraDirs are searched after PATH: a non-root PATH often lacks /usr/sbin,
