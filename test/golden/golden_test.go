@@ -62,6 +62,7 @@ var masks = []struct {
 	{regexp.MustCompile(`\((EOF|read tcp [^)]*)\)`), "(<closed>)"},
 	{regexp.MustCompile(`\(\d+ ms\)`), "(<ms>)"},
 	{regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms)\b`), "<dur>"},
+	{regexp.MustCompile(`\bin \d+(\.\d+)?s\b`), "in <dur>"},
 }
 
 func mask(s string) string {
