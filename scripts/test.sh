@@ -198,6 +198,11 @@ t0=$(now)
 go vet ./...
 echo "ok ($(since "$t0"))"
 
+step "mixin/: the rules and dashboards are what it renders (its own Go module)"
+t0=$(now)
+(cd mixin && go vet ./... && go test -count=1 ./...)
+echo "ok ($(since "$t0"))"
+
 step "go test ${TEST_PACKAGES:-./...} $*"
 t0=$(now)
 rc=0

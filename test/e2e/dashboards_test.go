@@ -587,7 +587,7 @@ func startScrapedLab(t *testing.T) labLab {
 		"rule_files: [\"*.rules.yml\"]\n" +
 		"scrape_configs:\n  - job_name: sfbex\n    static_configs:\n" +
 		fmt.Sprintf("      - targets: [%q]\n", a.Addr)
-	p := infra.StartPrometheus(t, config, testRules(t))
+	p := infra.StartPrometheus(t, config, testRules(t, ""))
 	// Every check of the lab has run and been scraped.
 	waitUntil(t, 60*time.Second, "the lab's checks in Prometheus", func() bool {
 		res, err := instantQuery(p.URL, `count(sfbex_probe_success{job="sfbex"})`)
