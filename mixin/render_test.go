@@ -1,7 +1,10 @@
 package mixin
 
 import (
+	"io/fs"
+
 	"bytes"
+	"github.com/google/go-jsonnet/formatter"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,5 +117,28 @@ func TestMixinConvention(t *testing.T) {
 		if err != nil || strings.TrimSpace(out) != "true" {
 			t.Errorf("mixin.libsonnet has no %s: %v %s", field, err, out)
 		}
+	}
+}
+
+// The sources are as jsonnetfmt writes them (go run github.com/google/go-jsonnet/cmd/jsonnetfmt -i).
+func TestJsonnetFormatted(t *testing.T) {
+	err := fs.WalkDir(sources, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := sources.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		want, err := formatter.Format(p, string(b), formatter.DefaultOptions())
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+		} else if want != string(b) {
+			t.Errorf("%s is not formatted: run jsonnetfmt -i on it", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -97,221 +97,221 @@ function(config) {
   },
 
   local defaults = {
-      "bargauge": {
-        "datasource": {
-          "type": "prometheus",
-          "uid": "${datasource}"
-        },
-        "fieldConfig": {
-          "defaults": {
-            "color": {
-              "mode": "thresholds"
-            },
-            "decimals": 0,
-            "max": 400,
-            "min": 0,
-            "thresholds": {
-              "mode": "absolute",
-              "steps": [
-                {
-                  "color": "dark-red",
-                  "value": null
-                },
-                {
-                  "color": "dark-orange",
-                  "value": 14
-                },
-                {
-                  "color": "dark-green",
-                  "value": 30
-                }
-              ]
-            },
-            "unit": "d"
-          },
-          "overrides": []
-        },
-        "options": {
-          "displayMode": "basic",
-          "minVizHeight": 16,
-          "minVizWidth": 8,
-          "namePlacement": "auto",
-          "orientation": "horizontal",
-          "reduceOptions": {
-            "calcs": [
-              "lastNotNull"
-            ],
-            "fields": "",
-            "values": false
-          },
-          "showUnfilled": true,
-          "sizing": "auto",
-          "valueMode": "color"
-        }
+    bargauge: {
+      datasource: {
+        type: 'prometheus',
+        uid: '${datasource}',
       },
-      "row": {
-        "collapsed": false
-      },
-      "stat": {
-        "datasource": {
-          "type": "prometheus",
-          "uid": "${datasource}"
-        },
-        "fieldConfig": {
-          "defaults": {
-            "color": {
-              "mode": "thresholds"
-            },
-            "thresholds": {
-              "mode": "absolute"
-            }
+      fieldConfig: {
+        defaults: {
+          color: {
+            mode: 'thresholds',
           },
-          "overrides": []
-        },
-        "options": {
-          "graphMode": "none",
-          "justifyMode": "center",
-          "orientation": "auto",
-          "reduceOptions": {
-            "calcs": [
-              "lastNotNull"
-            ],
-            "fields": "",
-            "values": false
-          },
-          "showPercentChange": false,
-          "wideLayout": true
-        }
-      },
-      "state-timeline": {
-        "datasource": {
-          "type": "prometheus",
-          "uid": "${datasource}"
-        },
-        "fieldConfig": {
-          "defaults": {
-            "color": {
-              "mode": "thresholds"
-            },
-            "custom": {
-              "fillOpacity": 80,
-              "lineWidth": 0
-            },
-            "thresholds": {
-              "mode": "absolute",
-              "steps": [
-                {
-                  "color": "red",
-                  "value": null
-                },
-                {
-                  "color": "green",
-                  "value": 1
-                }
-              ]
-            },
-            "unit": "none"
-          },
-          "overrides": []
-        },
-        "options": {
-          "alignValue": "left",
-          "legend": {
-            "displayMode": "list",
-            "placement": "bottom",
-            "showLegend": false
-          },
-          "mergeValues": true,
-          "rowHeight": 0.9,
-          "showValue": "never",
-          "tooltip": {
-            "mode": "single"
-          }
-        }
-      },
-      "table": {
-        "datasource": {
-          "type": "prometheus",
-          "uid": "${datasource}"
-        },
-        "fieldConfig": {
-          "defaults": {
-            "custom": {
-              "align": "auto",
-              "cellOptions": {
-                "type": "auto"
+          decimals: 0,
+          max: 400,
+          min: 0,
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              {
+                color: 'dark-red',
+                value: null,
               },
-              "filterable": true
-            },
-            "mappings": [],
-            "thresholds": {
-              "mode": "absolute",
-              "steps": [
-                {
-                  "color": "green",
-                  "value": null
-                }
-              ]
-            }
-          }
-        },
-        "options": {
-          "cellHeight": "sm",
-          "footer": {
-            "countRows": false,
-            "reducer": [
-              "sum"
+              {
+                color: 'dark-orange',
+                value: 14,
+              },
+              {
+                color: 'dark-green',
+                value: 30,
+              },
             ],
-            "show": false
           },
-          "showHeader": true
-        }
+          unit: 'd',
+        },
+        overrides: [],
       },
-      "timeseries": {
-        "datasource": {
-          "type": "prometheus",
-          "uid": "${datasource}"
+      options: {
+        displayMode: 'basic',
+        minVizHeight: 16,
+        minVizWidth: 8,
+        namePlacement: 'auto',
+        orientation: 'horizontal',
+        reduceOptions: {
+          calcs: [
+            'lastNotNull',
+          ],
+          fields: '',
+          values: false,
         },
-        "fieldConfig": {
-          "defaults": {
-            "color": {
-              "mode": "palette-classic"
-            },
-            "custom": {
-              "drawStyle": "line",
-              "fillOpacity": 10,
-              "lineWidth": 1,
-              "showPoints": "never",
-              "spanNulls": false
-            },
-            "thresholds": {
-              "mode": "absolute",
-              "steps": [
-                {
-                  "color": "green",
-                  "value": null
-                }
-              ]
-            }
+        showUnfilled: true,
+        sizing: 'auto',
+        valueMode: 'color',
+      },
+    },
+    row: {
+      collapsed: false,
+    },
+    stat: {
+      datasource: {
+        type: 'prometheus',
+        uid: '${datasource}',
+      },
+      fieldConfig: {
+        defaults: {
+          color: {
+            mode: 'thresholds',
           },
-          "overrides": []
+          thresholds: {
+            mode: 'absolute',
+          },
         },
-        "options": {
-          "legend": {
-            "calcs": [
-              "lastNotNull",
-              "max"
+        overrides: [],
+      },
+      options: {
+        graphMode: 'none',
+        justifyMode: 'center',
+        orientation: 'auto',
+        reduceOptions: {
+          calcs: [
+            'lastNotNull',
+          ],
+          fields: '',
+          values: false,
+        },
+        showPercentChange: false,
+        wideLayout: true,
+      },
+    },
+    'state-timeline': {
+      datasource: {
+        type: 'prometheus',
+        uid: '${datasource}',
+      },
+      fieldConfig: {
+        defaults: {
+          color: {
+            mode: 'thresholds',
+          },
+          custom: {
+            fillOpacity: 80,
+            lineWidth: 0,
+          },
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              {
+                color: 'red',
+                value: null,
+              },
+              {
+                color: 'green',
+                value: 1,
+              },
             ],
-            "displayMode": "table",
-            "placement": "bottom",
-            "showLegend": true
           },
-          "tooltip": {
-            "mode": "multi",
-            "sort": "desc"
-          }
-        }
+          unit: 'none',
+        },
+        overrides: [],
       },
+      options: {
+        alignValue: 'left',
+        legend: {
+          displayMode: 'list',
+          placement: 'bottom',
+          showLegend: false,
+        },
+        mergeValues: true,
+        rowHeight: 0.9,
+        showValue: 'never',
+        tooltip: {
+          mode: 'single',
+        },
+      },
+    },
+    table: {
+      datasource: {
+        type: 'prometheus',
+        uid: '${datasource}',
+      },
+      fieldConfig: {
+        defaults: {
+          custom: {
+            align: 'auto',
+            cellOptions: {
+              type: 'auto',
+            },
+            filterable: true,
+          },
+          mappings: [],
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              {
+                color: 'green',
+                value: null,
+              },
+            ],
+          },
+        },
+      },
+      options: {
+        cellHeight: 'sm',
+        footer: {
+          countRows: false,
+          reducer: [
+            'sum',
+          ],
+          show: false,
+        },
+        showHeader: true,
+      },
+    },
+    timeseries: {
+      datasource: {
+        type: 'prometheus',
+        uid: '${datasource}',
+      },
+      fieldConfig: {
+        defaults: {
+          color: {
+            mode: 'palette-classic',
+          },
+          custom: {
+            drawStyle: 'line',
+            fillOpacity: 10,
+            lineWidth: 1,
+            showPoints: 'never',
+            spanNulls: false,
+          },
+          thresholds: {
+            mode: 'absolute',
+            steps: [
+              {
+                color: 'green',
+                value: null,
+              },
+            ],
+          },
+        },
+        overrides: [],
+      },
+      options: {
+        legend: {
+          calcs: [
+            'lastNotNull',
+            'max',
+          ],
+          displayMode: 'table',
+          placement: 'bottom',
+          showLegend: true,
+        },
+        tooltip: {
+          mode: 'multi',
+          sort: 'desc',
+        },
+      },
+    },
   },
 
   panel(type, id, title, description, pos):: (if std.objectHas(defaults, type) then defaults[type] else {}) + {
@@ -323,11 +323,11 @@ function(config) {
   },
 
   target(expr, legendFormat, refId):: {
-    "datasource": {
-      "type": "prometheus",
-      "uid": "${datasource}"
+    datasource: {
+      type: 'prometheus',
+      uid: '${datasource}',
     },
-    "editorMode": "code"
+    editorMode: 'code',
   } + {
     expr: expr,
     legendFormat: legendFormat,
