@@ -89,9 +89,9 @@ function(config) {
 
   // A link from a wall-display tile to the dashboard that explains it, keeping the time range
   // and the job, instance and domain picked.
-  drilldown(uid, title):: {
+  drilldown(uid, name):: {
     links: [{
-      title: 'Open ' + title,
+      title: 'Open the %s dashboard' % name,
       url: '/d/%s/%s?${__url_time_range}&${job:queryparam}&${instance:queryparam}&${domain:queryparam}' % [uid, uid],
     }],
   },

@@ -15,7 +15,7 @@ function(config)
         panels: [
         ],
       },
-      panel('stat', 2, 'Records on one side', '1 when every Lync/Skype discovery and federation record of every selected domain points to one side (all Microsoft 365 or all on-premises), through every resolver; MIXED when some point to each (seed step 1). Alert: SfbexDNSRecordsOnBothSides.', [0, 1, 5, 4]) + {
+      panel('stat', 2, 'Records on one side', '1 when every Lync/Skype discovery and federation record of every selected domain points to one side (all Microsoft 365 or all on-premises), through every resolver; MIXED when some point to each (seed step 1). Alert: SfbexDNSRecordsOnBothSides.', [0, 1, 5, 4]) + lib.drilldown('sfbex-dns', 'DNS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -59,7 +59,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 3, 'Required records missing', 'Required records (per deployment mode and SFBEX_DNS_EXPECT) that a resolver says do not exist, counted per record and resolver. Alert: SfbexDNSRecordMissing.', [5, 1, 5, 4]) + {
+      panel('stat', 3, 'Required records missing', 'Required records (per deployment mode and SFBEX_DNS_EXPECT) that a resolver says do not exist, counted per record and resolver. Alert: SfbexDNSRecordMissing.', [5, 1, 5, 4]) + lib.drilldown('sfbex-dns', 'DNS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -89,7 +89,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 4, 'Records not as expected', 'Records whose last definitive answer does not match what is asked of them (pinned value, Microsoft 365 target in the wrong mode, wrong SRV port, dangling target), per record and resolver. Alert: SfbexDNSRecordNotAsExpected.', [10, 1, 5, 4]) + {
+      panel('stat', 4, 'Records not as expected', 'Records whose last definitive answer does not match what is asked of them (pinned value, Microsoft 365 target in the wrong mode, wrong SRV port, dangling target), per record and resolver. Alert: SfbexDNSRecordNotAsExpected.', [10, 1, 5, 4]) + lib.drilldown('sfbex-dns', 'DNS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -119,7 +119,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 5, 'Views disagree', 'Records that must look the same inside and outside (SFBEX_DNS_AGREE_RECORDS) but get different answers from the resolvers. Alert: SfbexDNSViewsDisagree.', [15, 1, 5, 4]) + {
+      panel('stat', 5, 'Views disagree', 'Records that must look the same inside and outside (SFBEX_DNS_AGREE_RECORDS) but get different answers from the resolvers. Alert: SfbexDNSViewsDisagree.', [15, 1, 5, 4]) + lib.drilldown('sfbex-dns', 'DNS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -149,7 +149,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 6, 'Answers changed (1 h)', "How many times a record's answer changed between two definitive answers in the last hour, all records and resolvers added up. The window is the alert's (SfbexDNSDrift), not the dashboard's time range, so the wall and the pager agree.", [20, 1, 4, 4]) + {
+      panel('stat', 6, 'Answers changed (1 h)', "How many times a record's answer changed between two definitive answers in the last hour, all records and resolvers added up. The window is the alert's (SfbexDNSDrift), not the dashboard's time range, so the wall and the pager agree.", [20, 1, 4, 4]) + lib.drilldown('sfbex-dns', 'DNS') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -184,7 +184,7 @@ function(config)
         panels: [
         ],
       },
-      panel('stat', 8, 'SIP proxy coverage', "Lowest share, over the selected domains, of SIP-enabled users whose proxyAddresses holds SIP:<their SIP address>: Exchange needs it to find the user's SIP address (seed step 2). Amber below 95 % (the agent's SFBEX_LDAP_MIN_COVERAGE_RATIO default, a warning), red below 80 %.", [0, 6, 3, 4]) + {
+      panel('stat', 8, 'SIP proxy coverage', "Lowest share, over the selected domains, of SIP-enabled users whose proxyAddresses holds SIP:<their SIP address>: Exchange needs it to find the user's SIP address (seed step 2). Amber below 95 % (the agent's SFBEX_LDAP_MIN_COVERAGE_RATIO default, a warning), red below 80 %.", [0, 6, 3, 4]) + lib.drilldown('sfbex-directory', 'Directory') + {
         fieldConfig+: {
           defaults+: {
             decimals: 1,
@@ -219,7 +219,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 9, 'No SIP proxy', 'SIP-enabled users whose proxyAddresses lacks their SIP address: Outlook Web App cannot connect them to IM and presence. Blue while coverage stays above the threshold (the agent lists them as info); the status page names up to 10.', [3, 6, 3, 4]) + {
+      panel('stat', 9, 'No SIP proxy', 'SIP-enabled users whose proxyAddresses lacks their SIP address: Outlook Web App cannot connect them to IM and presence. Blue while coverage stays above the threshold (the agent lists them as info); the status page names up to 10.', [3, 6, 3, 4]) + lib.drilldown('sfbex-directory', 'Directory') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -249,7 +249,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 10, 'Users without mail', 'SIP-enabled users without a mail attribute: Skype for Business cannot find their Exchange mailbox (seed step 3).', [6, 6, 3, 4]) + {
+      panel('stat', 10, 'Users without mail', 'SIP-enabled users without a mail attribute: Skype for Business cannot find their Exchange mailbox (seed step 3).', [6, 6, 3, 4]) + lib.drilldown('sfbex-directory', 'Directory') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -279,7 +279,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 11, 'SIP ≠ primary SMTP', 'SIP-enabled users whose primary SMTP address differs from their SIP address (seed 004): autodiscover for their SIP address finds no mailbox. Invalid and duplicate SIP addresses are on the directory dashboard.', [9, 6, 3, 4]) + {
+      panel('stat', 11, 'SIP ≠ primary SMTP', 'SIP-enabled users whose primary SMTP address differs from their SIP address (seed 004): autodiscover for their SIP address finds no mailbox. Invalid and duplicate SIP addresses are on the directory dashboard.', [9, 6, 3, 4]) + lib.drilldown('sfbex-directory', 'Directory') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -309,7 +309,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 12, 'Hosting provider', '1 when the Exchange Online hosting provider exists and is set up for a shared SIP address space (enabled, EnabledSharedAddressSpace, not HostsOCSUsers, not IsLocal, source verification, ProxyFqdn) and the Access Edge allows federated users (seed steps 4–5), as the latest CMS snapshot shows. No data where Exchange is on-premises (the step does not apply).', [12, 6, 3, 4]) + {
+      panel('stat', 12, 'Hosting provider', '1 when the Exchange Online hosting provider exists and is set up for a shared SIP address space (enabled, EnabledSharedAddressSpace, not HostsOCSUsers, not IsLocal, source verification, ProxyFqdn) and the Access Edge allows federated users (seed steps 4–5), as the latest CMS snapshot shows. No data where Exchange is on-premises (the step does not apply).', [12, 6, 3, 4]) + lib.drilldown('sfbex-cms', 'CMS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -353,7 +353,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 13, 'OWA IM', '1 when every OWA virtual directory has InstantMessagingEnabled True and InstantMessagingType Ocs (Get-OwaVirtualDirectory, latest Exchange snapshot).', [15, 6, 3, 4]) + {
+      panel('stat', 13, 'OWA IM', '1 when every OWA virtual directory has InstantMessagingEnabled True and InstantMessagingType Ocs (Get-OwaVirtualDirectory, latest Exchange snapshot).', [15, 6, 3, 4]) + lib.drilldown('sfbex-cms', 'CMS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -397,7 +397,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 14, 'Replicas behind', 'CMS replicas (Front End, Edge) that are not up to date (Get-CsManagementStoreReplicationStatus): an Edge that does not get the configuration does not know the hosting provider.', [18, 6, 3, 4]) + {
+      panel('stat', 14, 'Replicas behind', 'CMS replicas (Front End, Edge) that are not up to date (Get-CsManagementStoreReplicationStatus): an Edge that does not get the configuration does not know the hosting provider.', [18, 6, 3, 4]) + lib.drilldown('sfbex-cms', 'CMS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -427,7 +427,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 15, 'Settings failing', 'Integration settings checks from the CMS snapshots that fail: partner applications, the OWA trusted application, the OAuth server, ExchangeAutodiscoverUrl, the next Auth certificate, and the ones above.', [21, 6, 3, 4]) + {
+      panel('stat', 15, 'Settings failing', 'Integration settings checks from the CMS snapshots that fail: partner applications, the OWA trusted application, the OAuth server, ExchangeAutodiscoverUrl, the next Auth certificate, and the ones above.', [21, 6, 3, 4]) + lib.drilldown('sfbex-cms', 'CMS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -461,7 +461,7 @@ function(config)
         panels: [
         ],
       },
-      panel('stat', 17, 'Outlook finds autodiscover', '1 when Outlook, trying root, autodiscover.<domain>, the HTTP redirect and the SRV record in that order, ends on a working autodiscover endpoint for every selected domain. Alert: SfbexAutodiscoverUnreachable{client="outlook"}.', [0, 11, 4, 4]) + {
+      panel('stat', 17, 'Outlook finds autodiscover', '1 when Outlook, trying root, autodiscover.<domain>, the HTTP redirect and the SRV record in that order, ends on a working autodiscover endpoint for every selected domain. Alert: SfbexAutodiscoverUnreachable{client="outlook"}.', [0, 11, 4, 4]) + lib.drilldown('sfbex-autodiscover-ews', 'Autodiscover and EWS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -505,7 +505,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 18, 'SfB finds autodiscover', '1 when a Skype for Business / Lync client (autodiscover.<domain>, then the SRV record) ends on a working Exchange autodiscover endpoint for every selected domain. Alert: SfbexAutodiscoverUnreachable{client="lync"}.', [4, 11, 4, 4]) + {
+      panel('stat', 18, 'SfB finds autodiscover', '1 when a Skype for Business / Lync client (autodiscover.<domain>, then the SRV record) ends on a working Exchange autodiscover endpoint for every selected domain. Alert: SfbexAutodiscoverUnreachable{client="lync"}.', [4, 11, 4, 4]) + lib.drilldown('sfbex-autodiscover-ews', 'Autodiscover and EWS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -549,7 +549,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 19, 'Methods down', 'Autodiscover methods (root, autodiscover_host, http_redirect, srv) that do not lead to a working endpoint, over all selected domains. One failing while another works is a warning (SfbexAutodiscoverMethodFailing).', [8, 11, 4, 4]) + {
+      panel('stat', 19, 'Methods down', 'Autodiscover methods (root, autodiscover_host, http_redirect, srv) that do not lead to a working endpoint, over all selected domains. One failing while another works is a warning (SfbexAutodiscoverMethodFailing).', [8, 11, 4, 4]) + lib.drilldown('sfbex-autodiscover-ews', 'Autodiscover and EWS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -579,7 +579,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 20, 'EWS up', '1 when every EWS URL answers as Exchange does (401 with a challenge, or 2xx). Alert: SfbexEWSUnreachable.', [12, 11, 4, 4]) + {
+      panel('stat', 20, 'EWS up', '1 when every EWS URL answers as Exchange does (401 with a challenge, or 2xx). Alert: SfbexEWSUnreachable.', [12, 11, 4, 4]) + lib.drilldown('sfbex-autodiscover-ews', 'Autodiscover and EWS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -623,7 +623,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 21, 'EWS offers OAuth', "1 when every EWS URL that should (SFBEX_EWS_EXPECT_OAUTH) offers a Bearer challenge, which Skype for Business Server's server-to-server requests need. Alert: SfbexEWSNoOAuth.", [16, 11, 4, 4]) + {
+      panel('stat', 21, 'EWS offers OAuth', "1 when every EWS URL that should (SFBEX_EWS_EXPECT_OAUTH) offers a Bearer challenge, which Skype for Business Server's server-to-server requests need. Alert: SfbexEWSNoOAuth.", [16, 11, 4, 4]) + lib.drilldown('sfbex-autodiscover-ews', 'Autodiscover and EWS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -667,7 +667,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 22, 'lyncdiscover', 'Per view (external: lyncdiscover.<domain>, internal: lyncdiscoverinternal.<domain>): 1 when discovery answers the _links JSON and the user link answers with a challenge. Alert: SfbexLyncdiscoverBroken.', [20, 11, 4, 4]) + {
+      panel('stat', 22, 'lyncdiscover', 'Per view (external: lyncdiscover.<domain>, internal: lyncdiscoverinternal.<domain>): 1 when discovery answers the _links JSON and the user link answers with a challenge. Alert: SfbexLyncdiscoverBroken.', [20, 11, 4, 4]) + lib.drilldown('sfbex-autodiscover-ews', 'Autodiscover and EWS') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -715,7 +715,7 @@ function(config)
         panels: [
         ],
       },
-      panel('stat', 24, 'Exchange Auth certificate', "Days left on the current Exchange Auth Certificate (the signing certificate in Exchange's auth metadata). Red below 14 days, amber below 60 (sfbex:threshold:oauth_cert_*). Alerts: SfbexOAuthCertificateExpiring, SfbexOAuthCertificateExpired.", [0, 16, 4, 4]) + {
+      panel('stat', 24, 'Exchange Auth certificate', "Days left on the current Exchange Auth Certificate (the signing certificate in Exchange's auth metadata). Red below 14 days, amber below 60 (sfbex:threshold:oauth_cert_*). Alerts: SfbexOAuthCertificateExpiring, SfbexOAuthCertificateExpired.", [0, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -750,7 +750,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 25, 'SfB OAuth certificate', 'Days left on the current OAuthTokenIssuer certificate the Skype for Business pools publish. Red below 14 days, amber below 60.', [4, 16, 4, 4]) + {
+      panel('stat', 25, 'SfB OAuth certificate', 'Days left on the current OAuthTokenIssuer certificate the Skype for Business pools publish. Red below 14 days, amber below 60.', [4, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -785,7 +785,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 26, 'Next Exchange Auth cert', "1 when Exchange's auth metadata publishes a staged next certificate (Set-AuthConfig -NewCertificateThumbprint). NONE is normal while the current one has more than 60 days left; inside that window SfbexOAuthNextCertificateMissing fires.", [8, 16, 4, 4]) + {
+      panel('stat', 26, 'Next Exchange Auth cert', "1 when Exchange's auth metadata publishes a staged next certificate (Set-AuthConfig -NewCertificateThumbprint). NONE is normal while the current one has more than 60 days left; inside that window SfbexOAuthNextCertificateMissing fires.", [8, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -829,7 +829,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 27, 'TLS cert, fewest days', 'Days left on the TLS leaf or intermediate certificate that expires first, over every endpoint (autodiscover, lyncdiscover, the Edge, EWS). Red below 14 days, amber below 30 (sfbex:threshold:tls_cert_*).', [12, 16, 4, 4]) + {
+      panel('stat', 27, 'TLS cert, fewest days', 'Days left on the TLS leaf or intermediate certificate that expires first, over every endpoint (autodiscover, lyncdiscover, the Edge, EWS). Red below 14 days, amber below 30 (sfbex:threshold:tls_cert_*).', [12, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -864,7 +864,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 28, 'TLS names not covered', "Names clients use (the host, and sip.<domain> on the Edge) that the endpoint's certificate does not cover. Alert: SfbexTLSCertificateNameMismatch.", [16, 16, 4, 4]) + {
+      panel('stat', 28, 'TLS names not covered', "Names clients use (the host, and sip.<domain> on the Edge) that the endpoint's certificate does not cover. Alert: SfbexTLSCertificateNameMismatch.", [16, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -894,7 +894,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 29, 'TLS chains not verified', 'Endpoints whose chain does not verify now (expired, wrong name, unknown authority…); the certificates dashboard says why. Alerts: SfbexTLSCertificateUntrusted, …Expired, …NameMismatch.', [20, 16, 4, 4]) + {
+      panel('stat', 29, 'TLS chains not verified', 'Endpoints whose chain does not verify now (expired, wrong name, unknown authority…); the certificates dashboard says why. Alerts: SfbexTLSCertificateUntrusted, …Expired, …NameMismatch.', [20, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -928,7 +928,7 @@ function(config)
         panels: [
         ],
       },
-      panel('stat', 31, 'Agent scraped', "Prometheus' up for the agent: DOWN means nothing above is fresh. Alert: SfbexAgentDown.", [0, 21, 4, 5]) + {
+      panel('stat', 31, 'Agent scraped', "Prometheus' up for the agent: DOWN means nothing above is fresh. Alert: SfbexAgentDown.", [0, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -972,7 +972,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 32, 'Checks failing', 'Checks whose latest run could not observe its target (no definitive DNS answer, fetch or handshake failed); their panels show the last good data. Alert: SfbexProbeFailing.', [4, 21, 4, 5]) + {
+      panel('stat', 32, 'Checks failing', 'Checks whose latest run could not observe its target (no definitive DNS answer, fetch or handshake failed); their panels show the last good data. Alert: SfbexProbeFailing.', [4, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -1002,7 +1002,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 33, 'Checks with old data', 'Checks whose last success is older than three intervals (at least 10 minutes), as in SfbexProbeDataStale.', [8, 21, 4, 5]) + {
+      panel('stat', 33, 'Checks with old data', 'Checks whose last success is older than three intervals (at least 10 minutes), as in SfbexProbeDataStale.', [8, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -1032,7 +1032,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 34, 'Alerts firing', 'Sfbex alerts firing now for the selected agents, all severities.', [12, 21, 4, 5]) + {
+      panel('stat', 34, 'Alerts firing', 'Sfbex alerts firing now for the selected agents, all severities.', [12, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
