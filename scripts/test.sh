@@ -34,10 +34,11 @@ declare -A PKG_OF=(
 	[prometheus]=prometheus
 	[buildah]=buildah
 	[prometheus-blackbox-exporter]=prometheus-blackbox-exporter
+	[systemd-analyze]=systemd
 )
 # libsasl2-modules: Cyrus SASL's NTLM plugin, for slapd's SASL NTLM binds
 # (libsasl2-2 only recommends it, and recommends are not installed here)
-PACKAGES=(bind9 bind9-dnsutils slapd ldap-utils libsasl2-modules prometheus buildah prometheus-blackbox-exporter)
+PACKAGES=(bind9 bind9-dnsutils slapd ldap-utils libsasl2-modules prometheus buildah prometheus-blackbox-exporter systemd)
 # init service names of the packages above that run a daemon
 declare -A SERVICES_OF=(
 	[bind9]=named
