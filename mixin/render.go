@@ -1,6 +1,6 @@
 // Package mixin renders the monitoring mixin (mixin.libsonnet: alerts, recording rules,
 // dashboards, in the monitoring-mixins convention) into the files the repository ships:
-// alerts/sfbex.rules.yml, dashboards/*.json and the Helm chart's copies. Those files are
+// alerts/sfbex.rules.yml, dashboards/*.json and the Helm chart's copies of them. Those files are
 // outputs: edit the jsonnet, then run `go generate` here (TestGeneratedFilesUpToDate fails
 // until you do).
 package mixin
@@ -216,6 +216,9 @@ func DashboardJSON(raw json.RawMessage) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// ChartFiles is where the Helm chart finds the rules and dashboards.
+const ChartFiles = "deploy/helm/sfbex-exporter/files"
+
 // Files returns the repository's generated files (paths relative to the repository root)
 // for the default configuration.
 func Files() (map[string][]byte, error) {
@@ -223,13 +226,20 @@ func Files() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]byte{"alerts/sfbex.rules.yml": r.RulesYAML()}
+	rules := r.RulesYAML()
+	out := map[string][]byte{
+		"alerts/sfbex.rules.yml": rules,
+		// The Helm chart can read only files inside it: its PrometheusRule and dashboard
+		// ConfigMaps are built from these copies.
+		path.Join(ChartFiles, "sfbex.rules.yml"): rules,
+	}
 	for name, raw := range r.Dashboards {
 		b, err := DashboardJSON(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out[path.Join("dashboards", name)] = b
+		out[path.Join(ChartFiles, "dashboards", name)] = b
 	}
 	return out, nil
 }

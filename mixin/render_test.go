@@ -18,8 +18,8 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 8 {
-		t.Fatalf("the mixin renders %d files, want the rule file and 7 dashboards", len(files))
+	if len(files) < 16 {
+		t.Fatalf("the mixin renders %d files, want the rule file and 7 dashboards, and the chart's copies", len(files))
 	}
 	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(name)))
@@ -32,10 +32,13 @@ func TestGeneratedFilesUpToDate(t *testing.T) {
 		}
 	}
 	// A generated file whose source was removed would linger.
-	for _, dir := range []string{"dashboards/*.json", "alerts/*.rules.yml"} {
+	for _, dir := range []string{"dashboards/*.json", "alerts/*.rules.yml", ChartFiles + "/*", ChartFiles + "/dashboards/*"} {
 		present, _ := filepath.Glob(filepath.Join("..", dir))
 		for _, p := range present {
 			rel, _ := filepath.Rel("..", p)
+			if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+				continue
+			}
 			if _, ok := files[filepath.ToSlash(rel)]; !ok {
 				t.Errorf("%s is not rendered by the mixin: remove it, or add its source to mixin/", rel)
 			}
