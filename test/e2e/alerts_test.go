@@ -340,3 +340,45 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 		t.Fatalf("timed out after %s waiting for %s", d, what)
 	}
 }
+
+// A Prometheus that loads the shipped rules (job="sfbex") but scrapes the
+// agent under another job name must stay silent: nothing about the agent
+// matches, and SfbexAgentDown must not take "no series" for "agent gone"
+// (absent() alone did).
+func TestShippedRulesSilentOnAnotherJob(t *testing.T) {
+	infra.Require(t, "prometheus", "promtool")
+	a := infra.StartAgent(t, infra.BuildAgent(t), []string{"--lab", "--lab.interval=3s", "--log.level=warn"}, nil)
+	config := "global: {scrape_interval: 1s, evaluation_interval: 1s}\n" +
+		"rule_files: [\"*.rules.yml\"]\n" +
+		"scrape_configs:\n  - job_name: other-job\n    static_configs:\n" +
+		fmt.Sprintf("      - targets: [%q]\n", a.Addr)
+	prom := infra.StartPrometheus(t, config, testRules(t, ""))
+	var scrapedAt time.Time
+	waitUntil(t, 60*time.Second, "the agent scraped as other-job", func() bool {
+		res, err := instantQuery(prom.URL, `up{job="other-job"} == 1`)
+		scrapedAt = time.Now()
+		return err == nil && len(res) == 1
+	})
+	// Every rule group evaluated well past the shortened for: (3 s) after that.
+	waitUntil(t, 60*time.Second, "the rules evaluated 8 s after the first scrape", func() bool {
+		var rules struct {
+			Groups []struct {
+				Name           string    `json:"name"`
+				LastEvaluation time.Time `json:"lastEvaluation"`
+			} `json:"groups"`
+		}
+		prom.API(t, "rules", nil, &rules)
+		if len(rules.Groups) == 0 {
+			return false
+		}
+		for _, g := range rules.Groups {
+			if g.LastEvaluation.Before(scrapedAt.Add(8 * time.Second)) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, al := range prom.Alerts(t) {
+		t.Errorf("%s %s %v: the shipped rules must stay silent when no agent is scraped as job sfbex", al.State, al.Labels["alertname"], al.Labels)
+	}
+}
