@@ -320,7 +320,10 @@ func TestValuesMistakesFail(t *testing.T) {
 	}{
 		{"prometheusRule.enabled=true,serviceMonitor.job=other", "render the mixin"},
 		{"secrets.files.SFBEX_LDAP_PASSWORD=ldap-password", "secrets.files needs secrets.existingSecret"},
-		{"secrets.existingSecret=s,secrets.files.LDAP_PASSWORD=ldap-password", "is no SFBEX_* variable name"},
+		// values.schema.json: a misspelt key or a name that is no SFBEX_ variable.
+		{"secrets.existingSecret=s,secrets.files.LDAP_PASSWORD=ldap-password", "does not match pattern '^SFBEX_"},
+		{"config.LDAP_URL=ldaps://dc01", "does not match pattern '^SFBEX_"},
+		{"serviceMonitor.enable=true", "additional properties 'enable' not allowed"},
 		{"secrets.existingSecret=s,secrets.files.SFBEX_LDAP_PASSWORD_FILE=ldap-password", "without _FILE"},
 		{"secrets.existingSecret=s,secrets.files.SFBEX_LDAP_PASSWORD=p,config.SFBEX_LDAP_PASSWORD=x", "in both config and secrets.files"},
 	} {
