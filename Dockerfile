@@ -1,27 +1,42 @@
 # sfbex_exporter: a static binary on an empty base image.
 #
-#   docker build -t sfbex_exporter .
-#   docker run -p 9726:9726 -e SFBEX_SIP_DOMAINS=contoso.com sfbex_exporter
+#   buildah bud -t sfbex_exporter .          (or: docker build -t sfbex_exporter .)
+#   podman run -p 9726:9726 -e SFBEX_SIP_DOMAINS=contoso.com sfbex_exporter
 #
-# The final stage is checked by test/container (with buildah, from a binary
-# built the same way): keep its first line "FROM scratch AS final" and copy
-# from the build stage only /out/sfbex_exporter and the CA bundle.
+# scripts/release.sh builds it with VERSION, REVISION and BUILD_DATE set from git
+# (.git is not in the build context). The final stage is checked by test/container
+# (with buildah, from a binary built by scripts/build.sh as here): keep its first line
+# "FROM scratch AS final", copy from the build stage only /out/sfbex_exporter and the CA
+# bundle, and keep it free of line continuations.
 
-FROM golang:1.26-bookworm AS build
-# docker build --build-arg VERSION=1.2.3 --build-arg REVISION=$(git rev-parse HEAD) sets what
-# --version and sfbex_exporter_build_info report (.git is not in the build context, so Go
-# cannot stamp the revision itself).
-ARG VERSION=dev
-ARG REVISION=unknown
+# Fully qualified: buildah and podman refuse short names without a registry configuration.
+FROM docker.io/library/golang:1.26-bookworm AS build
+ARG VERSION=
+ARG REVISION=
+ARG BUILD_DATE=
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION} -X github.com/prometheus/common/version.Revision=${REVISION}" -o /out/sfbex_exporter ./cmd/sfbex_exporter
+# scripts/build.sh stamps VERSION, REVISION and BUILD_DATE into --version and sfbex_exporter_build_info.
+RUN VERSION="${VERSION}" REVISION="${REVISION}" BUILD_DATE="${BUILD_DATE}" BRANCH= scripts/build.sh /out/sfbex_exporter
 
 FROM scratch AS final
+ARG VERSION=
+ARG REVISION=
+ARG BUILD_DATE=
+LABEL org.opencontainers.image.title="sfbex_exporter"
+LABEL org.opencontainers.image.description="Prometheus exporter for the Skype for Business / Lync Server and Exchange integration"
+LABEL org.opencontainers.image.source="https://github.com/sfbex/sfbex_exporter"
+LABEL org.opencontainers.image.documentation="https://github.com/sfbex/sfbex_exporter/blob/main/README.md"
+LABEL org.opencontainers.image.version="${VERSION}"
+LABEL org.opencontainers.image.revision="${REVISION}"
+LABEL org.opencontainers.image.created="${BUILD_DATE}"
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/sfbex_exporter /sfbex_exporter
+# --help points to docs/configuration.md: with the working directory /, that path opens here.
+COPY docs/*.md README.md /docs/
+WORKDIR /
 USER 65534:65534
 EXPOSE 9726
 ENTRYPOINT ["/sfbex_exporter"]

@@ -33,8 +33,9 @@ func TestRulesPassPromtool(t *testing.T) {
 	}
 }
 
-// Every alert has a severity, a summary, a description and a runbook link
-// whose anchor exists in docs/runbooks.md, and every alert has a unit test.
+// Every alert has a severity, a summary, a description and an absolute
+// runbook link whose anchor exists in docs/runbooks.md, and every alert has
+// a unit test.
 func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
 	rules, _ := filepath.Glob("*.rules.yml")
 	runbooks := readFile(t, "../docs/runbooks.md")
@@ -51,7 +52,7 @@ func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
 	}
 	for _, f := range rules {
 		for _, block := range strings.Split(readFile(t, f), "- alert: ")[1:] {
-			name := strings.TrimSpace(strings.SplitN(block, "\n", 2)[0])
+			name := strings.Trim(strings.TrimSpace(strings.SplitN(block, "\n", 2)[0]), `"`)
 			for _, want := range []string{"severity:", "summary:", "description:", "runbook_url:"} {
 				if !strings.Contains(block, want) {
 					t.Errorf("%s: no %s", name, want)
@@ -60,7 +61,11 @@ func TestEveryAlertIsDocumentedAndTested(t *testing.T) {
 			if !strings.HasPrefix(name, "Sfbex") {
 				t.Errorf("%s: alert names start with Sfbex", name)
 			}
-			_, after, _ := strings.Cut(block, "runbook_url: \"docs/runbooks.md#")
+			// runbook_url is the configured base (by default the agent's own page), then the anchor.
+			_, after, ok := strings.Cut(block, "runbook_url: \"http://{{ $labels.instance }}/runbooks#")
+			if !ok {
+				t.Errorf("%s: runbook_url is not http://{{ $labels.instance }}/runbooks#<anchor>", name)
+			}
 			a, _, _ := strings.Cut(after, "\"")
 			if !anchors[a] {
 				t.Errorf("%s: runbook anchor #%s is not a heading in docs/runbooks.md", name, a)

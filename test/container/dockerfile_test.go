@@ -44,7 +44,7 @@ func TestDockerfileFinalStage(t *testing.T) {
 	root := infra.ModuleRoot(t)
 
 	start := time.Now()
-	bin := infra.BuildAgent(t)
+	bin := buildStamped(t, root)
 	t.Logf("agent built in %v", time.Since(start))
 	assertStatic(t, bin)
 
@@ -59,7 +59,9 @@ func TestDockerfileFinalStage(t *testing.T) {
 	tag := "localhost/sfbex-test:" + randomHex(t)
 
 	start = time.Now()
-	b.run(t, "bud", "--isolation", "chroot", "-t", tag, "-f", filepath.Join(ctxDir, "Dockerfile"), ctxDir)
+	b.run(t, "bud", "--isolation", "chroot", "-t", tag,
+		"--build-arg", "VERSION="+stamp.version, "--build-arg", "REVISION="+stamp.revision, "--build-arg", "BUILD_DATE="+stamp.date,
+		"-f", filepath.Join(ctxDir, "Dockerfile"), ctxDir)
 	t.Cleanup(func() { b.cleanup(t, "rmi", "-f", tag) })
 	t.Logf("image built in %v", time.Since(start))
 
@@ -71,6 +73,8 @@ func TestDockerfileFinalStage(t *testing.T) {
 					Entrypoint   []string            `json:"Entrypoint"`
 					Cmd          []string            `json:"Cmd"`
 					ExposedPorts map[string]struct{} `json:"ExposedPorts"`
+					Labels       map[string]string   `json:"Labels"`
+					WorkingDir   string              `json:"WorkingDir"`
 				} `json:"config"`
 			} `json:"OCIv1"`
 		}
@@ -91,6 +95,26 @@ func TestDockerfileFinalStage(t *testing.T) {
 		if _, ok := c.ExposedPorts["9726/tcp"]; !ok {
 			t.Errorf("ExposedPorts = %v, want 9726/tcp", c.ExposedPorts)
 		}
+		// OCI annotations: what registries and scanners show; version, revision and date from the build args.
+		for k, want := range map[string]string{
+			"org.opencontainers.image.title":    "sfbex_exporter",
+			"org.opencontainers.image.version":  stamp.version,
+			"org.opencontainers.image.revision": stamp.revision,
+			"org.opencontainers.image.created":  stamp.date,
+			"org.opencontainers.image.source":   "https://github.com/sfbex/sfbex_exporter",
+		} {
+			if got := c.Labels[k]; got != want {
+				t.Errorf("label %s = %q, want %q", k, got, want)
+			}
+		}
+		for _, k := range []string{"org.opencontainers.image.description", "org.opencontainers.image.documentation"} {
+			if c.Labels[k] == "" {
+				t.Errorf("no label %s", k)
+			}
+		}
+		if c.WorkingDir != "/" {
+			t.Errorf("WorkingDir = %q, want / (so --help's docs/configuration.md opens)", c.WorkingDir)
+		}
 	})
 
 	ctr := "sfbex-test-" + randomHex(t)
@@ -110,6 +134,17 @@ func TestDockerfileFinalStage(t *testing.T) {
 		if fi, err := os.Stat(filepath.Join(mnt, caBundle)); err != nil || fi.Size() == 0 || fi.Mode().Perm()&0o004 == 0 {
 			t.Errorf("%s in the image: %v (want a non-empty, world-readable file)", caBundle, err)
 		}
+		// The docs --help points to (docs/configuration.md, relative to the working directory /).
+		for _, doc := range []string{"docs/configuration.md", "docs/metrics.md", "docs/runbooks.md", "docs/README.md"} {
+			want, err := os.ReadFile(filepath.Join(root, strings.Replace(doc, "docs/README.md", "README.md", 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(mnt, doc))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("/%s in the image: %v (want the repository's copy)", doc, err)
+			}
+		}
 	})
 
 	t.Run("runs", func(t *testing.T) {
@@ -118,10 +153,26 @@ func TestDockerfileFinalStage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("/sfbex_exporter --version in the image: %v\n%s", err, out)
 		}
-		if !strings.Contains(out, "sfbex_exporter") || !strings.Contains(out, "version") {
-			t.Errorf("--version printed %q, want \"sfbex_exporter, version ...\"", out)
+		if !strings.Contains(out, "sfbex_exporter, version "+stamp.version+" ") || !strings.Contains(out, "revision: "+stamp.revision+")") || !strings.Contains(out, stamp.date) {
+			t.Errorf("--version printed %q, want version %s, revision %s and date %s as scripts/build.sh stamped them", out, stamp.version, stamp.revision, stamp.date)
 		}
 	})
+}
+
+// stamp is what the test has scripts/build.sh and the image's build args stamp.
+var stamp = struct{ version, revision, date string }{"9.8.7-test", "0123456789abcdef0123456789abcdef01234567", "2026-01-02T03:04:05Z"}
+
+// buildStamped builds the agent with scripts/build.sh, the script the
+// Dockerfile's build stage runs, with the test's stamp.
+func buildStamped(t *testing.T, root string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sfbex_exporter")
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "build.sh"), bin)
+	cmd.Env = append(os.Environ(), "VERSION="+stamp.version, "REVISION="+stamp.revision, "BUILD_DATE="+stamp.date, "BRANCH=test")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/build.sh: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // assertStatic fails unless the ELF binary at path is statically linked,
@@ -217,6 +268,21 @@ func finalStage(t *testing.T, dockerfile, ctxDir string, sources map[string]stri
 				}
 			}
 			if from == "" {
+				// From the build context: the repository's files, at the same paths.
+				root := filepath.Dir(dockerfile)
+				for _, src := range args[:len(args)-1] {
+					matches, _ := filepath.Glob(filepath.Join(root, src))
+					if len(matches) == 0 {
+						t.Fatalf("Dockerfile:%d: %s matches nothing in the repository", lineNo, src)
+					}
+					for _, m := range matches {
+						rel, _ := filepath.Rel(root, m)
+						if err := os.MkdirAll(filepath.Join(ctxDir, filepath.Dir(rel)), 0o755); err != nil {
+							t.Fatal(err)
+						}
+						copyFile(t, m, filepath.Join(ctxDir, rel))
+					}
+				}
 				out = append(out, line)
 				continue
 			}
@@ -338,4 +404,96 @@ func (b *buildahCLI) cleanup(t *testing.T, args ...string) {
 	if out, errOut, err := b.exec(t, args...); err != nil {
 		t.Errorf("cleanup: buildah %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
 	}
+}
+
+// Every base image is named with its registry: buildah and podman refuse short
+// names (golang:1.26) without a registries.conf search list.
+func TestDockerfileBaseImagesFullyQualified(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(infra.ModuleRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	froms := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.EqualFold(f[0], "FROM") {
+			continue
+		}
+		froms++
+		image := f[1]
+		if image == "scratch" {
+			continue
+		}
+		host, _, ok := strings.Cut(image, "/")
+		if !ok || !strings.ContainsAny(host, ".:") && host != "localhost" {
+			t.Errorf("Dockerfile:%d: FROM %s is a short name; write the registry, e.g. docker.io/library/%s", i+1, image, image)
+		}
+	}
+	if froms == 0 {
+		t.Fatal("no FROM in the Dockerfile")
+	}
+}
+
+// What the final stage copies from the build context is not left out of it by
+// .dockerignore (the final-stage test copies from the repository, so it
+// would not see that).
+func TestDockerignoreKeepsWhatTheImageCopies(t *testing.T) {
+	root := infra.ModuleRoot(t)
+	ignore, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || !strings.EqualFold(f[0], "COPY") || strings.HasPrefix(f[1], "--from=") || f[1] == "." {
+			continue
+		}
+		for _, src := range f[1 : len(f)-1] {
+			matches, _ := filepath.Glob(filepath.Join(root, src))
+			for _, m := range matches {
+				rel, _ := filepath.Rel(root, m)
+				checked++
+				if dockerignored(string(ignore), filepath.ToSlash(rel)) {
+					t.Errorf("COPY %s: .dockerignore leaves %s out of the build context", src, rel)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no COPY from the build context found")
+	}
+	if !dockerignored("*.md\n!README.md\n", "CHANGES.md") || dockerignored("*.md\n!README.md\n", "README.md") || !dockerignored("docs\n", "docs/a.md") {
+		t.Error("dockerignored does not follow .dockerignore's rules")
+	}
+}
+
+// dockerignored applies .dockerignore's patterns in order (the last match
+// wins; "!" re-includes; a pattern matching a directory excludes what is in it).
+func dockerignored(patterns, rel string) bool {
+	out := false
+	for _, p := range strings.Split(patterns, "\n") {
+		p = strings.TrimSpace(p)
+		if p == "" || strings.HasPrefix(p, "#") {
+			continue
+		}
+		neg := strings.HasPrefix(p, "!")
+		p = strings.TrimPrefix(strings.TrimPrefix(p, "!"), "/")
+		p = strings.TrimPrefix(p, "**/")
+		matched := false
+		parts := strings.Split(rel, "/")
+		for i := 1; i <= len(parts); i++ {
+			if ok, _ := filepath.Match(p, strings.Join(parts[:i], "/")); ok {
+				matched = true
+			}
+		}
+		if matched {
+			out = !neg
+		}
+	}
+	return out
 }

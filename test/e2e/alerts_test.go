@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -111,13 +112,16 @@ var expectedAlerts = map[string][]string{
 	"next-cert-not-staged":   {"SfbexIntegrationCheckFailing{check=auth_next_certificate_staged}"},
 }
 
-// testThresholds lowers thresholds the lab cannot reach in seconds: the lab's
-// replica has been behind for 10 minutes (the shipped threshold is 15), and a
-// snapshot feed stopped during the test is only seconds old (30 minutes).
-var testThresholds = map[string]string{
-	"sfbex:threshold:cms_replica_behind_seconds":   "60",
-	"sfbex:threshold:cms_snapshot_max_age_seconds": "10",
-}
+// labJob is the scrape job of the alerts test: not the mixin's default
+// ("sfbex"), so the rules it loads must come from the mixin rendered with
+// that selector, and a rule that ignored the selector would stay silent.
+const labJob = "sfbex-lab"
+
+// testConfig is mixed into the mixin's _config for the alerts test. It
+// lowers thresholds the lab cannot reach in seconds: the lab's replica has
+// been behind for 10 minutes (the shipped threshold is 15), and a snapshot
+// feed stopped during the test is only seconds old (30 minutes).
+const testConfig = `{ sfbexSelector: 'job="` + labJob + `"', thresholds+: { cmsReplicaBehindSeconds: 60, cmsSnapshotMaxAgeSeconds: 10 } }`
 
 // faultGroups puts one fault of each family on each agent: faults of
 // different families touch different checks, so each agent's expected alerts
@@ -147,31 +151,32 @@ func faultGroups() [][]string {
 	}
 }
 
-// testRules shortens every `for:` so the test runs in seconds; windows and
-// thresholds stay as shipped.
-func testRules(t *testing.T) map[string]string {
+// testRules renders the mixin's rules with config (a Jsonnet object mixed
+// into its _config; "" for the defaults, the rules shipped in alerts/) and
+// shortens every `for:` so the test runs in seconds; windows and thresholds
+// stay as rendered. The mixin is its own Go module (mixin/): its generator
+// runs with `go run` there.
+func testRules(t *testing.T, config string) map[string]string {
 	t.Helper()
-	root := infra.ModuleRoot(t)
-	files, _ := filepath.Glob(filepath.Join(root, "alerts", "*.rules.yml"))
-	out := map[string]string{}
-	forRe := regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := f[strings.LastIndex(f, "/")+1:]
-		rules := forRe.ReplaceAllString(string(b), "${1}for: 3s")
-		for record, v := range testThresholds {
-			re := regexp.MustCompile(`(record: ` + regexp.QuoteMeta(record) + `\n\s+expr: )vector\([^)]*\)`)
-			if !re.MatchString(rules) {
-				t.Fatalf("%s: no recording rule %s to lower", name, record)
-			}
-			rules = re.ReplaceAllString(rules, "${1}vector("+v+")")
-		}
-		out[name] = rules
+	out := filepath.Join(t.TempDir(), "sfbex.rules.yml")
+	cmd := exec.Command("go", "run", "./cmd/sfbex-mixin", "-config", config, "-rules", out)
+	cmd.Dir = filepath.Join(infra.ModuleRoot(t), "mixin")
+	if config == "" {
+		// The shipped file: the defaults.
+		cmd.Args = []string{"go", "run", "./cmd/sfbex-mixin", "-rules", out}
 	}
-	return out
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rendering the mixin's rules: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forRe := regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
+	if !forRe.Match(b) {
+		t.Fatal("no for: clause to shorten in the rendered rules")
+	}
+	return map[string]string{"sfbex.rules.yml": forRe.ReplaceAllString(string(b), "${1}for: 3s")}
 }
 
 // describe renders an alert with the labels its expectation names.
@@ -262,14 +267,14 @@ func TestAlertsFireOnTheirFaultAndNothingElse(t *testing.T) {
 	}
 	config := "global: {scrape_interval: 2s, evaluation_interval: 1s}\n" +
 		"rule_files: [\"*.rules.yml\"]\n" +
-		"scrape_configs:\n  - job_name: sfbex\n    static_configs:\n" + targets.String()
-	prom := infra.StartPrometheus(t, config, testRules(t))
+		"scrape_configs:\n  - job_name: " + labJob + "\n    static_configs:\n" + targets.String()
+	prom := infra.StartPrometheus(t, config, testRules(t, testConfig))
 
 	// Wait until every agent is scraped, so a fault switched on now is a
 	// change Prometheus sees (drift is a change, not a state).
 	waitUntil(t, 60*time.Second, "every agent scraped", func() bool {
 		var res []struct{}
-		prom.API(t, "query", url.Values{"query": {`group by (fault) (sfbex_probe_runs_total{job="sfbex"})`}}, &struct {
+		prom.API(t, "query", url.Values{"query": {`group by (fault) (sfbex_probe_runs_total{job="` + labJob + `"})`}}, &struct {
 			Result *[]struct{} `json:"result"`
 		}{&res})
 		return len(res) == len(faults)
@@ -354,5 +359,47 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	if !waitUntilOK(d, cond) {
 		t.Fatalf("timed out after %s waiting for %s", d, what)
+	}
+}
+
+// A Prometheus that loads the shipped rules (job="sfbex") but scrapes the
+// agent under another job name must stay silent: nothing about the agent
+// matches, and SfbexAgentDown must not take "no series" for "agent gone"
+// (absent() alone did).
+func TestShippedRulesSilentOnAnotherJob(t *testing.T) {
+	infra.Require(t, "prometheus", "promtool")
+	a := infra.StartAgent(t, infra.BuildAgent(t), []string{"--lab", "--lab.interval=3s", "--log.level=warn"}, nil)
+	config := "global: {scrape_interval: 1s, evaluation_interval: 1s}\n" +
+		"rule_files: [\"*.rules.yml\"]\n" +
+		"scrape_configs:\n  - job_name: other-job\n    static_configs:\n" +
+		fmt.Sprintf("      - targets: [%q]\n", a.Addr)
+	prom := infra.StartPrometheus(t, config, testRules(t, ""))
+	var scrapedAt time.Time
+	waitUntil(t, 60*time.Second, "the agent scraped as other-job", func() bool {
+		res, err := instantQuery(prom.URL, `up{job="other-job"} == 1`)
+		scrapedAt = time.Now()
+		return err == nil && len(res) == 1
+	})
+	// Every rule group evaluated well past the shortened for: (3 s) after that.
+	waitUntil(t, 60*time.Second, "the rules evaluated 8 s after the first scrape", func() bool {
+		var rules struct {
+			Groups []struct {
+				Name           string    `json:"name"`
+				LastEvaluation time.Time `json:"lastEvaluation"`
+			} `json:"groups"`
+		}
+		prom.API(t, "rules", nil, &rules)
+		if len(rules.Groups) == 0 {
+			return false
+		}
+		for _, g := range rules.Groups {
+			if g.LastEvaluation.Before(scrapedAt.Add(8 * time.Second)) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, al := range prom.Alerts(t) {
+		t.Errorf("%s %s %v: the shipped rules must stay silent when no agent is scraped as job sfbex", al.State, al.Labels["alertname"], al.Labels)
 	}
 }

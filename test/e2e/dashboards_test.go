@@ -156,6 +156,8 @@ func variableQuery(v map[string]any) string {
 type selector struct {
 	name     string
 	matchers string // inside the braces, "" when written without
+	window   string // the range after it, [window]; "" for an instant selector
+	call     string // the innermost function or aggregation around it; "" at the top or in plain parentheses
 }
 
 var promKeywords = map[string]bool{
@@ -172,6 +174,14 @@ var promAggregations = map[string]bool{
 // an expression.
 func scanPromQL(expr string) (sels []selector, windows []string) {
 	i := 0
+	var calls []string // one entry per open parenthesis: the function it calls, or ""
+	pending := ""      // the function or aggregation whose argument list comes next
+	call := func() string {
+		if len(calls) == 0 {
+			return ""
+		}
+		return calls[len(calls)-1]
+	}
 	skipString := func() {
 		q := expr[i]
 		i++
@@ -204,6 +214,15 @@ func scanPromQL(expr string) (sels []selector, windows []string) {
 			}
 			windows = append(windows, expr[i+1:i+j])
 			i += j + 1
+		case c == '(':
+			calls = append(calls, pending)
+			pending = ""
+			i++
+		case c == ')':
+			if len(calls) > 0 {
+				calls = calls[:len(calls)-1]
+			}
+			i++
 		case c >= '0' && c <= '9' || c == '.':
 			for i < len(expr) && (isIdent(expr[i], false) || expr[i] == '.') {
 				i++
@@ -218,7 +237,7 @@ func scanPromQL(expr string) (sels []selector, windows []string) {
 				}
 				i++
 			}
-			sels = append(sels, selector{"", expr[start+1 : min(i, len(expr))]})
+			sels = append(sels, selector{matchers: expr[start+1 : min(i, len(expr))], call: call()})
 			i++
 		case isIdent(c, true):
 			start := i
@@ -228,6 +247,7 @@ func scanPromQL(expr string) (sels []selector, windows []string) {
 			word := expr[start:i]
 			skipSpace()
 			if promAggregations[word] {
+				pending = word
 				continue // its by/without list and argument follow
 			}
 			if promKeywords[strings.ToLower(word)] {
@@ -240,9 +260,10 @@ func scanPromQL(expr string) (sels []selector, windows []string) {
 				continue
 			}
 			if i < len(expr) && expr[i] == '(' {
+				pending = word
 				continue // a function or aggregation
 			}
-			s := selector{name: word}
+			s := selector{name: word, call: call()}
 			if i < len(expr) && expr[i] == '{' {
 				ms := i + 1
 				for i < len(expr) && expr[i] != '}' {
@@ -255,12 +276,58 @@ func scanPromQL(expr string) (sels []selector, windows []string) {
 				s.matchers = expr[ms:min(i, len(expr))]
 				i++
 			}
+			if j := i + len(expr[i:]) - len(strings.TrimLeft(expr[i:], " \n\t")); j < len(expr) && expr[j] == '[' {
+				if k := strings.IndexByte(expr[j:], ']'); k >= 0 {
+					s.window = expr[j+1 : j+k]
+				}
+			}
 			sels = append(sels, s)
 		default:
 			i++
 		}
 	}
 	return
+}
+
+// hasLinterMatcher reports whether matchers has label=~"$variable", the one form
+// dashboard-linter's target-job-rule and target-instance-rule accept.
+func hasLinterMatcher(matchers, label, variable string) bool {
+	for _, m := range splitMatchers(matchers) {
+		if m == label+`=~"$`+variable+`"` {
+			return true
+		}
+	}
+	return false
+}
+
+// splitMatchers splits the inside of a selector's braces at the commas
+// outside quotes, spaces removed.
+func splitMatchers(matchers string) []string {
+	var out []string
+	var cur strings.Builder
+	inQuote := false
+	for i := 0; i < len(matchers); i++ {
+		c := matchers[i]
+		switch {
+		case c == '\\' && inQuote && i+1 < len(matchers):
+			cur.WriteByte(c)
+			i++
+			c = matchers[i]
+		case c == '"':
+			inQuote = !inQuote
+		case c == ',' && !inQuote:
+			out = append(out, cur.String())
+			cur.Reset()
+			continue
+		case c == ' ' && !inQuote:
+			continue
+		}
+		cur.WriteByte(c)
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
 }
 
 func hasMatcher(matchers, label, variable string) bool {
@@ -336,6 +403,7 @@ func TestDashboardsLint(t *testing.T) {
 			}
 		}
 		checkDatasources(t, f, d.raw, "")
+		lintDashboard(t, d)
 
 		vars := d.variables()
 		if v := vars["datasource"]; v == nil || v["type"] != "datasource" || v["query"] != "prometheus" {
@@ -430,9 +498,10 @@ func TestDashboardsLint(t *testing.T) {
 						t.Errorf("%s: selector without a metric name in %q", tw, tg.Expr)
 						continue
 					}
-					if !hasMatcher(s.matchers, "job", "job") || !hasMatcher(s.matchers, "instance", "instance") {
-						t.Errorf("%s: %s{%s} is not filtered by job=~\"$job\" and instance=~\"$instance\"", tw, s.name, s.matchers)
+					if !hasLinterMatcher(s.matchers, "job", "job") || !hasLinterMatcher(s.matchers, "instance", "instance") {
+						t.Errorf("%s: %s{%s} is not filtered by job=~\"$job\" and instance=~\"$instance\" (dashboard-linter target-job-rule, target-instance-rule)", tw, s.name, s.matchers)
 					}
+					lintTargetSelector(t, tw, s)
 					if isDomainMetric(s.name) && !hasMatcher(s.matchers, "domain", "domain") {
 						t.Errorf("%s: %s has a domain label but is not filtered by domain=~\"$domain\"", tw, s.name)
 					}
@@ -476,6 +545,12 @@ func TestDashboardPromQLScanner(t *testing.T) {
 	var names []string
 	for _, s := range sels {
 		names = append(names, s.name+"{"+s.matchers+"}")
+	}
+	if sels[2].window != "$__rate_interval" || sels[2].call != "rate" || sels[0].call != "count" || sels[1].call != "count" || sels[3].call != "" {
+		t.Errorf("scan: windows and calls %+v", sels)
+	}
+	if sels, _ := scanPromQL(`sum by (x) (increase(a_total{y="z"} [1h])) / (b_total)`); len(sels) != 2 || sels[0].call != "increase" || sels[0].window != "1h" || sels[1].call != "" || sels[1].window != "" {
+		t.Errorf("scan of a call inside an aggregation with by: %+v", sels)
 	}
 	want := []string{`sfbex_a{job=~"$job",x="}"}`, "sfbex_b{}", `c_total{y="z"}`, "d{}"}
 	if !slices.Equal(names, want) || !slices.Equal(windows, []string{"$__rate_interval"}) {
@@ -589,7 +664,7 @@ func startScrapedLab(t *testing.T) labLab {
 		"rule_files: [\"*.rules.yml\"]\n" +
 		"scrape_configs:\n  - job_name: sfbex\n    static_configs:\n" +
 		fmt.Sprintf("      - targets: [%q]\n", a.Addr)
-	p := infra.StartPrometheus(t, config, testRules(t))
+	p := infra.StartPrometheus(t, config, testRules(t, ""))
 	// Every check of the lab has run and been scraped.
 	waitUntil(t, 60*time.Second, "the lab's checks in Prometheus", func() bool {
 		res, err := instantQuery(p.URL, `count(sfbex_probe_success{job="sfbex"})`)
