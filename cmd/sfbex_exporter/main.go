@@ -34,6 +34,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/docs"
 	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/internal/web"
 	"github.com/sfbex/sfbex_exporter/lab"
@@ -240,26 +241,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig
 	checks := a.Checks
 	store := collector.NewStore(checks)
 	reg := newRegistry(store, estate != nil)
-
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !store.Ready() {
-			http.Error(w, "the first round of checks has not completed", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("/api/checks", web.APIChecks(store))
-	for pattern, h := range a.Routes {
-		mux.Handle(pattern, h)
-	}
-	mux.Handle("/", web.StatusPage(store, web.PageInfo{Version: version.Version, Lab: estate != nil}))
-	if estate != nil {
-		mux.Handle("/lab", estate.Handler())
-		mux.Handle("/lab/", estate.Handler())
-	}
+	mux := newMux(store, reg, a, estate)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -294,4 +276,29 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig
 	_ = srv.Shutdown(shutdownCtx)
 	<-done
 	return code
+}
+
+// newMux routes every page the agent serves.
+func newMux(store *collector.Store, reg *prometheus.Registry, a *agent, estate *lab.Lab) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !store.Ready() {
+			http.Error(w, "the first round of checks has not completed", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/api/checks", web.APIChecks(store))
+	docs.Handle(mux) // /runbooks, /docs/metrics, /docs/configuration: alerts' runbook_url opens here
+	for pattern, h := range a.Routes {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle("/", web.StatusPage(store, web.PageInfo{Version: version.Version, Lab: estate != nil}))
+	if estate != nil {
+		mux.Handle("/lab", estate.Handler())
+		mux.Handle("/lab/", estate.Handler())
+	}
+	return mux
 }
