@@ -57,6 +57,7 @@ func run(args []string) int {
 	labFaults := app.Flag("lab.fault", "With --lab: switch this fault on at start (repeatable): "+strings.Join(lab.FaultNames(), ", ")+".").Strings()
 	labInterval := app.Flag("lab.interval", "With --lab: how often every check runs.").Default("15s").Duration()
 	logFormat := app.Flag("log.format", "Log format: json for machines, console for people.").Default("json").Enum("json", "console")
+	configFile := app.Flag("config.file", "Read SFBEX_* variables from this file, one NAME=value per line (for a Windows service); a variable set in the environment wins over the file.").Envar("SFBEX_CONFIG_FILE").String()
 	logLevel := app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").Enum("debug", "info", "warn", "error")
 	webFlags := kingpinflag.AddFlags(app, defaultAddress)
 	app.Command("serve", "Run the agent (the default).").Default()
@@ -78,7 +79,11 @@ func run(args []string) int {
 	// The configuration comes from the environment, or in lab mode from
 	// the lab alone, so that a stray SFBEX_* variable from the shell cannot
 	// change what the lab shows.
-	src := config.Environ()
+	src, fileVars, err := configSource(*configFile, *useLab)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v\n", err)
+		return 2
+	}
 	var estate *lab.Lab
 	if err := checkLabFlags(*labFaults, *labInterval); *useLab && err != nil {
 		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v\n", err)
@@ -107,6 +112,7 @@ func run(args []string) int {
 		for _, name := range config.Unknown(os.Environ(), variables()) {
 			log.Warn("unknown variable: no part of the agent reads it (a typo?); docs/configuration.md lists them all", zap.String("variable", name))
 		}
+		logConfigFile(log, *configFile, fileVars)
 	}
 	for _, h := range a.Web.InsecureHosts {
 		log.Warn("TLS certificate verification is OFF for this host (SFBEX_TLS_INSECURE_HOSTS)", zap.String("host", h))
