@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 
 	"go.uber.org/zap"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/export"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/all"
@@ -73,6 +75,13 @@ func configure(src config.Source) (*agent, error) {
 		}
 		a.Checks = append(a.Checks, checks...)
 	}
+	// The scheduled settings export is the agent's own job on a Windows
+	// server, not a family: it checks nothing the lab could simulate.
+	exports, err := export.Checks(src, runtime.GOOS)
+	if err != nil {
+		return nil, err
+	}
+	a.Checks = append(a.Checks, exports...)
 	return a, nil
 }
 
@@ -81,7 +90,9 @@ func configure(src config.Source) (*agent, error) {
 const configFileVar = "SFBEX_CONFIG_FILE"
 
 // variables lists every variable the agent reads.
-func variables() []string { return append(all.Variables(&agentVars{}), configFileVar) }
+func variables() []string {
+	return append(all.Variables(&agentVars{}, &export.Vars{}), configFileVar)
+}
 
 // configSource is where the configuration comes from: the environment,
 // then the file if one is named (the environment wins, name by name, so

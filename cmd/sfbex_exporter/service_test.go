@@ -149,3 +149,19 @@ func TestLogFileRotates(t *testing.T) {
 		t.Error("kept more than one previous file")
 	}
 }
+
+// On Linux the agent refuses to schedule the settings export instead of
+// silently not running it.
+func TestExportScheduleRefusedOutsideWindows(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("runs the export on Windows")
+	}
+	clearEnv(t)
+	t.Setenv("SFBEX_SIP_DOMAINS", "contoso.com")
+	t.Setenv("SFBEX_EXPORT_SCRIPT", `C:\Program Files\sfbex_exporter\Export-SfbexSnapshot.ps1`)
+	t.Setenv("SFBEX_EXPORT_OUTPUT_FOLDER", `C:\ProgramData\sfbex_exporter\snapshots`)
+	var stderr bytes.Buffer
+	if code := runIn(runEnv{stderr: &stderr}, []string{"check"}); code != 2 || !strings.Contains(stderr.String(), "only on Windows") {
+		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+}

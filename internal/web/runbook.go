@@ -21,6 +21,7 @@ var runbookSection = map[string]string{
 	"certfiles":    "certificate-file-expiring-or-unreadable",
 	"directory":    "directory",
 	"cms":          "cms-and-integration-settings",
+	"export":       "settings-export-failing",
 }
 
 // RunbookFor is the served runbook address for a probe's checks.
