@@ -11,6 +11,7 @@ import (
 
 	"maps"
 
+	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/lab"
 )
 
@@ -70,5 +71,33 @@ func TestBadConfigFileExitsTwo(t *testing.T) {
 		if code := run(args); code != 2 {
 			t.Errorf("run(%v) exited %d, want 2", args, code)
 		}
+	}
+}
+
+// The example configuration shipped in the Windows zip reads, and every
+// variable it names (commented out or not) is one the agent reads.
+func TestWindowsExampleConfiguration(t *testing.T) {
+	p := moduleRoot + "/scripts/windows/sfbex_exporter.conf.example"
+	if _, err := config.ReadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := variables()
+	n := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		name, _, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(l), "#"), "=")
+		if !ok || !strings.HasPrefix(name, "SFBEX_") {
+			continue
+		}
+		n++
+		if !slices.Contains(known, name) && !slices.Contains(known, strings.TrimSuffix(name, "_FILE")) {
+			t.Errorf("the example names %s, which the agent does not read", name)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found %d variables in the example", n)
 	}
 }
