@@ -60,7 +60,10 @@ if ($LASTEXITCODE -ne 0) { throw "icacls.exe could not restrict $DataDir (exit c
 if ($service -and $service.Status -ne 'Stopped') {
     Stop-Service -Name $Name   # an upgrade: the running binary cannot be replaced
 }
-Copy-Item -Force -LiteralPath (Join-Path $PSScriptRoot 'sfbex_exporter.exe'), (Join-Path $PSScriptRoot 'Export-SfbexSnapshot.ps1') -Destination $InstallDir
+# This script goes along, so that -Uninstall works from the install folder.
+if ((Resolve-Path -LiteralPath $PSScriptRoot).Path.TrimEnd('\') -ne (Resolve-Path -LiteralPath $InstallDir).Path.TrimEnd('\')) {
+    Copy-Item -Force -LiteralPath (Join-Path $PSScriptRoot 'sfbex_exporter.exe'), (Join-Path $PSScriptRoot 'Export-SfbexSnapshot.ps1'), $PSCommandPath -Destination $InstallDir
+}
 
 $conf = Join-Path $DataDir 'sfbex_exporter.conf'
 if (-not (Test-Path -LiteralPath $conf)) {
