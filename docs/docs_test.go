@@ -56,7 +56,9 @@ func ids(t *testing.T, srv *httptest.Server) map[string]map[string]bool {
 	return out
 }
 
-var runbookURL = regexp.MustCompile(`runbook_url:\s*"?([^"\s]+)`)
+// runbookURL takes the whole value: it may hold a template with spaces,
+// http://{{ $labels.instance }}/runbooks#agent-down.
+var runbookURL = regexp.MustCompile(`(?m)runbook_url:[ \t]*(.+?)[ \t]*$`)
 
 // Every runbook_url in the shipped rules names a section that exists on the
 // served /runbooks page, whether the rules link to the repository's
@@ -75,7 +77,7 @@ func TestEveryAlertRunbookAnchorResolvesOnTheServedPage(t *testing.T) {
 		}
 		for _, m := range runbookURL.FindAllStringSubmatch(string(b), -1) {
 			n++
-			url, anchor, ok := strings.Cut(m[1], "#")
+			url, anchor, ok := strings.Cut(strings.Trim(m[1], `"'`), "#")
 			if !ok || anchor == "" {
 				t.Errorf("%s: runbook_url %s has no #anchor", f, m[1])
 				continue
@@ -122,6 +124,22 @@ func TestLinksBetweenServedPagesResolve(t *testing.T) {
 			if anchor != "" && !target[anchor] {
 				t.Errorf("%s links to %s: %s has no id=%q", p.Path, dest, path, anchor)
 			}
+		}
+	}
+}
+
+// The rules may link to the agent that raised the alert, through a
+// template with spaces in it.
+func TestRunbookURLForms(t *testing.T) {
+	for line, want := range map[string]string{
+		`          runbook_url: "docs/runbooks.md#agent-down"`:                        "docs/runbooks.md#agent-down",
+		`          runbook_url: "http://{{ $labels.instance }}/runbooks#dns-drift"`:   "http://{{ $labels.instance }}/runbooks#dns-drift",
+		`          runbook_url: 'https://sfbex.contoso.com:9726/runbooks#ews-down'  `: "https://sfbex.contoso.com:9726/runbooks#ews-down",
+		`  runbook_url: http://{{ $labels.instance }}/runbooks#probe-failing`:         "http://{{ $labels.instance }}/runbooks#probe-failing",
+	} {
+		m := runbookURL.FindStringSubmatch(line)
+		if m == nil || strings.Trim(m[1], `"'`) != want {
+			t.Errorf("%s: got %q, want %q", line, m, want)
 		}
 	}
 }
