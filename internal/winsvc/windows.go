@@ -4,12 +4,9 @@ package winsvc
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"time"
 
-	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
@@ -134,8 +131,10 @@ func Install(exe string, args []string) error {
 	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
 		return fmt.Errorf("the service is installed but its restart policy is incomplete (%w): sc.exe failureflag %s 1", err, Name)
 	}
-	err = eventlog.InstallAsEventCreate(Name, eventlog.Error|eventlog.Warning|eventlog.Info)
-	if err != nil && !errors.Is(err, windows.ERROR_ALREADY_EXISTS) && !os.IsExist(err) {
+	// Register the source afresh: x/sys refuses an existing one (left by an
+	// earlier install, or New-EventLog) with an error that has no type to test.
+	_ = eventlog.Remove(Name)
+	if err := eventlog.InstallAsEventCreate(Name, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil {
 		return fmt.Errorf("the service is installed but its Event Log source is not (%w): New-EventLog -LogName Application -Source %s", err, Name)
 	}
 	return nil
