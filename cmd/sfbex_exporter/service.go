@@ -56,7 +56,8 @@ func install(stderr io.Writer, configFile, logFile string, extra []string) int {
 		fmt.Fprintf(stderr, "sfbex_exporter: cannot tell where this program is: %v\n", err)
 		return 1
 	}
-	if err := winsvc.Install(exe, serviceArgs(configFile, logFile, extra)); err != nil {
+	warn := func(msg string) { fmt.Fprintf(stderr, "sfbex_exporter: install: warning: %s\n", msg) }
+	if err := winsvc.Install(exe, serviceArgs(configFile, logFile, extra), warn); err != nil {
 		fmt.Fprintf(stderr, "sfbex_exporter: install: %v\n", err)
 		return 1
 	}

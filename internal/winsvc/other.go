@@ -14,7 +14,7 @@ func OpenEventLog() (EventWriter, func() error, error) { return nil, nil, ErrNot
 func RunService(func(context.Context) int) (uint32, error) { return 0, ErrNotWindows }
 
 // Install refuses: there is no Windows service manager here.
-func Install(string, []string) error { return ErrNotWindows }
+func Install(string, []string, func(string)) error { return ErrNotWindows }
 
 // Uninstall refuses: there is no Windows service manager here.
 func Uninstall() error { return ErrNotWindows }

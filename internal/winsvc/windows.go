@@ -4,9 +4,11 @@ package winsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
@@ -97,9 +99,10 @@ func (m *scm) Report(s Status) {
 	m.out <- st
 }
 
-// Install registers the service (automatic start, restarted on failure)
-// to run exe with args, and the Event Log source.
-func Install(exe string, args []string) error {
+// Install registers the service (delayed automatic start, restarted on
+// failure) to run exe with args, and the Event Log source. warn hears what
+// did not work but leaves the service usable.
+func Install(exe string, args []string, warn func(string)) error {
 	m, err := mgr.Connect()
 	if err != nil {
 		return fmt.Errorf("cannot connect to the service manager (%w): run from an elevated PowerShell (Run as administrator)", err)
@@ -110,15 +113,25 @@ func Install(exe string, args []string) error {
 		return fmt.Errorf("the service %s already exists: run `sfbex_exporter uninstall` first to change its command line", Name)
 	}
 	s, err := m.CreateService(Name, exe, mgr.Config{
-		DisplayName:      "sfbex_exporter",
-		Description:      "Monitors the Skype for Business / Lync Server and Exchange integration for Prometheus.",
-		StartType:        mgr.StartAutomatic,
-		DelayedAutoStart: true, // after the network and DNS client are up
+		DisplayName: "sfbex_exporter",
+		Description: "Monitors the Skype for Business / Lync Server and Exchange integration for Prometheus.",
+		StartType:   mgr.StartAutomatic,
 	}, args...)
 	if err != nil {
 		return fmt.Errorf("cannot create the service %s: %w", Name, err)
 	}
 	defer s.Close()
+	// Delayed start (after the network and the DNS client are up) is set
+	// apart: CreateService deletes the service when it fails, and a service
+	// that starts early still works (its first checks may fail once).
+	cfg, err := s.Config()
+	if err == nil {
+		cfg.DelayedAutoStart = true
+		err = s.UpdateConfig(cfg)
+	}
+	if err != nil {
+		warn(fmt.Sprintf("the service starts automatically, but not delayed (%v): sc.exe config %s start= delayed-auto", err, Name))
+	}
 	// Restart after 10 s, 30 s, then every minute; forget failures after a day.
 	if err := s.SetRecoveryActions([]mgr.RecoveryAction{
 		{Type: mgr.ServiceRestart, Delay: 10 * time.Second},
@@ -129,7 +142,7 @@ func Install(exe string, args []string) error {
 	}
 	// A clean exit with a non-zero code (bad configuration) counts as a failure too.
 	if err := s.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
-		return fmt.Errorf("the service is installed but its restart policy is incomplete (%w): sc.exe failureflag %s 1", err, Name)
+		warn(fmt.Sprintf("the service is restarted after a crash, but not after it stops with an error, e.g. when its port is taken (%v): sc.exe failureflag %s 1", err, Name))
 	}
 	// Register the source afresh: x/sys refuses an existing one (left by an
 	// earlier install, or New-EventLog) with an error that has no type to test.
@@ -163,7 +176,8 @@ func Uninstall() error {
 	if err := s.Delete(); err != nil {
 		return fmt.Errorf("cannot remove the service %s: %w", Name, err)
 	}
-	if err := eventlog.Remove(Name); err != nil {
+	// No source to remove (an install that stopped early) is fine.
+	if err := eventlog.Remove(Name); err != nil && !errors.Is(err, windows.ERROR_FILE_NOT_FOUND) {
 		return fmt.Errorf("the service is removed but its Event Log source is not (%w): Remove-EventLog -Source %s", err, Name)
 	}
 	return nil
