@@ -65,7 +65,7 @@ func run(args []string) int { return runIn(runEnv{stderr: os.Stderr}, args) }
 
 func runIn(env runEnv, args []string) int {
 	stderr := env.stderr
-	app := kingpin.New("sfbex_exporter", "Monitors the Skype for Business / Lync Server and Exchange integration for Prometheus. Configured with SFBEX_* environment variables (docs/configuration.md).")
+	app := kingpin.New("sfbex_exporter", "Monitors the Skype for Business / Lync Server and Exchange integration for Prometheus. Configured with SFBEX_* environment variables, or a file of them (--config.file); see docs/configuration.md.")
 	app.Version(version.Print("sfbex_exporter"))
 	app.HelpFlag.Short('h')
 	useLab := app.Flag("lab", "Run against the built-in simulated estate for contoso.test instead of the SFBEX_* configuration.").Bool()
