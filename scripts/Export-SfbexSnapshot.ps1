@@ -47,6 +47,14 @@ foreach ($m in 'SkypeForBusiness', 'Lync') {
         Import-Module $m -ErrorAction SilentlyContinue
     }
 }
+# Run with -File (the agent's own schedule, SFBEX_EXPORT_SCRIPT) on an Exchange server, nothing has
+# loaded the Exchange Management Shell: load it as its Start menu shortcut does.
+if (-not (Get-Command Get-CsManagementStoreReplicationStatus -ErrorAction SilentlyContinue) -and
+    -not (Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) -and $env:ExchangeInstallPath -and
+    (Test-Path -LiteralPath (Join-Path $env:ExchangeInstallPath 'bin\RemoteExchange.ps1'))) {
+    . (Join-Path $env:ExchangeInstallPath 'bin\RemoteExchange.ps1')
+    Connect-ExchangeServer -auto
+}
 if (Get-Command Get-CsManagementStoreReplicationStatus -ErrorAction SilentlyContinue) { $Shell = 'SkypeForBusiness' }
 elseif (Get-Command Get-AuthConfig -ErrorAction SilentlyContinue) { $Shell = 'Exchange' }
 else { throw 'Run this script in the Skype for Business Server Management Shell or the Exchange Management Shell.' }

@@ -72,10 +72,9 @@ for arch in amd64 arm64; do
 done
 
 build_windows() {
-	# The hook for windows/amd64 and its MSI (or zip with an install script): they come with the
-	# Windows service (GOOS=windows GOARCH=amd64 scripts/build.sh ..., then wixl). Until then the
-	# release has no Windows artifact.
-	echo "windows/amd64 and the MSI: not built (they come with the Windows service)"
+	# windows/amd64: the service binary in a zip with its install script (scripts/release-windows.sh
+	# says why a zip and not an MSI).
+	VERSION="$VERSION" REVISION="$REVISION" bash "$repo/scripts/release-windows.sh" "$dist"
 }
 step "windows"
 build_windows

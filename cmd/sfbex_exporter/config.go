@@ -2,12 +2,19 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"os"
+	"runtime"
+	"slices"
+
+	"go.uber.org/zap"
 
 	"github.com/prometheus/common/version"
 
 	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/export"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/all"
@@ -68,8 +75,59 @@ func configure(src config.Source) (*agent, error) {
 		}
 		a.Checks = append(a.Checks, checks...)
 	}
+	// The scheduled settings export is the agent's own job on a Windows
+	// server, not a family: it checks nothing the lab could simulate.
+	exports, err := export.Checks(src, runtime.GOOS)
+	if err != nil {
+		return nil, err
+	}
+	a.Checks = append(a.Checks, exports...)
 	return a, nil
 }
 
+// configFileVar names the configuration file; kingpin reads it as the
+// default of --config.file.
+const configFileVar = "SFBEX_CONFIG_FILE"
+
 // variables lists every variable the agent reads.
-func variables() []string { return all.Variables(&agentVars{}) }
+func variables() []string {
+	return append(all.Variables(&agentVars{}, &export.Vars{}), configFileVar)
+}
+
+// configSource is where the configuration comes from: the environment,
+// then the file if one is named (the environment wins, name by name, so
+// that `SFBEX_X=… sfbex_exporter check` can try a change without editing
+// the service's file). The lab ignores both.
+func configSource(file string, useLab bool) (config.Source, map[string]string, error) {
+	if file == "" || useLab {
+		return config.Environ(), nil, nil
+	}
+	vars, err := config.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	return config.Layered(config.Environ(), config.Map(vars)), vars, nil
+}
+
+// logConfigFile says what the configuration file set, which of its
+// variables the environment overrides, and which no part of the agent
+// reads. Names only: values may be secrets.
+func logConfigFile(log *zap.Logger, file string, vars map[string]string) {
+	if file == "" {
+		return
+	}
+	var names, overridden []string
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		names = append(names, name+"=")
+		if _, ok := os.LookupEnv(name); ok {
+			overridden = append(overridden, name)
+		}
+	}
+	log.Info("configuration file read", zap.String("file", file), zap.Int("variables", len(vars)))
+	if len(overridden) > 0 {
+		log.Warn("the environment overrides these variables of the configuration file", zap.String("file", file), zap.Strings("variables", overridden))
+	}
+	for _, name := range config.Unknown(names, variables()) {
+		log.Warn("unknown variable in the configuration file: no part of the agent reads it (a typo?); docs/configuration.md lists them all", zap.String("file", file), zap.String("variable", name))
+	}
+}

@@ -26,7 +26,7 @@ func TestConsoleLogsHaveNoColourCodesInFilesAndPipes(t *testing.T) {
 		}
 		defer f.Close()
 		withStderr(t, f)
-		log, err := newLogger("console", "info")
+		log, _, err := newLogger("console", "info", "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestConsoleLogsHaveNoColourCodesInFilesAndPipes(t *testing.T) {
 		}
 		defer r.Close()
 		withStderr(t, w)
-		log, err := newLogger("console", "info")
+		log, _, err := newLogger("console", "info", "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

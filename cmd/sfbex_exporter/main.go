@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -34,8 +35,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/docs"
 	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/internal/web"
+	"github.com/sfbex/sfbex_exporter/internal/winsvc"
 	"github.com/sfbex/sfbex_exporter/lab"
 )
 
@@ -45,42 +48,72 @@ import (
 const defaultAddress = ":9726"
 
 func main() {
+	if isService, err := winsvc.IsService(); err == nil && isService {
+		os.Exit(runService(os.Args[1:]))
+	}
 	os.Exit(run(os.Args[1:]))
 }
 
-func run(args []string) int {
-	app := kingpin.New("sfbex_exporter", "Monitors the Skype for Business / Lync Server and Exchange integration for Prometheus. Configured with SFBEX_* environment variables (docs/configuration.md).")
+// runEnv is what differs between a command line and a Windows service.
+type runEnv struct {
+	ctx      context.Context // ends the agent; nil: SIGINT or SIGTERM
+	stderr   io.Writer       // usage and configuration errors
+	eventLog winsvc.EventWriter
+}
+
+func run(args []string) int { return runIn(runEnv{stderr: os.Stderr}, args) }
+
+func runIn(env runEnv, args []string) int {
+	stderr := env.stderr
+	app := kingpin.New("sfbex_exporter", "Monitors the Skype for Business / Lync Server and Exchange integration for Prometheus. Configured with SFBEX_* environment variables, or a file of them (--config.file); see docs/configuration.md.")
 	app.Version(version.Print("sfbex_exporter"))
 	app.HelpFlag.Short('h')
 	useLab := app.Flag("lab", "Run against the built-in simulated estate for contoso.test instead of the SFBEX_* configuration.").Bool()
 	labFaults := app.Flag("lab.fault", "With --lab: switch this fault on at start (repeatable): "+strings.Join(lab.FaultNames(), ", ")+".").Strings()
 	labInterval := app.Flag("lab.interval", "With --lab: how often every check runs.").Default("15s").Duration()
 	logFormat := app.Flag("log.format", "Log format: json for machines, console for people.").Default("json").Enum("json", "console")
+	configFile := app.Flag("config.file", "Read SFBEX_* variables from this file, one NAME=value per line (for a Windows service); a variable set in the environment wins over the file.").Envar("SFBEX_CONFIG_FILE").String()
+	logFile := app.Flag("log.file", "Also write the log to this file (a Windows service has no console); it is renamed to <file>.1 when it reaches 10 MiB.").String()
 	logLevel := app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").Enum("debug", "info", "warn", "error")
 	webFlags := kingpinflag.AddFlags(app, defaultAddress)
 	app.Command("serve", "Run the agent (the default).").Default()
 	checkCmd := app.Command("check", "Run every configured check once, print a report, and exit non-zero when any check fails.")
 	verbose := checkCmd.Flag("verbose", "Also list every record, certificate and sample the checks saw.").Bool()
+	installCmd := app.Command("install", "Windows: register the agent as a Windows service (automatic start, restart on failure) and its Event Log source. Run from an elevated PowerShell.")
+	installConfig := installCmd.Flag("service.config-file", "The configuration file the service reads.").Default(defaultServiceConfig).String()
+	installLog := installCmd.Flag("service.log-file", "The log file the service writes besides the Event Log.").Default(defaultServiceLog).String()
+	installArgs := installCmd.Flag("service.arg", "Another flag for the service's command line, e.g. --service.arg=--web.listen-address=:9726 (repeatable).").Strings()
+	app.Command("uninstall", "Windows: stop and remove the service and its Event Log source.")
 
 	cmd, err := app.Parse(args)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v; try --help\n", err)
+		fmt.Fprintf(stderr, "sfbex_exporter: %v; try --help\n", err)
 		return 2
 	}
-	log, err := newLogger(*logFormat, *logLevel)
+	switch cmd {
+	case "install":
+		return install(stderr, *installConfig, *installLog, *installArgs)
+	case "uninstall":
+		return uninstall(stderr)
+	}
+	log, closeLog, err := newLogger(*logFormat, *logLevel, *logFile, env.eventLog)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v\n", err)
+		fmt.Fprintf(stderr, "sfbex_exporter: %v\n", err)
 		return 2
 	}
-	defer func() { _ = log.Sync() }()
+	defer closeLog()
 
 	// The configuration comes from the environment, or in lab mode from
 	// the lab alone, so that a stray SFBEX_* variable from the shell cannot
 	// change what the lab shows.
-	src := config.Environ()
+	src, fileVars, err := configSource(*configFile, *useLab)
+	if err != nil {
+		fmt.Fprintf(stderr, "sfbex_exporter: %v\n", err)
+		return 2
+	}
 	var estate *lab.Lab
 	if err := checkLabFlags(*labFaults, *labInterval); *useLab && err != nil {
-		fmt.Fprintf(os.Stderr, "sfbex_exporter: %v\n", err)
+		fmt.Fprintf(stderr, "sfbex_exporter: %v\n", err)
 		return 2
 	}
 	if *useLab {
@@ -93,26 +126,31 @@ func run(args []string) int {
 		log = log.With(zap.Bool("lab", true))
 		log.Warn("LAB MODE: monitoring the simulated estate for contoso.test, not a real deployment", zap.Strings("faults", estate.Active()))
 	} else if len(*labFaults) > 0 {
-		fmt.Fprintln(os.Stderr, "sfbex_exporter: --lab.fault needs --lab")
+		fmt.Fprintln(stderr, "sfbex_exporter: --lab.fault needs --lab")
 		return 2
 	}
 
 	a, err := configure(src)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sfbex_exporter: configuration: %v\n", err)
+		fmt.Fprintf(stderr, "sfbex_exporter: configuration: %v\n", err)
 		return 2
 	}
 	if estate == nil {
 		for _, name := range config.Unknown(os.Environ(), variables()) {
 			log.Warn("unknown variable: no part of the agent reads it (a typo?); docs/configuration.md lists them all", zap.String("variable", name))
 		}
+		logConfigFile(log, *configFile, fileVars)
 	}
 	for _, h := range a.Web.InsecureHosts {
 		log.Warn("TLS certificate verification is OFF for this host (SFBEX_TLS_INSECURE_HOSTS)", zap.String("host", h))
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := env.ctx
+	if ctx == nil {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
 
 	if cmd == checkCmd.FullCommand() {
 		return runCheck(ctx, a, *verbose)
@@ -152,10 +190,12 @@ func startLab(faults []string) (*lab.Lab, error) {
 	return l, nil
 }
 
-// newLogger writes to stderr. The console format colours the level only
-// when stderr is a terminal: escape codes in a file, journald or a pipe
-// are noise (NO_COLOR turns colour off on a terminal too).
-func newLogger(format, level string) (*zap.Logger, error) {
+// newLogger writes to stderr, and also to file and the Event Log when
+// given (a Windows service has no console). The console format colours the
+// level only when stderr is a terminal: escape codes in a file, journald
+// or a pipe are noise (NO_COLOR turns colour off on a terminal too). The
+// returned function flushes and closes what it opened.
+func newLogger(format, level, file string, eventLog winsvc.EventWriter) (*zap.Logger, func(), error) {
 	var cfg zap.Config
 	if format == "console" {
 		cfg = zap.NewDevelopmentConfig()
@@ -171,11 +211,39 @@ func newLogger(format, level string) (*zap.Logger, error) {
 	}
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg.Level = zap.NewAtomicLevelAt(lvl)
 	cfg.DisableStacktrace = true
-	return cfg.Build()
+	log, err := cfg.Build()
+	if err != nil {
+		return nil, nil, err
+	}
+	cores := []zapcore.Core{log.Core()}
+	var f *rotatingFile
+	if file != "" {
+		if f, err = openRotating(file, maxLogFileBytes); err != nil {
+			return nil, nil, err
+		}
+		fileEnc := cfg.EncoderConfig
+		fileEnc.EncodeLevel = zapcore.CapitalLevelEncoder // no colour codes in a file
+		enc := zapcore.NewJSONEncoder(fileEnc)
+		if format == "console" {
+			enc = zapcore.NewConsoleEncoder(fileEnc)
+		}
+		cores = append(cores, zapcore.NewCore(enc, zapcore.Lock(f), cfg.Level))
+	}
+	if eventLog != nil {
+		// Debug lines would flood the Event Log: it gets info and above.
+		cores = append(cores, winsvc.NewEventCore(eventLog, zapcore.Level(max(lvl, zapcore.InfoLevel))))
+	}
+	log = zap.New(zapcore.NewTee(cores...))
+	return log, func() {
+		_ = log.Sync()
+		if f != nil {
+			_ = f.Close()
+		}
+	}, nil
 }
 
 // colourful reports whether f is a terminal that may get colour codes.
@@ -240,26 +308,7 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig
 	checks := a.Checks
 	store := collector.NewStore(checks)
 	reg := newRegistry(store, estate != nil)
-
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !store.Ready() {
-			http.Error(w, "the first round of checks has not completed", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("/api/checks", web.APIChecks(store))
-	for pattern, h := range a.Routes {
-		mux.Handle(pattern, h)
-	}
-	mux.Handle("/", web.StatusPage(store, web.PageInfo{Version: version.Version, Lab: estate != nil}))
-	if estate != nil {
-		mux.Handle("/lab", estate.Handler())
-		mux.Handle("/lab/", estate.Handler())
-	}
+	mux := newMux(store, reg, a, estate)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -294,4 +343,29 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig
 	_ = srv.Shutdown(shutdownCtx)
 	<-done
 	return code
+}
+
+// newMux routes every page the agent serves.
+func newMux(store *collector.Store, reg *prometheus.Registry, a *agent, estate *lab.Lab) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !store.Ready() {
+			http.Error(w, "the first round of checks has not completed", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/api/checks", web.APIChecks(store))
+	docs.Handle(mux) // /runbooks, /docs/metrics, /docs/configuration: alerts' runbook_url opens here
+	for pattern, h := range a.Routes {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle("/", web.StatusPage(store, web.PageInfo{Version: version.Version, Lab: estate != nil}))
+	if estate != nil {
+		mux.Handle("/lab", estate.Handler())
+		mux.Handle("/lab/", estate.Handler())
+	}
+	return mux
 }

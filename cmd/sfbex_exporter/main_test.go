@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/collector"
 )
 
 // The lab answers on loopback only, so these run the real command end to end.
@@ -102,5 +105,29 @@ func setEnv(t *testing.T, env map[string]string) {
 	clearEnv(t)
 	for k, v := range env {
 		t.Setenv(k, v)
+	}
+}
+
+// The agent serves its runbooks and references, so an alert's
+// runbook_url (http://<instance>/runbooks#…) opens on the agent itself.
+func TestAgentServesRunbooksAndReferences(t *testing.T) {
+	a := &agent{Routes: map[string]http.Handler{}}
+	store := collector.NewStore(nil)
+	srv := httptest.NewServer(newMux(store, newRegistry(store, false), a, nil))
+	defer srv.Close()
+	for path, want := range map[string]string{
+		"/runbooks":           `id="agent-down"`,
+		"/docs/metrics":       `id="sfbex_probe_state"`,
+		"/docs/configuration": `id="sfbex_ca_file"`,
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s: %d, want 200 and %s", path, resp.StatusCode, want)
+		}
 	}
 }

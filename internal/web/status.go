@@ -101,8 +101,10 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 	"ms": func(s float64) string {
 		return time.Duration(s * float64(time.Second)).Truncate(time.Millisecond).String()
 	},
-	"dur": func(d time.Duration) string { return d.Truncate(time.Millisecond).String() },
-	"ts":  func(t time.Time) string { return t.UTC().Format("15:04:05Z") },
+	"dur":      func(d time.Duration) string { return d.Truncate(time.Millisecond).String() },
+	"ts":       func(t time.Time) string { return t.UTC().Format("15:04:05Z") },
+	"runbook":  RunbookFor,
+	"linkDocs": linkDocs,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>sfbex_exporter</title>
 <meta http-equiv="refresh" content="30">
@@ -121,15 +123,15 @@ details summary{cursor:pointer;color:#1565c0}
 </style></head><body>
 {{if .Lab}}<div class="lab"><b>LAB MODE</b>: these checks run against the simulated estate for contoso.test, not a real deployment. <a style="color:#fff" href="/lab">Inject faults</a>.</div>{{end}}
 <h1>sfbex_exporter</h1>
-<p>Version {{.Version}} · {{len .Checks}} checks{{range $i, $c := .Counts}}{{if $i}},{{else}}:{{end}} <span class="count" data-state="{{$c.State}}">{{$c.N}} {{$c.State}}</span>{{end}} · <a href="/metrics">metrics</a> · <a href="/api/checks">JSON</a></p>
+<p>Version {{.Version}} · {{len .Checks}} checks{{range $i, $c := .Counts}}{{if $i}},{{else}}:{{end}} <span class="count" data-state="{{$c.State}}">{{$c.N}} {{$c.State}}</span>{{end}} · <a href="/metrics">metrics</a> · <a href="/api/checks">JSON</a> · <a href="/runbooks">runbooks</a> · <a href="/docs/metrics">metrics reference</a> · <a href="/docs/configuration">configuration reference</a></p>
 <table><tr><th>collector.State</th><th>Check</th><th>Last success</th><th>Took</th><th>What is wrong, and what to do</th></tr>
 {{range .Checks}}<tr id="{{.ID}}">
 <td><span class="state st-{{.State}}">{{.State}}</span>{{if and (ne .State "pending") (ne .Data "latest")}}<div class="data">{{dataNote $.Now .}}</div>{{end}}</td>
-<td><b>{{.Probe}}</b> {{.Target}}</td>
+<td><b>{{.Probe}}</b> {{.Target}}{{if and (ne .State "ok") (ne .State "pending")}}<div class="data"><a href="{{runbook .Probe}}">runbook</a></div>{{end}}</td>
 <td>{{ago $.Now .LastSuccess}}</td>
 <td>{{ms .DurationSeconds}}</td>
-<td>{{if .Error}}<pre>Error: {{.Error}}</pre>{{if .Fix}}<pre class="fix">What to do: {{.Fix}}</pre>{{end}}{{end}}
-{{range .Findings}}<div><span class="sev-{{.Severity}}">{{.Severity}}</span> {{.Subject}}: {{.Problem}}{{if .Fix}}<div class="fix">What to do: {{.Fix}}</div>{{end}}</div>{{end}}
+<td>{{if .Error}}<pre>Error: {{.Error}}</pre>{{if .Fix}}<pre class="fix">What to do: {{linkDocs .Fix}}</pre>{{end}}{{end}}
+{{range .Findings}}<div><span class="sev-{{.Severity}}">{{.Severity}}</span> {{.Subject}}: {{.Problem}}{{if .Fix}}<div class="fix">What to do: {{linkDocs .Fix}}</div>{{end}}</div>{{end}}
 {{if and (not .Error) (not .Findings) (ne .State "pending")}}nothing wrong{{end}}
 {{if .Details}}<details><summary>details</summary><pre>{{range .Details}}{{.}}
 {{end}}</pre></details>{{end}}</td></tr>

@@ -42,7 +42,9 @@ func TestExportScriptSyntax(t *testing.T) {
 	}
 	// One node run for all files: starting the WebAssembly parser is the slow part.
 	tmp := t.TempDir()
-	files := []string{script}
+	// The Windows install script (scripts/windows) is checked along with it.
+	install := "../../scripts/windows/Install-SfbexExporter.ps1"
+	files := []string{script, install}
 	for name, broken := range map[string]string{
 		"brace":  strings.TrimSuffix(strings.TrimRight(string(good), "\r\n"), "}"),
 		"string": strings.Replace(string(good), "$ScriptVersion = '1.1.0'", "$ScriptVersion = '1.1.0", 1),
@@ -63,10 +65,12 @@ func TestExportScriptSyntax(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("want exit status 1 (the broken copies), got %v:\n%s", err, out)
 	}
-	if strings.Contains(string(out), script+":") {
-		t.Fatalf("syntax errors in the script:\n%s", out)
+	for _, f := range []string{script, install} {
+		if strings.Contains(string(out), f+":") {
+			t.Fatalf("syntax errors in %s:\n%s", f, out)
+		}
 	}
-	for _, f := range files[1:] {
+	for _, f := range files[2:] {
 		if !strings.Contains(string(out), f+":") {
 			t.Errorf("%s: no syntax error found:\n%s", filepath.Base(f), out)
 		}
