@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // The CMS part of the lab (probes/cms): a feed that writes, every lab
@@ -116,8 +118,15 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 		// An update created ten minutes ago has not reached the Edge.
 		edgeUpToDate, edgeUpdate = false, now.Add(-10*time.Minute)
 	}
+	proxy := l.onlineHost(estate.HostExap)
+	if l.On("hosting-provider-wrong-cloud") { // another cloud's Access Edge, as after a tenant moved clouds
+		proxy = estate.CloudHosts(estate.GCCHigh)[estate.HostExap]
+		if l.variant.Cloud == estate.GCCHigh || l.variant.Cloud == estate.DoD {
+			proxy = estate.CloudHosts(estate.Worldwide)[estate.HostExap]
+		}
+	}
 	hp := map[string]any{"Identity": "Exchange Online", "Enabled": true, "EnabledSharedAddressSpace": !l.On("hosting-provider-wrong"),
-		"HostsOCSUsers": false, "ProxyFqdn": "exap.um.outlook.com", "IsLocal": false, "VerificationLevel": "UseSourceVerification"}
+		"HostsOCSUsers": false, "ProxyFqdn": proxy, "IsLocal": false, "VerificationLevel": "UseSourceVerification"}
 	autodiscover := "https://autodiscover." + d + "/autodiscover/autodiscover.svc"
 	if l.On("oauth-autodiscover-xml") {
 		autodiscover = "https://autodiscover." + d + "/autodiscover/autodiscover.xml"

@@ -6,6 +6,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/loopback"
 )
 
@@ -65,9 +66,9 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 		"pool01." + d: {"A 127.0.2.10"},
 		// Microsoft 365 names the faults point to, on loopback: the lab
 		// never sends traffic outside this machine.
-		"webdir.online.lync.com": {"A 127.0.9.1"},
-		"sipdir.online.lync.com": {"A 127.0.9.2"},
-		"sipfed.online.lync.com": {"A 127.0.9.3"},
+		l.onlineHost(estate.HostLyncdiscover): {"A 127.0.9.1"},
+		l.onlineHost(estate.HostSIP):          {"A 127.0.9.2"},
+		l.onlineHost(estate.HostSIPFed):       {"A 127.0.9.3"},
 	}
 	if internal {
 		z["lyncdiscoverinternal."+d] = []string{"CNAME pool01." + d + "."}
@@ -96,7 +97,7 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 		z["sip."+d] = []string{"A 127.0.1.11"}
 	}
 	if l.On("dns-mixed") {
-		z["lyncdiscover."+d] = []string{"CNAME webdir.online.lync.com."}
+		z["lyncdiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostLyncdiscover) + "."}
 	}
 	return z
 }

@@ -54,6 +54,7 @@ var Faults = []Fault{
 	{"cms-replica-stale", "cms", "the Edge's CMS replica (edge01.contoso.test) is not up to date: an update created 10 minutes ago has not reached it (the lab sets SFBEX_CMS_REPLICA_STALE_AFTER=1m)"},
 	{"cms-snapshot-stale", "cms", "the scheduled snapshot export stops: the files stay as written an hour ago (the lab sets SFBEX_CMS_SNAPSHOT_MAX_AGE to three lab intervals)"},
 	{"hosting-provider-wrong", "cms", "the Exchange Online hosting provider has EnabledSharedAddressSpace=False"},
+	{"hosting-provider-wrong-cloud", "cms", "the Exchange Online hosting provider's ProxyFqdn is another cloud's Access Edge: exap.um.office365.us (GCC High) in the worldwide lab, exap.um.outlook.com in the GCC High one, as after a tenant moved clouds"},
 	{"federation-disabled", "cms", "Get-CsAccessEdgeConfiguration shows AllowFederatedUsers=False"},
 	{"oauth-autodiscover-xml", "cms", "Get-CsOAuthConfiguration's ExchangeAutodiscoverUrl ends in autodiscover.xml instead of autodiscover.svc"},
 	{"partner-app-missing", "cms", "Exchange is missing from Get-CsPartnerApplication on the Skype for Business side"},
@@ -86,11 +87,16 @@ type Lab struct {
 	ldap *ldapServer // the directory (ldap.go)
 
 	cms *cmsFeed // the CMS snapshot feed (cms.go)
+
+	variant Variant // the estate's shape (variant.go)
 }
 
-// Start starts every part of the lab on loopback.
-func Start() (*Lab, error) {
-	l := &Lab{active: map[string]bool{}, routes: map[string]string{}}
+// Start starts every part of the default lab on loopback.
+func Start() (*Lab, error) { return StartVariant(Variants[0]) }
+
+// StartVariant starts every part of a lab of the given shape on loopback.
+func StartVariant(v Variant) (*Lab, error) {
+	l := &Lab{active: map[string]bool{}, routes: map[string]string{}, variant: v}
 	var err error
 	if l.dns, err = startDNS(l); err != nil {
 		return nil, fmt.Errorf("lab: starting the DNS server: %w", err)
@@ -216,6 +222,7 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 		"SFBEX_SIP_DOMAINS":            d,
 		"SFBEX_EMAIL_DOMAINS":          d,
 		"SFBEX_DEPLOYMENT":             "hybrid",
+		"SFBEX_CLOUD":                  string(l.variant.Cloud),
 		"SFBEX_EXCHANGE_DEPLOYMENT":    "onprem",
 		"SFBEX_DNS_RESOLVERS":          "internal=" + l.dns.internalAddr + ",external=" + l.dns.externalAddr,
 		"SFBEX_DNS_INTERNAL_RESOLVERS": "internal",

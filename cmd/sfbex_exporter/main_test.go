@@ -8,6 +8,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/web"
+	"github.com/sfbex/sfbex_exporter/lab"
 )
 
 // The lab answers on loopback only, so these run the real command end to end.
@@ -36,6 +41,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"check"},                              // nothing configured
 		{"check", "--lab.fault=dns-drift"},     // fault without --lab
 		{"check", "--lab", "--lab.fault=nope"}, // unknown fault: cannot start the lab
+		{"check", "--lab.variant=gcchigh"},     // variant without --lab
 		{"--no-such-flag"},
 	} {
 		if code := run(args); code == 0 {
@@ -102,5 +108,43 @@ func setEnv(t *testing.T, env map[string]string) {
 	clearEnv(t)
 	for k, v := range env {
 		t.Setenv(k, v)
+	}
+}
+
+// Every lab variant (GCC High, DoD, …) is a healthy estate: no check
+// fails on it, so a configuration of that shape shows no false finding.
+func TestCheckOnEveryLabVariantExitsZero(t *testing.T) {
+	for _, v := range lab.VariantNames() {
+		t.Run(v, func(t *testing.T) {
+			clearEnv(t)
+			if code := run([]string{"check", "--lab", "--lab.variant=" + v, "--log.level=error"}); code != 0 {
+				t.Fatalf("check --lab --lab.variant=%s exited %d on a healthy lab", v, code)
+			}
+		})
+	}
+}
+
+// The GCC High lab really is GCC High: judged as worldwide, its Exchange
+// Online hosting provider (exap.um.office365.us) is the wrong one.
+func TestGCCHighLabIsJudgedByItsCloud(t *testing.T) {
+	clearEnv(t)
+	l, err := startLab("gcchigh", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for cloud, want := range map[string]int{"gcchigh": 0, "worldwide": 1} {
+		env := l.Env(time.Minute)
+		env["SFBEX_CLOUD"] = cloud
+		a, err := configure(config.Map(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		store := collector.NewStore(a.Checks)
+		collector.RunOnce(t.Context(), store, a.Checks, a.MaxConcurrent)
+		if got := web.WriteReport(&out, web.Views(store.Entries()), false); got != want || (want == 1 && !strings.Contains(out.String(), "exap.um.outlook.com")) {
+			t.Errorf("SFBEX_CLOUD=%s on the GCC High lab: %d failing checks, want %d\n%s", cloud, got, want, out.String())
+		}
 	}
 }

@@ -54,16 +54,8 @@ const (
 )
 
 // ExpectedProxyFqdn is the Exchange Online Access Edge for a cloud (seed
-// 002); "" where the seed documents none.
-func ExpectedProxyFqdn(c estate.Cloud) string {
-	switch c {
-	case estate.Worldwide:
-		return "exap.um.outlook.com"
-	case estate.China:
-		return "exap.um.partner.outlook.cn"
-	}
-	return ""
-}
+// 002, domain-facts §7); "" where Microsoft documents none (DoD).
+func ExpectedProxyFqdn(c estate.Cloud) string { return estate.CloudHosts(c)[estate.HostExap] }
 
 // checker collects the checks of one snapshot.
 type checker struct {
@@ -94,7 +86,7 @@ func eqFold(t Text, s string) bool { return strings.EqualFold(strings.TrimSpace(
 func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
 	for i := range hps {
 		f := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hps[i].ProxyFqdn))), ".")
-		if f == "exap.um.outlook.com" || f == "exap.um.partner.outlook.cn" {
+		if estate.CloudOf(estate.HostExap, f) != "" {
 			return &hps[i]
 		}
 	}

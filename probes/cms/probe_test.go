@@ -137,8 +137,8 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 		{Deployment{estate.OnPrem, estate.Online, estate.Worldwide}, []string{"sfb/hosting_provider_shared_address_space"}, []string{"exchange/owa_im_enabled", "sfb/partner_application_exchange", "sfb/trusted_application_owa", "exchange/auth_next_certificate_staged"}},
 		// Skype for Business Online: nothing on-premises to judge.
 		{Deployment{estate.Online, estate.OnPrem, estate.Worldwide}, nil, []string{"sfb/access_edge_allow_federated_users", "exchange/partner_application_sfb"}},
-		// Germany: no documented ProxyFqdn, so no verdict on it.
-		{Deployment{estate.Hybrid, estate.Hybrid, estate.Germany}, []string{"sfb/hosting_provider_enabled"}, []string{"sfb/hosting_provider_proxy_fqdn"}},
+		// DoD: no documented ProxyFqdn, so no verdict on it.
+		{Deployment{estate.Hybrid, estate.Hybrid, estate.DoD}, []string{"sfb/hosting_provider_enabled"}, []string{"sfb/hosting_provider_proxy_fqdn"}},
 	} {
 		r, err := newTestProber(t, dir, tc.dep, &now).Probe(context.Background())
 		if err != nil {
@@ -159,10 +159,22 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 			t.Errorf("%+v: healthy example fails %v", tc.dep, f)
 		}
 	}
-	// 21Vianet wants its own ProxyFqdn.
-	r, _ := newTestProber(t, dir, Deployment{estate.Hybrid, estate.Hybrid, estate.China}, &now).Probe(context.Background())
-	if f := failing(checkStates(r.(*Result))); !slices.Equal(f, []string{"sfb/hosting_provider_proxy_fqdn"}) {
-		t.Errorf("china: failing %v", f)
+	// 21Vianet and GCC High want their own ProxyFqdn.
+	for _, c := range []estate.Cloud{estate.China, estate.GCCHigh} {
+		r, _ := newTestProber(t, dir, Deployment{estate.Hybrid, estate.Hybrid, c}, &now).Probe(context.Background())
+		if f := failing(checkStates(r.(*Result))); !slices.Equal(f, []string{"sfb/hosting_provider_proxy_fqdn"}) {
+			t.Errorf("%s: failing %v", c, f)
+		}
+	}
+	// A GCC High snapshot (the provider on exap.um.office365.us) is found
+	// as the Exchange Online provider and passes in GCC High.
+	gcc := strings.Replace(string(readTestdata(t, "sfb-ps7.json")), `"Identity": "Exchange Online"`, `"Identity": "EXO GCC High"`, 1)
+	gcc = strings.Replace(gcc, `exap.um.outlook.com`, `exap.um.office365.us`, 1)
+	d3 := t.TempDir()
+	os.WriteFile(filepath.Join(d3, "a.json"), []byte(gcc), 0o644)
+	r, _ := newTestProber(t, d3, Deployment{estate.Hybrid, estate.Online, estate.GCCHigh}, &now).Probe(context.Background())
+	if m := checkStates(r.(*Result)); !m["sfb/hosting_provider_present"] || !m["sfb/hosting_provider_proxy_fqdn"] {
+		t.Errorf("gcchigh: %v", m)
 	}
 	// Exchange Online without the hosting provider: the step fails.
 	noHP := strings.Replace(string(readTestdata(t, "sfb-ps7.json")), `"Identity": "Exchange Online"`, `"Identity": "Other"`, 1)

@@ -108,7 +108,8 @@ func TestModeRule(t *testing.T) {
 	}
 	clouds := map[estate.Cloud][3]string{
 		estate.Worldwide: {"cname:webdir.online.lync.com", "srv:100 1 443 sipdir.online.lync.com", "cname:autodiscover.outlook.com"},
-		estate.Germany:   {"cname:webdir.online.skype.de", "srv:100 1 443 sipdir.online.lync.de", "cname:autodiscover-outlook.office.de"},
+		estate.GCCHigh:   {"cname:webdir.online.gov.skypeforbusiness.us", "srv:100 1 443 sipdir.online.gov.skypeforbusiness.us", "cname:autodiscover.office365.us"},
+		estate.DoD:       {"cname:webdir.online.dod.skypeforbusiness.us", "srv:100 1 443 sipdir.online.dod.skypeforbusiness.us", "cname:autodiscover-dod.office365.us"},
 		estate.China:     {"cname:webdir.online.partner.lync.cn", "srv:100 1 443 sipdir.online.partner.lync.cn", "cname:autodiscover.partner.outlook.cn"},
 	}
 	for cloud, want := range clouds {

@@ -82,12 +82,13 @@ var expectedAlerts = map[string][]string{
 		"SfbexCMSSnapshotStale{source=exchange-ex01.contoso.test}",
 		"SfbexCMSSnapshotStale{source=sfb-fe01.contoso.test}",
 	},
-	"hosting-provider-wrong": {"SfbexIntegrationCheckFailing{check=hosting_provider_shared_address_space}"},
-	"federation-disabled":    {"SfbexIntegrationCheckFailing{check=access_edge_allow_federated_users}"},
-	"oauth-autodiscover-xml": {"SfbexIntegrationCheckFailing{check=oauth_exchange_autodiscover_url}"},
-	"partner-app-missing":    {"SfbexIntegrationCheckFailing{check=partner_application_exchange}"},
-	"owa-im-disabled":        {"SfbexIntegrationCheckFailing{check=owa_im_enabled}"},
-	"next-cert-not-staged":   {"SfbexIntegrationCheckFailing{check=auth_next_certificate_staged}"},
+	"hosting-provider-wrong":       {"SfbexIntegrationCheckFailing{check=hosting_provider_shared_address_space}"},
+	"hosting-provider-wrong-cloud": {"SfbexIntegrationCheckFailing{check=hosting_provider_proxy_fqdn}"},
+	"federation-disabled":          {"SfbexIntegrationCheckFailing{check=access_edge_allow_federated_users}"},
+	"oauth-autodiscover-xml":       {"SfbexIntegrationCheckFailing{check=oauth_exchange_autodiscover_url}"},
+	"partner-app-missing":          {"SfbexIntegrationCheckFailing{check=partner_application_exchange}"},
+	"owa-im-disabled":              {"SfbexIntegrationCheckFailing{check=owa_im_enabled}"},
+	"next-cert-not-staged":         {"SfbexIntegrationCheckFailing{check=auth_next_certificate_staged}"},
 }
 
 // testThresholds lowers thresholds the lab cannot reach in seconds: the lab's

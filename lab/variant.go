@@ -1,0 +1,58 @@
+package lab
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
+)
+
+// Variant is one shape of the lab estate: the cloud its online side lives
+// in and where each side is deployed. Every variant is healthy until a
+// fault is switched on: `check --lab --lab.variant=NAME` passes.
+type Variant struct {
+	Name        string
+	Description string
+	Cloud       estate.Cloud
+}
+
+// Variants lists the lab's shapes; the first is the default.
+var Variants = []Variant{
+	{"hybrid", "Skype for Business Server in a hybrid with the worldwide Microsoft 365 cloud, Exchange on-premises (the default)", estate.Worldwide},
+	{"gcchigh", "the default estate in the GCC High cloud: the Exchange Online hosting provider on exap.um.office365.us, the Microsoft 365 names of GCC High", estate.GCCHigh},
+	{"dod", "the default estate in the DoD cloud (Microsoft documents no Exchange Online ProxyFqdn for it: the lab keeps the GCC High one, which the agent does not judge there)", estate.DoD},
+}
+
+// VariantNames lists every variant's name.
+func VariantNames() []string {
+	var out []string
+	for _, v := range Variants {
+		out = append(out, v.Name)
+	}
+	return out
+}
+
+// VariantNamed finds a variant; "" is the default.
+func VariantNamed(name string) (Variant, error) {
+	if name == "" {
+		return Variants[0], nil
+	}
+	for _, v := range Variants {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	return Variant{}, fmt.Errorf("unknown lab variant %q; known variants: %s", name, strings.Join(VariantNames(), ", "))
+}
+
+// Variant returns the shape the lab runs.
+func (l *Lab) Variant() Variant { return l.variant }
+
+// onlineHost is the Microsoft 365 host of a service in the lab's cloud.
+func (l *Lab) onlineHost(key string) string {
+	h := estate.CloudHosts(l.variant.Cloud)[key]
+	if h == "" && key == estate.HostExap {
+		h = estate.CloudHosts(estate.GCCHigh)[key]
+	}
+	return h
+}
