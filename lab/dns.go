@@ -70,6 +70,36 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 		l.onlineHost(estate.HostSIP):          {"A 127.0.9.2"},
 		l.onlineHost(estate.HostSIPFed):       {"A 127.0.9.3"},
 	}
+	if l.variant.lync() == estate.TeamsOnly {
+		// Learn "decommission: manage DNS entries": the same in both views.
+		z["lyncdiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostLyncdiscover) + "."}
+		z["sip."+d] = []string{"CNAME " + l.onlineHost(estate.HostSIP) + "."}
+		z["_sip._tls."+d] = []string{"SRV 100 1 443 " + l.onlineHost(estate.HostSIP) + "."}
+		z["_sipfederationtls._tcp."+d] = []string{"SRV 100 1 5061 " + l.onlineHost(estate.HostSIPFed) + "."}
+		z["autodiscover."+d] = []string{"CNAME mail." + d + "."}
+		if internal {
+			z["mail."+d] = []string{"A 127.0.2.30"}
+		} else {
+			z["_autodiscover._tcp."+d] = []string{"SRV 0 0 443 mail." + d + "."}
+		}
+		// The faults, in Teams-only terms: sip moved back on-premises,
+		// lyncdiscover gone inside, federation left on the old Edge (the
+		// usual reason a switch to TeamsOnly fails), the views disagreeing.
+		if l.On("dns-drift") {
+			z["sip."+d] = []string{"A 127.0.1.11"}
+		}
+		if l.On("dns-missing") && internal {
+			delete(z, "lyncdiscover."+d)
+		}
+		if l.On("dns-mixed") && !internal {
+			z["_sipfederationtls._tcp."+d] = []string{"SRV 0 0 5061 edge01." + d + "."}
+			z["edge01."+d] = []string{"A 127.0.1.10"}
+		}
+		if l.On("dns-split") && internal {
+			z["_sipfederationtls._tcp."+d] = []string{"SRV 100 1 5061 " + estate.CloudHosts(estate.GCCHigh)[estate.HostSIPFed] + "."}
+		}
+		return z
+	}
 	if internal {
 		z["lyncdiscoverinternal."+d] = []string{"CNAME pool01." + d + "."}
 		z["lyncdiscover."+d] = []string{"CNAME webext." + d + "."}

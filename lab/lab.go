@@ -212,6 +212,25 @@ func FaultNames() []string {
 	return out
 }
 
+// dnsExpect pins every record of the variant to its lab answer; in
+// Teams-only mode the mode's own values (Microsoft 365) are the pins.
+func (l *Lab) dnsExpect() string {
+	d := Domain
+	pins := []string{"autodiscover." + d + "/CNAME=mail." + d}
+	if !l.variant.lync().InCloud() {
+		pins = append([]string{
+			"external@lyncdiscover." + d + "/CNAME=webext." + d,
+			"internal@lyncdiscoverinternal." + d + "/CNAME=pool01." + d,
+			"external@sip." + d + "/A=127.0.1.10",
+			"internal@sip." + d + "/A=127.0.2.10",
+			"external@_sip._tls." + d + "/SRV=443 sip." + d,
+			"external@_sipfederationtls._tcp." + d + "/SRV=5061 sip." + d,
+			"internal@_sipinternaltls._tcp." + d + "/SRV=5061 pool01." + d,
+		}, pins...)
+	}
+	return strings.Join(pins, ",")
+}
+
 // Env is the agent configuration that points it at the lab, as the
 // SFBEX_* environment variables an admin would set. Every check runs every
 // interval.
@@ -221,23 +240,14 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 	env := map[string]string{
 		"SFBEX_SIP_DOMAINS":            d,
 		"SFBEX_EMAIL_DOMAINS":          d,
-		"SFBEX_DEPLOYMENT":             "hybrid",
+		"SFBEX_DEPLOYMENT":             string(l.variant.lync()),
 		"SFBEX_CLOUD":                  string(l.variant.Cloud),
 		"SFBEX_EXCHANGE_DEPLOYMENT":    "onprem",
 		"SFBEX_DNS_RESOLVERS":          "internal=" + l.dns.internalAddr + ",external=" + l.dns.externalAddr,
 		"SFBEX_DNS_INTERNAL_RESOLVERS": "internal",
-		"SFBEX_DNS_EXPECT": strings.Join([]string{
-			"external@lyncdiscover." + d + "/CNAME=webext." + d,
-			"internal@lyncdiscoverinternal." + d + "/CNAME=pool01." + d,
-			"external@sip." + d + "/A=127.0.1.10",
-			"internal@sip." + d + "/A=127.0.2.10",
-			"external@_sip._tls." + d + "/SRV=443 sip." + d,
-			"external@_sipfederationtls._tcp." + d + "/SRV=5061 sip." + d,
-			"internal@_sipinternaltls._tcp." + d + "/SRV=5061 pool01." + d,
-			"autodiscover." + d + "/CNAME=mail." + d,
-		}, ","),
-		"SFBEX_DNS_INTERVAL": interval.String(),
-		"SFBEX_DNS_TIMEOUT":  timeout,
+		"SFBEX_DNS_EXPECT":             l.dnsExpect(),
+		"SFBEX_DNS_INTERVAL":           interval.String(),
+		"SFBEX_DNS_TIMEOUT":            timeout,
 		// Certificates: the Exchange metadata URL derives from the email
 		// domain (autodiscover.contoso.test); the pool's must be named.
 		"SFBEX_SFB_METADATA_URLS": "https://pool01." + d + "/metadata/json/1",

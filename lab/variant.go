@@ -14,13 +14,23 @@ type Variant struct {
 	Name        string
 	Description string
 	Cloud       estate.Cloud
+	Lync        estate.Mode // SFBEX_DEPLOYMENT; "" is hybrid
+}
+
+// lync is the variant's Skype for Business side.
+func (v Variant) lync() estate.Mode {
+	if v.Lync == "" {
+		return estate.Hybrid
+	}
+	return v.Lync
 }
 
 // Variants lists the lab's shapes; the first is the default.
 var Variants = []Variant{
-	{"hybrid", "Skype for Business Server in a hybrid with the worldwide Microsoft 365 cloud, Exchange on-premises (the default)", estate.Worldwide},
-	{"gcchigh", "the default estate in the GCC High cloud: the Exchange Online hosting provider on exap.um.office365.us, the Microsoft 365 names of GCC High", estate.GCCHigh},
-	{"dod", "the default estate in the DoD cloud (Microsoft documents no Exchange Online ProxyFqdn for it: the lab keeps the GCC High one, which the agent does not judge there)", estate.DoD},
+	{"hybrid", "Skype for Business Server in a hybrid with the worldwide Microsoft 365 cloud, Exchange on-premises (the default)", estate.Worldwide, estate.Hybrid},
+	{"gcchigh", "the default estate in the GCC High cloud: the Exchange Online hosting provider on exap.um.office365.us, the Microsoft 365 names of GCC High", estate.GCCHigh, estate.Hybrid},
+	{"dod", "the default estate in the DoD cloud (Microsoft documents no Exchange Online ProxyFqdn for it: the lab keeps the GCC High one, which the agent does not judge there)", estate.DoD, estate.Hybrid},
+	{"teamsonly", "a Teams-only tenant (SFBEX_DEPLOYMENT=teamsonly) with Exchange still on-premises: lyncdiscover, sip, _sip._tls and _sipfederationtls._tcp point to Microsoft 365 in both views, no internal Skype for Business record is left; the servers are still there, being decommissioned", estate.Worldwide, estate.TeamsOnly},
 }
 
 // VariantNames lists every variant's name.

@@ -148,3 +148,17 @@ func TestGCCHighLabIsJudgedByItsCloud(t *testing.T) {
 		}
 	}
 }
+
+// The DNS faults mean something in the Teams-only lab too: a record back
+// on-premises, one missing, federation left on the old Edge, the views
+// disagreeing, each judged against the decommission guidance.
+func TestCheckWithEachDNSFaultOnTeamsOnlyLabExitsNonZero(t *testing.T) {
+	for _, f := range []string{"dns-drift", "dns-missing", "dns-mixed", "dns-split"} {
+		t.Run(f, func(t *testing.T) {
+			clearEnv(t)
+			if code := run([]string{"check", "--lab", "--lab.variant=teamsonly", "--lab.fault=" + f, "--log.level=error"}); code != 1 {
+				t.Fatalf("check --lab --lab.variant=teamsonly --lab.fault=%s exited %d, want 1", f, code)
+			}
+		})
+	}
+}

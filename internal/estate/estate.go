@@ -18,16 +18,29 @@ const (
 	OnPrem Mode = "onprem"
 	Online Mode = "online"
 	Hybrid Mode = "hybrid"
+	// TeamsOnly is a tenant in TeamsOnly mode with no user left on
+	// Skype for Business Server: the Skype for Business records point to
+	// Microsoft 365 as the decommission guidance lists them (Learn
+	// "decommission: manage DNS entries"). It describes the Skype for
+	// Business side only.
+	TeamsOnly Mode = "teamsonly"
 )
 
-// ParseMode accepts onprem, online or hybrid (any case).
+// ParseMode accepts onprem, online, hybrid or teamsonly (any case; "-" and
+// "_" ignored, so teams-only works too).
 func ParseMode(s string) (Mode, error) {
-	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
-	case OnPrem, Online, Hybrid:
+	n := strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(strings.TrimSpace(s)))
+	switch m := Mode(n); m {
+	case OnPrem, Online, Hybrid, TeamsOnly:
 		return m, nil
 	}
-	return "", fmt.Errorf("unknown deployment mode %q: use onprem, online or hybrid", s)
+	return "", fmt.Errorf("unknown deployment mode %q: use onprem, online, hybrid or teamsonly", s)
 }
+
+// InCloud reports whether Microsoft 365 serves every user of this side:
+// online, or (for Skype for Business) Teams-only. Nothing on-premises is
+// then expected to serve clients.
+func (m Mode) InCloud() bool { return m == Online || m == TeamsOnly }
 
 // Cloud is the Microsoft 365 instance an online deployment uses.
 type Cloud string

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sfbex/sfbex_exporter/internal/config"
 )
 
 func TestIsOnlineHost(t *testing.T) {
@@ -28,13 +30,13 @@ func TestIsOnlineHost(t *testing.T) {
 
 func TestParseModeAndCloud(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]Mode{"onprem": OnPrem, " Online ": Online, "HYBRID": Hybrid} {
+	for in, want := range map[string]Mode{"onprem": OnPrem, " Online ": Online, "HYBRID": Hybrid, "TeamsOnly": TeamsOnly, "teams-only": TeamsOnly, "on-prem": OnPrem} {
 		if got, err := ParseMode(in); err != nil || got != want {
 			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "on-prem", "cloud"} {
-		if _, err := ParseMode(in); err == nil || !strings.Contains(err.Error(), "onprem, online or hybrid") {
+	for _, in := range []string{"", "on premises", "cloud"} {
+		if _, err := ParseMode(in); err == nil || !strings.Contains(err.Error(), "onprem, online, hybrid or teamsonly") {
 			t.Errorf("ParseMode(%q): error %v", in, err)
 		}
 	}
@@ -83,5 +85,22 @@ func TestCloudHosts(t *testing.T) {
 	}
 	if CloudOf(HostExap, "EXAP.UM.OFFICE365.US.") != GCCHigh || CloudOf(HostSIPFed, "sipfed.online.lync.com") != Worldwide || CloudOf(HostExap, "") != "" {
 		t.Error("CloudOf does not find the cloud of a host")
+	}
+}
+
+func TestTeamsOnlyIsTheSkypeSide(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"SFBEX_SIP_DOMAINS": "contoso.com", "SFBEX_DNS_RESOLVERS": "a=127.0.0.1:53", "SFBEX_DEPLOYMENT": "teamsonly"}
+	e, err := Load(config.Map(base))
+	if err != nil || e.Lync != TeamsOnly || e.Exchange != Online || !e.Lync.InCloud() || e.Exchange.InCloud() != true || Hybrid.InCloud() {
+		t.Fatalf("%+v %v", e, err)
+	}
+	base["SFBEX_EXCHANGE_DEPLOYMENT"] = "onprem"
+	if e, err := Load(config.Map(base)); err != nil || e.Exchange != OnPrem {
+		t.Fatalf("%+v %v", e, err)
+	}
+	base["SFBEX_EXCHANGE_DEPLOYMENT"] = "teamsonly"
+	if _, err := Load(config.Map(base)); err == nil || !strings.Contains(err.Error(), "describes the Skype for Business side") {
+		t.Fatalf("teamsonly Exchange: %v", err)
 	}
 }

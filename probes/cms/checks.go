@@ -100,7 +100,7 @@ func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
 
 // sfbChecks judges a Skype for Business snapshot.
 func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
-	if dep.Lync == estate.Online {
+	if dep.Lync.InCloud() {
 		return nil // no on-premises Skype for Business to configure
 	}
 	c := &checker{source: source}
@@ -233,7 +233,7 @@ func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
 
 // exchangeChecks judges an Exchange snapshot.
 func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Time, renewDays int) []Check {
-	if dep.Exchange == estate.Online || dep.Lync == estate.Online {
+	if dep.Exchange == estate.Online || dep.Lync.InCloud() {
 		return nil // seed 001 steps 4–5 apply to Exchange and Skype for Business on-premises
 	}
 	c := &checker{source: source}
