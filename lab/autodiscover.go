@@ -318,6 +318,12 @@ func (ex *exchangeWeb) ews(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		return
+	case ex.lab.On("ews-policy-blocked"):
+		// Exchange Online since 2026-10-01 for a tenant that never set
+		// EwsEnabled (Learn "Control access to EWS in Exchange").
+		w.Header().Set("X-EWS-Policy-Reason", "EWS is disabled for this user or tenant")
+		w.WriteHeader(http.StatusForbidden)
+		return
 	}
 	h := w.Header()
 	if !ex.lab.On("ews-no-oauth") {

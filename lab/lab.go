@@ -49,6 +49,7 @@ var Faults = []Fault{
 	{"ews-garbage", "ews", "EWS answers 200 with 2 KiB of random bytes (application/octet-stream)"},
 	{"ews-endless", "ews", "EWS answers 200 with a text/xml body that does not end: the start of a SOAP envelope, then padding (the lab stops after 1 GiB); the agent reads up to SFBEX_HTTP_MAX_BODY_BYTES"},
 	{"ews-empty", "ews", "EWS answers 200 with an empty body"},
+	{"ews-policy-blocked", "ews", "EWS answers 403 with X-EWS-Policy-Reason: EWS is disabled for this user or tenant, as Exchange Online does since 2026-10-01 for a tenant that never set EwsEnabled"},
 	{"lyncdiscover-html", "lyncdiscover", "https://lyncdiscover.contoso.test/ answers a web page (a reverse proxy's sign-in page) instead of the _links JSON"},
 	{"directory-sip-stripped", "directory", "every fifth lab user (20%) loses SIP:<address> from proxyAddresses, so SIP proxy address coverage drops from 98% to 78%"},
 	{"cms-replica-stale", "cms", "the Edge's CMS replica (edge01.contoso.test) is not up to date: an update created 10 minutes ago has not reached it (the lab sets SFBEX_CMS_REPLICA_STALE_AFTER=1m)"},
