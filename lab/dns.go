@@ -69,6 +69,7 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 		l.onlineHost(estate.HostLyncdiscover): {"A 127.0.9.1"},
 		l.onlineHost(estate.HostSIP):          {"A 127.0.9.2"},
 		l.onlineHost(estate.HostSIPFed):       {"A 127.0.9.3"},
+		l.onlineHost(estate.HostAutodiscover): {"A 127.0.9.4"},
 	}
 	if l.variant.lync() == estate.TeamsOnly {
 		// Learn "decommission: manage DNS entries": the same in both views.
@@ -115,6 +116,9 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 			z["_sipfederationtls._tcp."+d] = []string{"SRV 0 0 5061 edge-old." + d + "."}
 			z["edge-old."+d] = []string{"A 127.0.1.12"}
 		}
+		if l.variant.exchange() == estate.Online {
+			z["autodiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostAutodiscover) + "."}
+		}
 		return z
 	}
 	z["lyncdiscover."+d] = []string{"CNAME webext." + d + "."}
@@ -128,6 +132,13 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 	}
 	if l.On("dns-mixed") {
 		z["lyncdiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostLyncdiscover) + "."}
+	}
+	if l.variant.exchange() == estate.Online || l.On("autodiscover-online") {
+		// Mailboxes in Exchange Online: what Microsoft 365 asks for.
+		z["autodiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostAutodiscover) + "."}
+		if l.variant.exchange() == estate.Online {
+			delete(z, "_autodiscover._tcp."+d)
+		}
 	}
 	return z
 }

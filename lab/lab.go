@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // Domain is the lab's SIP and email domain.
@@ -49,6 +51,7 @@ var Faults = []Fault{
 	{"ews-garbage", "ews", "EWS answers 200 with 2 KiB of random bytes (application/octet-stream)"},
 	{"ews-endless", "ews", "EWS answers 200 with a text/xml body that does not end: the start of a SOAP envelope, then padding (the lab stops after 1 GiB); the agent reads up to SFBEX_HTTP_MAX_BODY_BYTES"},
 	{"ews-empty", "ews", "EWS answers 200 with an empty body"},
+	{"autodiscover-online", "lifecycle", "the public autodiscover.contoso.test points to autodiscover.outlook.com, as when mailboxes moved to Exchange Online while the configuration still says Exchange on-premises: the agent states Skype for Business Server's EWS dependency on Exchange Online and the days left until its shutdown"},
 	{"ews-policy-blocked", "ews", "EWS answers 403 with X-EWS-Policy-Reason: EWS is disabled for this user or tenant, as Exchange Online does since 2026-10-01 for a tenant that never set EwsEnabled"},
 	{"lyncdiscover-html", "lyncdiscover", "https://lyncdiscover.contoso.test/ answers a web page (a reverse proxy's sign-in page) instead of the _links JSON"},
 	{"directory-sip-stripped", "directory", "every fifth lab user (20%) loses SIP:<address> from proxyAddresses, so SIP proxy address coverage drops from 98% to 78%"},
@@ -217,7 +220,10 @@ func FaultNames() []string {
 // Teams-only mode the mode's own values (Microsoft 365) are the pins.
 func (l *Lab) dnsExpect() string {
 	d := Domain
-	pins := []string{"autodiscover." + d + "/CNAME=mail." + d}
+	var pins []string
+	if l.variant.exchange() != estate.Online {
+		pins = append(pins, "autodiscover."+d+"/CNAME=mail."+d)
+	}
 	if !l.variant.lync().InCloud() {
 		pins = append([]string{
 			"external@lyncdiscover." + d + "/CNAME=webext." + d,
@@ -243,7 +249,7 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 		"SFBEX_EMAIL_DOMAINS":          d,
 		"SFBEX_DEPLOYMENT":             string(l.variant.lync()),
 		"SFBEX_CLOUD":                  string(l.variant.Cloud),
-		"SFBEX_EXCHANGE_DEPLOYMENT":    "onprem",
+		"SFBEX_EXCHANGE_DEPLOYMENT":    string(l.variant.exchange()),
 		"SFBEX_DNS_RESOLVERS":          "internal=" + l.dns.internalAddr + ",external=" + l.dns.externalAddr,
 		"SFBEX_DNS_INTERNAL_RESOLVERS": "internal",
 		"SFBEX_DNS_EXPECT":             l.dnsExpect(),
@@ -251,10 +257,11 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 		"SFBEX_DNS_TIMEOUT":            timeout,
 		// Certificates: the Exchange metadata URL derives from the email
 		// domain (autodiscover.contoso.test); the pool's must be named.
-		"SFBEX_SFB_METADATA_URLS": "https://pool01." + d + "/metadata/json/1",
-		"SFBEX_TLS_ENDPOINTS":     "mail." + d + ":443",
-		"SFBEX_CERT_INTERVAL":     interval.String(),
-		"SFBEX_CERT_TIMEOUT":      timeout,
+		"SFBEX_SFB_METADATA_URLS":  "https://pool01." + d + "/metadata/json/1",
+		"SFBEX_TLS_ENDPOINTS":      "mail." + d + ":443",
+		"SFBEX_CERT_INTERVAL":      interval.String(),
+		"SFBEX_CERT_TIMEOUT":       timeout,
+		"SFBEX_LIFECYCLE_INTERVAL": interval.String(),
 	}
 	maps.Copy(env, l.httpEnv(interval))
 	maps.Copy(env, l.directoryEnv(interval))

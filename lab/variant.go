@@ -15,6 +15,15 @@ type Variant struct {
 	Description string
 	Cloud       estate.Cloud
 	Lync        estate.Mode // SFBEX_DEPLOYMENT; "" is hybrid
+	Exchange    estate.Mode // SFBEX_EXCHANGE_DEPLOYMENT; "" is onprem
+}
+
+// exchange is the variant's Exchange side.
+func (v Variant) exchange() estate.Mode {
+	if v.Exchange == "" {
+		return estate.OnPrem
+	}
+	return v.Exchange
 }
 
 // lync is the variant's Skype for Business side.
@@ -27,10 +36,11 @@ func (v Variant) lync() estate.Mode {
 
 // Variants lists the lab's shapes; the first is the default.
 var Variants = []Variant{
-	{"hybrid", "Skype for Business Server in a hybrid with the worldwide Microsoft 365 cloud, Exchange on-premises (the default)", estate.Worldwide, estate.Hybrid},
-	{"gcchigh", "the default estate in the GCC High cloud: the Exchange Online hosting provider on exap.um.office365.us, the Microsoft 365 names of GCC High", estate.GCCHigh, estate.Hybrid},
-	{"dod", "the default estate in the DoD cloud (Microsoft documents no Exchange Online ProxyFqdn for it: the lab keeps the GCC High one, which the agent does not judge there)", estate.DoD, estate.Hybrid},
-	{"teamsonly", "a Teams-only tenant (SFBEX_DEPLOYMENT=teamsonly) with Exchange still on-premises: lyncdiscover, sip, _sip._tls and _sipfederationtls._tcp point to Microsoft 365 in both views, no internal Skype for Business record is left; the servers are still there, being decommissioned", estate.Worldwide, estate.TeamsOnly},
+	{"hybrid", "Skype for Business Server in a hybrid with the worldwide Microsoft 365 cloud, Exchange on-premises (the default)", estate.Worldwide, estate.Hybrid, estate.OnPrem},
+	{"gcchigh", "the default estate in the GCC High cloud: the Exchange Online hosting provider on exap.um.office365.us, the Microsoft 365 names of GCC High", estate.GCCHigh, estate.Hybrid, estate.OnPrem},
+	{"dod", "the default estate in the DoD cloud (Microsoft documents no Exchange Online ProxyFqdn for it: the lab keeps the GCC High one, which the agent does not judge there)", estate.DoD, estate.Hybrid, estate.OnPrem},
+	{"teamsonly", "a Teams-only tenant (SFBEX_DEPLOYMENT=teamsonly) with Exchange still on-premises: lyncdiscover, sip, _sip._tls and _sipfederationtls._tcp point to Microsoft 365 in both views, no internal Skype for Business record is left; the servers are still there, being decommissioned", estate.Worldwide, estate.TeamsOnly, estate.OnPrem},
+	{"exchange-online", "Skype for Business Server on-premises with the mailboxes in Exchange Online (SFBEX_DEPLOYMENT=onprem, SFBEX_EXCHANGE_DEPLOYMENT=online): autodiscover points to autodiscover.outlook.com, the Exchange Online hosting provider carries OWA IM; the agent states the EWS dependency and the days left until Exchange Online switches EWS off", estate.Worldwide, estate.OnPrem, estate.Online},
 }
 
 // VariantNames lists every variant's name.

@@ -172,7 +172,7 @@ func TestDefaultsAndDerivedSettings(t *testing.T) {
 	for _, c := range a.Checks {
 		ids = append(ids, c.ID())
 	}
-	want := "dns/contoso.com,oauth/exchange,tls/endpoints,autodiscover/contoso.com,lyncdiscover/contoso.com"
+	want := "dns/contoso.com,oauth/exchange,tls/endpoints,autodiscover/contoso.com,lyncdiscover/contoso.com,lifecycle/ews-online"
 	if strings.Join(ids, ",") != want {
 		t.Fatalf("checks %v, want %s", ids, want)
 	}

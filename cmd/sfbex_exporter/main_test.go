@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -115,12 +116,43 @@ func setEnv(t *testing.T, env map[string]string) {
 // fails on it, so a configuration of that shape shows no false finding.
 func TestCheckOnEveryLabVariantExitsZero(t *testing.T) {
 	for _, v := range lab.VariantNames() {
+		if v == "exchange-online" {
+			continue // a real dependency: TestExchangeOnlineLabStatesTheEWSDependency
+		}
 		t.Run(v, func(t *testing.T) {
 			clearEnv(t)
 			if code := run([]string{"check", "--lab", "--lab.variant=" + v, "--log.level=error"}); code != 0 {
 				t.Fatalf("check --lab --lab.variant=%s exited %d on a healthy lab", v, code)
 			}
 		})
+	}
+}
+
+// Skype for Business on-premises with Exchange Online: `check --verbose`
+// states the EWS dependency and the days left, and nothing else fails.
+func TestExchangeOnlineLabStatesTheEWSDependency(t *testing.T) {
+	clearEnv(t)
+	l, err := startLab("exchange-online", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	a, err := configure(config.Map(l.Env(time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	store := collector.NewStore(a.Checks)
+	collector.RunOnce(t.Context(), store, a.Checks, a.MaxConcurrent)
+	failed := web.WriteReport(&out, web.Views(store.Entries()), true)
+	days := int(time.Until(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+	for _, want := range []string{"[FAIL] lifecycle    ews-online", "EWS dependency sfb_server_exchange_online: ", " days left until 2027-04-01", "days left): Skype for Business Server reaches"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+	if failed != 1 || !strings.Contains(out.String(), fmt.Sprintf("%d days left", days)) && !strings.Contains(out.String(), fmt.Sprintf("%d days left", days-1)) {
+		t.Errorf("%d failed checks, want 1 (the dependency), %d days left\n%s", failed, days, out.String())
 	}
 }
 

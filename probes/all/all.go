@@ -12,6 +12,7 @@ import (
 	"github.com/sfbex/sfbex_exporter/probes/cms"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
+	"github.com/sfbex/sfbex_exporter/probes/lifecycle"
 )
 
 // Families in the order their checks are listed.
@@ -21,6 +22,7 @@ var Families = []probes.Family{
 	autodiscover.Family,
 	cms.Family,
 	directory.Family,
+	lifecycle.Family,
 }
 
 // Variables lists every SFBEX_* variable the estate, the web client and the

@@ -64,7 +64,12 @@ var expectedAlerts = map[string][]string{
 	"autodiscover-wrong-redirect": {"SfbexAutodiscoverMethodFailing{method=http_redirect}"},
 	"ews-503":                     {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
 	"ews-no-oauth":                {"SfbexEWSNoOAuth{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
-	"ews-policy-blocked":          {"SfbexEWSBlockedByPolicy{url=https://mail.contoso.test/EWS/Exchange.asmx,reason=disabled}"},
+	"autodiscover-online": {
+		"SfbexEWSOnlineShutdownNear{dependency=sfb_server_exchange_online}",
+		"SfbexDNSRecordNotAsExpected{record=autodiscover,resolver=external}",
+		"SfbexDNSDrift{record=autodiscover,resolver=external}",
+	},
+	"ews-policy-blocked": {"SfbexEWSBlockedByPolicy{url=https://mail.contoso.test/EWS/Exchange.asmx,reason=disabled}"},
 	// Something other than EWS answering 200: down, not "no OAuth".
 	"ews-html":          {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
 	"ews-garbage":       {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
