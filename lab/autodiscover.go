@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,9 @@ func (l *Lab) startWebServices() error {
 	}
 	for _, p := range []string{"/EWS/Exchange.asmx", "/ews/exchange.asmx"} {
 		l.Exchange.Mux.HandleFunc(p, ex.ews)
+	}
+	for _, p := range []string{"/owa/", "/OWA/"} {
+		l.Exchange.Mux.HandleFunc(p, ex.owa)
 	}
 	for _, m := range []struct {
 		machine   *Machine
@@ -264,19 +268,27 @@ func (ex *exchangeWeb) pox(w http.ResponseWriter, r *http.Request) {
 `, ProbeUser, Domain, labEWSURL, ex.build().pox)
 }
 
+// owa answers an anonymous browser as Exchange does: a redirect to the
+// sign-in page, with the full build in X-OWA-Version.
+func (ex *exchangeWeb) owa(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-OWA-Version", ex.build().full)
+	http.Redirect(w, r, "/owa/auth/logon.aspx?replaceCurrent=1&url="+url.QueryEscape("https://"+r.Host+"/owa/"), http.StatusFound)
+}
+
 // labBuild is the Exchange build the lab's autodiscover answers show.
 type labBuild struct {
 	pox  string // EXCH ServerVersion (MS-OXDSCLI: 6 bits major, 6 minor, flag, 15 build)
 	soap string // ServerVersionInfo elements
+	full string // X-OWA-Version
 }
 
 // build is Exchange Server Subscription Edition RTM (15.2.2562.17), or
 // Exchange 2016 CU23 (15.1.2507.6) with exchange-out-of-support.
 func (ex *exchangeWeb) build() labBuild {
 	if ex.lab.On("exchange-out-of-support") {
-		return labBuild{"73C189CB", `<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>1</h:MinorVersion><h:MajorBuildNumber>2507</h:MajorBuildNumber><h:MinorBuildNumber>6</h:MinorBuildNumber>`}
+		return labBuild{"73C189CB", `<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>1</h:MinorVersion><h:MajorBuildNumber>2507</h:MajorBuildNumber><h:MinorBuildNumber>6</h:MinorBuildNumber>`, "15.1.2507.6"}
 	}
-	return labBuild{"73C28A02", `<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>2</h:MinorVersion><h:MajorBuildNumber>2562</h:MajorBuildNumber><h:MinorBuildNumber>17</h:MinorBuildNumber>`}
+	return labBuild{"73C28A02", `<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>2</h:MinorVersion><h:MajorBuildNumber>2562</h:MajorBuildNumber><h:MinorBuildNumber>17</h:MinorBuildNumber>`, "15.2.2562.17"}
 }
 
 func (ex *exchangeWeb) soap(w http.ResponseWriter, r *http.Request) {

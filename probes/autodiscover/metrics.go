@@ -39,13 +39,6 @@ var (
 	adEWSStaleDesc = prometheus.NewDesc("sfbex_autodiscover_ews_urls_stale",
 		"1 if the latest run did not return EWS URLs and sfbex_autodiscover_ews_url_info shows the last ones known.", []string{"domain"}, nil)
 
-	exBuildInfoDesc = prometheus.NewDesc("sfbex_exchange_build_info",
-		"The Exchange build an autodiscover answer showed (SOAP ServerVersionInfo major.minor.build, POX ServerVersion) per server that answered, and its product from the lifecycle table (docs/lifecycle.md; unknown outside it). Always 1.",
-		[]string{"domain", "protocol", "server", "build", "product"}, nil)
-	exSupportEndDesc = prometheus.NewDesc("sfbex_exchange_support_end_timestamp_seconds",
-		"When support of the Exchange product that server runs ends (Unix time, 00:00 UTC of the day after the last day of support); absent for a product under the Modern Lifecycle Policy (Subscription Edition).",
-		[]string{"domain", "protocol", "server", "product"}, nil)
-
 	sfbURLUpDesc = prometheus.NewDesc("sfbex_sfb_exchange_autodiscover_url_up",
 		"1 if Skype for Business' ExchangeAutodiscoverUrl (SFBEX_SFB_EXCHANGE_AUTODISCOVER_URL) answers, 0 if not.", []string{"url"}, nil)
 	sfbURLSVCDesc = prometheus.NewDesc("sfbex_sfb_exchange_autodiscover_url_svc",
@@ -93,14 +86,7 @@ func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
 		ms = append(ms, probes.Gauge(adEWSURLDesc, 1, d, e.Protocol, e.Role, e.URL))
 	}
 	for _, b := range r.Builds() {
-		product := "unknown"
-		if b.Known {
-			product = b.Product.ID
-		}
-		ms = append(ms, probes.Gauge(exBuildInfoDesc, 1, d, b.Protocol, b.Server, b.Build, product))
-		if b.Known && !b.Product.EndOfSupport.IsZero() {
-			ms = append(ms, probes.Gauge(exSupportEndDesc, float64(b.Product.EndOfSupport.AddDate(0, 0, 1).Unix()), d, b.Protocol, b.Server, product))
-		}
+		ms = probes.ExchangeBuildMetrics(ms, d, b.Protocol, b.Server, b.Build)
 	}
 	if len(r.EWS) > 0 {
 		ms = append(ms, probes.Gauge(adEWSStaleDesc, probes.Bool(r.EWSStale), d))

@@ -14,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/support"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
@@ -50,6 +52,10 @@ type Endpoint struct {
 	TrustedIssuers   []string `json:"trusted_issuers,omitempty"`
 	TokenTypes       []string `json:"token_types,omitempty"`
 	AuthorizationURI string   `json:"authorization_uri,omitempty"` // hybrid modern authentication
+	// OWAVersion is the X-OWA-Version header of /owa/ on the same host
+	// (the full Exchange build, e.g. 15.2.2562.17); empty when absent or
+	// for a Microsoft 365 host.
+	OWAVersion string `json:"owa_version,omitempty"`
 	// PolicyReason is the X-EWS-Policy-Reason of a 403: EWS answered and
 	// refuses by the tenant's or the user's EWS policy (Exchange Online).
 	PolicyReason string `json:"policy_reason,omitempty"`
@@ -183,6 +189,9 @@ func probeEndpoint(ctx context.Context, cfg Config, u string) Endpoint {
 		ep.Attempt.Outcome = httpprobe.PolicyBlocked
 		ep.Attempt.Detail = PolicyReasonHeader + ": " + reason
 	}
+	if a.Status != 0 {
+		ep.OWAVersion = owaVersion(ctx, cfg, u)
+	}
 	for _, c := range a.Challenges {
 		if s := SchemeLabel(c.Scheme); !slices.Contains(ep.Schemes, s) {
 			ep.Schemes = append(ep.Schemes, s)
@@ -196,6 +205,24 @@ func probeEndpoint(ctx context.Context, cfg Config, u string) Endpoint {
 		ep.AuthorizationURI = b.Param("authorization_uri")
 	}
 	return ep
+}
+
+// owaVersion asks /owa/ of the EWS host for its X-OWA-Version header, as
+// an anonymous browser would (the answer is a redirect to the sign-in
+// page, which carries the header). Exchange Online's build is not ours.
+func owaVersion(ctx context.Context, cfg Config, ewsURL string) string {
+	u, err := url.Parse(ewsURL)
+	if err != nil || estate.IsOnlineHost(u.Hostname()) {
+		return ""
+	}
+	a, _ := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
+		URL: u.Scheme + "://" + u.Host + "/owa/", Timeout: cfg.RequestTimeout, MaxBody: 64 << 10, Keep: 1, KeepHeaders: []string{"X-OWA-Version"},
+	})
+	v := a.Headers["X-Owa-Version"]
+	if _, err := support.Parse(v); err != nil {
+		return ""
+	}
+	return v
 }
 
 // knownSchemes are the scheme label values; anything else is "other".
@@ -241,6 +268,16 @@ func (r *Result) judge(ep *Endpoint) {
 			Fix: PolicyFix(ep.PolicyReason),
 		})
 		return // behind a policy block the challenges say nothing about OAuth
+	}
+	if b, err := support.Parse(ep.OWAVersion); err == nil {
+		if p, ok := support.Identify(support.Exchange, b); ok && !p.Supported(time.Now()) {
+			r.findings = append(r.findings, probes.Finding{
+				Severity: probes.Warning, Subject: subject,
+				Problem: fmt.Sprintf("the Exchange server behind it runs %s (X-OWA-Version %s), out of support since %s: no security updates",
+					p.Name, ep.OWAVersion, p.EndOfSupport.Format(time.DateOnly)),
+				Fix: "Move to Exchange Server Subscription Edition (15.2.2562 or later); docs/lifecycle.md lists the products and their support dates.",
+			})
+		}
 	}
 	if r.ExpectOAuth && !ep.OAuth {
 		offered := "no scheme"
@@ -320,6 +357,9 @@ func (r *Result) Details() []string {
 			if !a.TLS.Verified {
 				line += " (NOT verified: SFBEX_TLS_INSECURE_HOSTS)"
 			}
+		}
+		if ep.OWAVersion != "" {
+			line += ", X-OWA-Version " + ep.OWAVersion
 		}
 		if len(a.Challenges) > 0 {
 			var cs []string

@@ -381,3 +381,36 @@ func TestEWSPolicyBlockMetrics(t *testing.T) {
 		t.Fatalf("got %v\nwant %v", got, want)
 	}
 }
+
+// /owa/ on the EWS host tells the full build in X-OWA-Version; an Exchange
+// 2016 build (15.1.2507.6) is out of support, Exchange SE (15.2.2562.17)
+// is not; a header that is no build is ignored.
+func TestOWAVersion(t *testing.T) {
+	for _, tc := range []struct {
+		header, want string
+		finding      bool
+	}{
+		{"15.2.2562.17", "15.2.2562.17", false},
+		{"15.1.2507.6", "15.1.2507.6", true},
+		{"<script>", "", false},
+	} {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/EWS/Exchange.asmx", challenges(bearer, "NTLM"))
+		mux.HandleFunc("/owa/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-OWA-Version", tc.header)
+			http.Redirect(w, r, "/owa/auth/logon.aspx", http.StatusFound)
+		})
+		r := probeOne(t, server(t, mux.ServeHTTP), ewsURL)
+		ep := r.Endpoints[0]
+		fs := r.Findings()
+		if ep.OWAVersion != tc.want || (len(fs) == 1) != tc.finding {
+			t.Errorf("%q: version %q findings %v", tc.header, ep.OWAVersion, fs)
+		}
+		if tc.finding && (!strings.Contains(fs[0].Problem, "Exchange Server 2016 (X-OWA-Version 15.1.2507.6), out of support since 2025-10-14") || fs[0].Severity != probes.Warning) {
+			t.Errorf("finding %+v", fs[0])
+		}
+		if tc.want != "" && !strings.Contains(strings.Join(r.Details(), "\n"), "X-OWA-Version "+tc.want) {
+			t.Errorf("details %v", r.Details())
+		}
+	}
+}

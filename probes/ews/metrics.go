@@ -1,6 +1,9 @@
 package ews
 
 import (
+	"net/url"
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sfbex/sfbex_exporter/probes"
@@ -40,8 +43,13 @@ var (
 )
 
 func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	seen := map[string]bool{}
 	for _, ep := range r.Endpoints {
 		l := []string{r.Domain, ep.URL}
+		if u, err := url.Parse(ep.URL); err == nil && ep.OWAVersion != "" && !seen[u.Hostname()] {
+			seen[u.Hostname()] = true // one host, several EWS URLs: one series
+			ms = probes.ExchangeBuildMetrics(ms, r.Domain, "owa", strings.ToLower(u.Hostname()), ep.OWAVersion)
+		}
 		ms = append(ms,
 			probes.Gauge(ewsUpDesc, probes.Bool(ep.Up), l...),
 			probes.Gauge(ewsOutcomeDesc, 1, append(l, string(ep.Attempt.Outcome))...),
