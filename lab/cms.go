@@ -131,6 +131,12 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 	if l.On("oauth-autodiscover-xml") {
 		autodiscover = "https://autodiscover." + d + "/autodiscover/autodiscover.xml"
 	}
+	// The OAuthTokenIssuer certificate: a year left, or 20 days with no
+	// rolled certificate staged.
+	tokenIssuerNotAfter := now.AddDate(1, 0, 0)
+	if l.On("sfb-oauth-roll-missing") {
+		tokenIssuerNotAfter = now.AddDate(0, 0, 20)
+	}
 	partners := []any{}
 	if !l.On("partner-app-missing") {
 		partners = append(partners, map[string]any{"Identity": "Exchange", "ApplicationIdentifier": "00000002-0000-0ff1-ce00-000000000000",
@@ -150,7 +156,7 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 			"PartnerApplications":          partners,
 			"TrustedApplications":          []any{map[string]any{"Identity": "mail." + d + "/urn:application:outlookwebapp", "ApplicationId": "urn:application:outlookwebapp", "TrustedApplicationPoolFqdn": "mail." + d, "Port": 5199}},
 			"OAuthServers":                 []any{map[string]any{"Identity": "microsoft.sts", "MetadataUrl": "https://accounts.accesscontrol.windows.net/" + d + "/metadata/json/1", "Realm": ""}},
-			"OAuthTokenIssuerCertificates": []any{map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(now.AddDate(1, 0, 0)), "Use": "OAuthTokenIssuer"}},
+			"OAuthTokenIssuerCertificates": []any{map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(tokenIssuerNotAfter), "Use": "OAuthTokenIssuer"}},
 		},
 	}
 	// The Exchange Auth certificate is inside the 60-day renewal window,

@@ -60,6 +60,7 @@ var Faults = []Fault{
 	{"cms-snapshot-stale", "cms", "the scheduled snapshot export stops: the files stay as written an hour ago (the lab sets SFBEX_CMS_SNAPSHOT_MAX_AGE to three lab intervals)"},
 	{"hosting-provider-wrong", "cms", "the Exchange Online hosting provider has EnabledSharedAddressSpace=False"},
 	{"hosting-provider-wrong-cloud", "cms", "the Exchange Online hosting provider's ProxyFqdn is another cloud's Access Edge: exap.um.office365.us (GCC High) in the worldwide lab, exap.um.outlook.com in the GCC High one, as after a tenant moved clouds"},
+	{"sfb-oauth-roll-missing", "cms", "the Front End's OAuthTokenIssuer certificate (Get-CsCertificate in the snapshot) has 20 days left and no rolled certificate is staged (Set-CsCertificate -Roll), inside the 60-day renewal window"},
 	{"federation-disabled", "cms", "Get-CsAccessEdgeConfiguration shows AllowFederatedUsers=False"},
 	{"oauth-autodiscover-xml", "cms", "Get-CsOAuthConfiguration's ExchangeAutodiscoverUrl ends in autodiscover.xml instead of autodiscover.svc"},
 	{"partner-app-missing", "cms", "Exchange is missing from Get-CsPartnerApplication on the Skype for Business side"},

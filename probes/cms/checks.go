@@ -2,6 +2,7 @@ package cms
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -99,7 +100,7 @@ func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
 }
 
 // sfbChecks judges a Skype for Business snapshot.
-func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
+func sfbChecks(source string, d *SfBData, dep Deployment, now time.Time, renewDays int) []Check {
 	if dep.Lync.InCloud() {
 		return nil // no on-premises Skype for Business to configure
 	}
@@ -228,7 +229,54 @@ func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
 			"no OAuth server with the Office 365 metadata URL (https://accounts.accesscontrol.…/<tenant>/metadata/json/1): Skype for Business does not trust connections from Exchange Online",
 			`New-CsOAuthServer -Identity microsoft.sts -MetadataUrl "https://accounts.accesscontrol.windows.net/<tenant>/metadata/json/1"`)
 	}
+	tokenIssuerRoll(c, d.OAuthTokenIssuerCertificates, now, renewDays)
 	return c.out
+}
+
+// tokenIssuerRoll judges the OAuthTokenIssuer certificate of one Front End
+// (domain-facts §7, Learn "stage AV and OAuth certificates"): inside the
+// renewal window (SFBEX_OAUTH_RENEW_DAYS, the Exchange Auth certificate's
+// 60 days) a rolled certificate must be staged with Set-CsCertificate
+// -Roll, at least 24 hours before the current one expires. The snapshot
+// lists the certificates Get-CsCertificate shows; a second one that
+// outlives the current one is the staged roll.
+func tokenIssuerRoll(c *checker, certs []Certificate, now time.Time, renewDays int) {
+	var cur, next *Certificate
+	for i := range certs {
+		x := &certs[i]
+		if x.NotAfter.IsZero() || x.NotAfter.Unknown() {
+			continue
+		}
+		if cur == nil || x.NotAfter.Before(cur.NotAfter.Time) {
+			cur = x
+		}
+	}
+	if cur == nil {
+		return
+	}
+	for i := range certs {
+		if x := &certs[i]; x != cur && !x.NotAfter.Unknown() && x.NotAfter.After(cur.NotAfter.Time) {
+			next = x
+		}
+	}
+	left := cur.NotAfter.Sub(now)
+	days := int(math.Floor(left.Hours() / 24))
+	pass := next != nil || days > renewDays
+	sev := probes.Warning
+	if left < 48*time.Hour {
+		sev = probes.Critical // the roll must be staged 24 h ahead: the time is up
+	}
+	problem := fmt.Sprintf("the OAuthTokenIssuer certificate %s expires in %s (%s) and no rolled certificate is staged: when it expires, server-to-server authentication with Exchange (conversation history, UCS, OWA IM) and Microsoft 365 fails",
+		clipText(string(cur.Thumbprint), 40), plural.Count(days, "day", "days"), cur.NotAfter.UTC().Format("2006-01-02"))
+	if days < 0 {
+		problem = fmt.Sprintf("the OAuthTokenIssuer certificate %s expired on %s and no other is staged: server-to-server authentication fails",
+			clipText(string(cur.Thumbprint), 40), cur.NotAfter.UTC().Format("2006-01-02"))
+	}
+	c.add(ComponentSfB, "oauth_token_issuer_roll_staged", pass, sev,
+		"Get-CsCertificate -Type OAuthTokenIssuer",
+		fmt.Sprintf("Skype for Business signs server-to-server tokens with the OAuthTokenIssuer certificate; inside %d days of its expiry (SFBEX_OAUTH_RENEW_DAYS) a new one must be staged with Set-CsCertificate -Roll, at least 24 hours before it expires, on every Front End.", renewDays),
+		problem,
+		`Request-CsCertificate -New -Type OAuthTokenIssuer …; Set-CsCertificate -Type OAuthTokenIssuer -Thumbprint <new thumbprint> -Roll -EffectiveDate (Get-Date).AddHours(25)`)
 }
 
 // exchangeChecks judges an Exchange snapshot.

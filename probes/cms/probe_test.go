@@ -69,7 +69,7 @@ func TestHealthyExamplesPassEveryCheck(t *testing.T) {
 	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs", "exchange/partner_application_sfb",
 		"sfb/access_edge_allow_federated_users", "sfb/hosting_provider_enabled", "sfb/hosting_provider_hosts_ocs_users", "sfb/hosting_provider_is_local",
 		"sfb/hosting_provider_present", "sfb/hosting_provider_proxy_fqdn", "sfb/hosting_provider_shared_address_space", "sfb/hosting_provider_verification_level",
-		"sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/partner_application_exchange", "sfb/trusted_application_owa"}
+		"sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/oauth_token_issuer_roll_staged", "sfb/partner_application_exchange", "sfb/trusted_application_owa"}
 	got := slices.Sorted(func(yield func(string) bool) {
 		for k := range m {
 			if !yield(k) {
@@ -285,5 +285,44 @@ func TestSnapshotAgeAndReplicaTracking(t *testing.T) {
 	now = testNow.Add(time.Hour)
 	if !find("CMS snapshot sfb-fe01.contoso.com") {
 		t.Fatal("an hour-old snapshot is not a finding")
+	}
+}
+
+// The OAuthTokenIssuer roll, per Front End: outside the renewal window a
+// lone certificate is fine; inside it a second, later certificate (staged
+// with Set-CsCertificate -Roll) must be there; in the last 48 hours, or
+// expired, it is critical.
+func TestOAuthTokenIssuerRoll(t *testing.T) {
+	now := testNow
+	cert := func(th string, days int) Certificate {
+		return Certificate{Thumbprint: Text(th), Subject: "CN=contoso.com", Use: "OAuthTokenIssuer", NotAfter: Time{Time: now.AddDate(0, 0, days)}}
+	}
+	for _, tc := range []struct {
+		name  string
+		certs []Certificate
+		pass  bool
+		sev   probes.Severity
+		text  string
+	}{
+		{"a year left", []Certificate{cert("AA", 365)}, true, probes.Warning, ""},
+		{"20 days, none staged", []Certificate{cert("AA", 20)}, false, probes.Warning, "expires in 20 days"},
+		{"20 days, roll staged", []Certificate{cert("BB", 730), cert("AA", 20)}, true, probes.Warning, ""},
+		{"one day left", []Certificate{cert("AA", 1)}, false, probes.Critical, "expires in 1 day"},
+		{"expired", []Certificate{cert("AA", -3)}, false, probes.Critical, "expired on"},
+	} {
+		c := &checker{source: "sfb-fe01"}
+		tokenIssuerRoll(c, tc.certs, now, 60)
+		if len(c.out) != 1 {
+			t.Fatalf("%s: %+v", tc.name, c.out)
+		}
+		ch := c.out[0]
+		if ch.Pass != tc.pass || ch.Severity != tc.sev || !strings.Contains(ch.Problem, tc.text) || !strings.Contains(ch.Fix, "-Roll") {
+			t.Errorf("%s: %+v", tc.name, ch)
+		}
+	}
+	c := &checker{}
+	tokenIssuerRoll(c, nil, now, 60)
+	if len(c.out) != 0 {
+		t.Error("a verdict without a certificate")
 	}
 }
