@@ -127,6 +127,10 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 	}
 	hp := map[string]any{"Identity": "Exchange Online", "Enabled": true, "EnabledSharedAddressSpace": !l.On("hosting-provider-wrong"),
 		"HostsOCSUsers": false, "ProxyFqdn": proxy, "IsLocal": false, "VerificationLevel": "UseSourceVerification"}
+	// The hybrid with Teams: the provider to Microsoft 365 hosts users.
+	teams := map[string]any{"Identity": "LyncOnline", "Enabled": true, "EnabledSharedAddressSpace": true, "HostsOCSUsers": !l.On("teams-provider-wrong"),
+		"ProxyFqdn": l.onlineHost(estate.HostSIPFed), "IsLocal": false, "VerificationLevel": "UseSourceVerification",
+		"AutodiscoverUrl": "https://" + l.onlineHost(estate.HostLyncdiscover) + "/Autodiscover/AutodiscoverService.svc/root"}
 	autodiscover := "https://autodiscover." + d + "/autodiscover/autodiscover.svc"
 	if l.On("oauth-autodiscover-xml") {
 		autodiscover = "https://autodiscover." + d + "/autodiscover/autodiscover.xml"
@@ -150,7 +154,7 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 				map[string]any{"ReplicaFqdn": "pool01." + d, "UpToDate": true, "LastUpdateCreation": psDate(now.Add(-2 * time.Minute)), "LastStatusReport": psDate(now.Add(-time.Minute)), "ProductVersion": "7.0.2046.0"},
 				map[string]any{"ReplicaFqdn": "edge01." + d, "UpToDate": edgeUpToDate, "LastUpdateCreation": psDate(edgeUpdate), "LastStatusReport": psDate(now.Add(-90 * time.Second)), "ProductVersion": "7.0.2046.0"},
 			},
-			"HostingProviders":             []any{hp},
+			"HostingProviders":             []any{hp, teams},
 			"AccessEdgeConfiguration":      []any{map[string]any{"Identity": "Global", "AllowFederatedUsers": !l.On("federation-disabled")}},
 			"OAuthConfiguration":           []any{map[string]any{"Identity": "Global", "ExchangeAutodiscoverUrl": autodiscover, "Realm": d}},
 			"PartnerApplications":          partners,

@@ -28,6 +28,7 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 		{"hosting-provider-wrong", "sfb/hosting_provider_shared_address_space", "Set-CsHostingProvider"},
 		{"hosting-provider-wrong-cloud", "sfb/hosting_provider_proxy_fqdn", `-ProxyFqdn "exap.um.outlook.com"`},
 		{"sfb-oauth-roll-missing", "sfb/oauth_token_issuer_roll_staged", "Set-CsCertificate -Type OAuthTokenIssuer -Thumbprint <new thumbprint> -Roll"},
+		{"teams-provider-wrong", "sfb/teams_provider_hosts_ocs_users", `Set-CsHostingProvider -Identity "LyncOnline" -HostsOCSUsers $True`},
 		{"federation-disabled", "sfb/access_edge_allow_federated_users", "Set-CsAccessEdgeConfiguration -AllowFederatedUsers $True"},
 		{"oauth-autodiscover-xml", "sfb/oauth_exchange_autodiscover_url", "Set-CsOAuthConfiguration"},
 		{"partner-app-missing", "sfb/partner_application_exchange", "New-CsPartnerApplication"},

@@ -61,6 +61,7 @@ var Faults = []Fault{
 	{"hosting-provider-wrong", "cms", "the Exchange Online hosting provider has EnabledSharedAddressSpace=False"},
 	{"hosting-provider-wrong-cloud", "cms", "the Exchange Online hosting provider's ProxyFqdn is another cloud's Access Edge: exap.um.office365.us (GCC High) in the worldwide lab, exap.um.outlook.com in the GCC High one, as after a tenant moved clouds"},
 	{"sfb-oauth-roll-missing", "cms", "the Front End's OAuthTokenIssuer certificate (Get-CsCertificate in the snapshot) has 20 days left and no rolled certificate is staged (Set-CsCertificate -Roll), inside the 60-day renewal window"},
+	{"teams-provider-wrong", "cms", "the hosting provider to Microsoft 365 (LyncOnline, ProxyFqdn sipfed.online.lync.com) has HostsOCSUsers=False, copied from the Exchange Online provider's settings"},
 	{"federation-disabled", "cms", "Get-CsAccessEdgeConfiguration shows AllowFederatedUsers=False"},
 	{"oauth-autodiscover-xml", "cms", "Get-CsOAuthConfiguration's ExchangeAutodiscoverUrl ends in autodiscover.xml instead of autodiscover.svc"},
 	{"partner-app-missing", "cms", "Exchange is missing from Get-CsPartnerApplication on the Skype for Business side"},

@@ -229,8 +229,69 @@ func sfbChecks(source string, d *SfBData, dep Deployment, now time.Time, renewDa
 			"no OAuth server with the Office 365 metadata URL (https://accounts.accesscontrol.…/<tenant>/metadata/json/1): Skype for Business does not trust connections from Exchange Online",
 			`New-CsOAuthServer -Identity microsoft.sts -MetadataUrl "https://accounts.accesscontrol.windows.net/<tenant>/metadata/json/1"`)
 	}
+	if d.HostingProviders != nil {
+		teamsProvider(c, d.HostingProviders, dep)
+	}
 	tokenIssuerRoll(c, d.OAuthTokenIssuerCertificates, now, renewDays)
 	return c.out
+}
+
+// teamsProvider judges the hosting provider to Microsoft 365 of a hybrid
+// with Teams (domain-facts §7, "configure federation with Skype for
+// Business Online"), found by its ProxyFqdn (sipfed.… of any cloud): it
+// hosts users, shares the SIP address space and points its autodiscover
+// at webdir. Its expectations differ from the Exchange Online provider's
+// (HostsOCSUsers $false): each is judged against its own.
+func teamsProvider(c *checker, hps []HostingProvider, dep Deployment) {
+	hosts := estate.CloudHosts(dep.Cloud)
+	var hp *HostingProvider
+	for i := range hps {
+		f := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hps[i].ProxyFqdn))), ".")
+		if estate.CloudOf(estate.HostSIPFed, f) != "" {
+			hp = &hps[i]
+		}
+	}
+	newHP := fmt.Sprintf(`New-CsHostingProvider -Identity LyncOnline -Enabled $True -EnabledSharedAddressSpace $True -HostsOCSUsers $True -ProxyFqdn "%s" -IsLocal $False -VerificationLevel UseSourceVerification -AutodiscoverUrl https://%s/Autodiscover/AutodiscoverService.svc/root`,
+		hosts[estate.HostSIPFed], hosts[estate.HostLyncdiscover])
+	if hp == nil {
+		if dep.Lync == estate.Hybrid {
+			c.add(ComponentSfB, "teams_provider_present", false, probes.Critical, "Get-CsHostingProvider",
+				"A hybrid with Teams shares the SIP address space with Microsoft 365 through a hosting provider whose ProxyFqdn is "+hosts[estate.HostSIPFed]+".",
+				"no hosting provider with ProxyFqdn "+hosts[estate.HostSIPFed]+": users moved to Teams cannot talk to users on-premises", newHP)
+		}
+		return
+	}
+	id := string(hp.Identity)
+	set := func(prop string) string { return fmt.Sprintf("Set-CsHostingProvider -Identity %q -%s", id, prop) }
+	c.add(ComponentSfB, "teams_provider_present", true, probes.Critical, "Get-CsHostingProvider", "The hosting provider to Microsoft 365 of a hybrid with Teams.", "", newHP)
+	for _, p := range []struct {
+		check, prop string
+		v           Bool
+		why         string
+	}{
+		{"teams_provider_enabled", "Enabled", hp.Enabled, "the connection to Microsoft 365 must be enabled"},
+		{"teams_provider_shared_address_space", "EnabledSharedAddressSpace", hp.EnabledSharedAddressSpace, "users on-premises and in Teams share the SIP domains"},
+		{"teams_provider_hosts_ocs_users", "HostsOCSUsers", hp.HostsOCSUsers, "Microsoft 365 hosts the users moved to Teams, so HostsOCSUsers must be True (unlike the Exchange Online provider)"},
+	} {
+		if p.v.Known {
+			c.add(ComponentSfB, p.check, p.v.Value, probes.Critical, "Get-CsHostingProvider "+p.prop,
+				"Hybrid with Teams: "+p.why+".",
+				fmt.Sprintf("hosting provider %q (ProxyFqdn %s) has %s=False: %s", id, clipText(string(hp.ProxyFqdn), 80), p.prop, p.why),
+				set(p.prop+" $True"))
+		}
+	}
+	got := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hp.ProxyFqdn))), ".")
+	c.add(ComponentSfB, "teams_provider_proxy_fqdn", got == hosts[estate.HostSIPFed], probes.Critical, "Get-CsHostingProvider ProxyFqdn",
+		"The Microsoft 365 federation edge of the "+string(dep.Cloud)+" cloud (SFBEX_CLOUD) is "+hosts[estate.HostSIPFed]+".",
+		fmt.Sprintf("hosting provider %q has ProxyFqdn=%s, the edge of the %s cloud, want %s", id, clipText(got, 80), estate.CloudOf(estate.HostSIPFed, got), hosts[estate.HostSIPFed]),
+		set(fmt.Sprintf("ProxyFqdn %q", hosts[estate.HostSIPFed])))
+	if u := strings.TrimSpace(string(hp.AutodiscoverUrl)); u != "" {
+		want := "https://" + hosts[estate.HostLyncdiscover] + "/Autodiscover/AutodiscoverService.svc/root"
+		c.add(ComponentSfB, "teams_provider_autodiscover_url", strings.EqualFold(u, want), probes.Warning, "Get-CsHostingProvider AutodiscoverUrl",
+			"Clients of users moved to Teams are sent to Microsoft 365's autodiscover, "+want+".",
+			fmt.Sprintf("hosting provider %q has AutodiscoverUrl=%s, want %s", id, clipText(u, 120), want),
+			set("AutodiscoverUrl "+want))
+	}
 }
 
 // tokenIssuerRoll judges the OAuthTokenIssuer certificate of one Front End

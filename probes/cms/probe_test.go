@@ -69,7 +69,9 @@ func TestHealthyExamplesPassEveryCheck(t *testing.T) {
 	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs", "exchange/partner_application_sfb",
 		"sfb/access_edge_allow_federated_users", "sfb/hosting_provider_enabled", "sfb/hosting_provider_hosts_ocs_users", "sfb/hosting_provider_is_local",
 		"sfb/hosting_provider_present", "sfb/hosting_provider_proxy_fqdn", "sfb/hosting_provider_shared_address_space", "sfb/hosting_provider_verification_level",
-		"sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/oauth_token_issuer_roll_staged", "sfb/partner_application_exchange", "sfb/trusted_application_owa"}
+		"sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/oauth_token_issuer_roll_staged", "sfb/partner_application_exchange",
+		"sfb/teams_provider_autodiscover_url", "sfb/teams_provider_enabled", "sfb/teams_provider_hosts_ocs_users", "sfb/teams_provider_present",
+		"sfb/teams_provider_proxy_fqdn", "sfb/teams_provider_shared_address_space", "sfb/trusted_application_owa"}
 	got := slices.Sorted(func(yield func(string) bool) {
 		for k := range m {
 			if !yield(k) {
@@ -99,7 +101,7 @@ func TestBrokenExamplesFailTheirChecks(t *testing.T) {
 	}
 	r := res.(*Result)
 	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs",
-		"sfb/oauth_exchange_autodiscover_url", "sfb/partner_application_exchange"}
+		"sfb/oauth_exchange_autodiscover_url", "sfb/partner_application_exchange", "sfb/teams_provider_present"}
 	if got := failing(checkStates(r)); !slices.Equal(got, want) {
 		t.Fatalf("failing %v, want %v", got, want)
 	}
@@ -137,8 +139,6 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 		{Deployment{estate.OnPrem, estate.Online, estate.Worldwide}, []string{"sfb/hosting_provider_shared_address_space"}, []string{"exchange/owa_im_enabled", "sfb/partner_application_exchange", "sfb/trusted_application_owa", "exchange/auth_next_certificate_staged"}},
 		// Skype for Business Online: nothing on-premises to judge.
 		{Deployment{estate.Online, estate.OnPrem, estate.Worldwide}, nil, []string{"sfb/access_edge_allow_federated_users", "exchange/partner_application_sfb"}},
-		// DoD: no documented ProxyFqdn, so no verdict on it.
-		{Deployment{estate.Hybrid, estate.Hybrid, estate.DoD}, []string{"sfb/hosting_provider_enabled"}, []string{"sfb/hosting_provider_proxy_fqdn"}},
 	} {
 		r, err := newTestProber(t, dir, tc.dep, &now).Probe(context.Background())
 		if err != nil {
@@ -159,11 +159,21 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 			t.Errorf("%+v: healthy example fails %v", tc.dep, f)
 		}
 	}
-	// 21Vianet and GCC High want their own ProxyFqdn.
-	for _, c := range []estate.Cloud{estate.China, estate.GCCHigh} {
+	// 21Vianet and GCC High want their own ProxyFqdn for each provider,
+	// and webdir of their own cloud; DoD documents no Exchange Online
+	// ProxyFqdn, so there is no verdict on it, only on the Teams provider.
+	for c, want := range map[estate.Cloud][]string{
+		estate.China:   {"sfb/hosting_provider_proxy_fqdn", "sfb/teams_provider_autodiscover_url", "sfb/teams_provider_proxy_fqdn"},
+		estate.GCCHigh: {"sfb/hosting_provider_proxy_fqdn", "sfb/teams_provider_autodiscover_url", "sfb/teams_provider_proxy_fqdn"},
+		estate.DoD:     {"sfb/teams_provider_autodiscover_url", "sfb/teams_provider_proxy_fqdn"},
+	} {
 		r, _ := newTestProber(t, dir, Deployment{estate.Hybrid, estate.Hybrid, c}, &now).Probe(context.Background())
-		if f := failing(checkStates(r.(*Result))); !slices.Equal(f, []string{"sfb/hosting_provider_proxy_fqdn"}) {
-			t.Errorf("%s: failing %v", c, f)
+		m := checkStates(r.(*Result))
+		if f := failing(m); !slices.Equal(f, want) {
+			t.Errorf("%s: failing %v, want %v", c, f, want)
+		}
+		if _, ok := m["sfb/hosting_provider_proxy_fqdn"]; ok == (c == estate.DoD) {
+			t.Errorf("%s: hosting_provider_proxy_fqdn judged: %v", c, ok)
 		}
 	}
 	// A GCC High snapshot (the provider on exap.um.office365.us) is found

@@ -94,6 +94,7 @@ var expectedAlerts = map[string][]string{
 	"hosting-provider-wrong":       {"SfbexIntegrationCheckFailing{check=hosting_provider_shared_address_space}"},
 	"hosting-provider-wrong-cloud": {"SfbexIntegrationCheckFailing{check=hosting_provider_proxy_fqdn}"},
 	"sfb-oauth-roll-missing":       {"SfbexIntegrationCheckFailing{check=oauth_token_issuer_roll_staged}"},
+	"teams-provider-wrong":         {"SfbexIntegrationCheckFailing{check=teams_provider_hosts_ocs_users}"},
 	"federation-disabled":          {"SfbexIntegrationCheckFailing{check=access_edge_allow_federated_users}"},
 	"oauth-autodiscover-xml":       {"SfbexIntegrationCheckFailing{check=oauth_exchange_autodiscover_url}"},
 	"partner-app-missing":          {"SfbexIntegrationCheckFailing{check=partner_application_exchange}"},
