@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,9 @@ func (l *Lab) startWebServices() error {
 	}
 	for _, p := range []string{"/EWS/Exchange.asmx", "/ews/exchange.asmx"} {
 		l.Exchange.Mux.HandleFunc(p, ex.ews)
+	}
+	for _, p := range []string{"/owa/", "/OWA/"} {
+		l.Exchange.Mux.HandleFunc(p, ex.owa)
 	}
 	for _, m := range []struct {
 		machine   *Machine
@@ -244,7 +248,7 @@ func (ex *exchangeWeb) pox(w http.ResponseWriter, r *http.Request) {
       <Protocol>
         <Type>EXCH</Type>
         <Server>ex01.%[2]s</Server>
-        <ServerVersion>73C18880</ServerVersion>
+        <ServerVersion>%[4]s</ServerVersion>
         <ASUrl>https://mail.%[2]s/EWS/Exchange.asmx</ASUrl>
         <EwsUrl>%[3]s</EwsUrl>
       </Protocol>
@@ -261,7 +265,30 @@ func (ex *exchangeWeb) pox(w http.ResponseWriter, r *http.Request) {
     </Account>
   </Response>
 </Autodiscover>
-`, ProbeUser, Domain, labEWSURL)
+`, ProbeUser, Domain, labEWSURL, ex.build().pox)
+}
+
+// owa answers an anonymous browser as Exchange does: a redirect to the
+// sign-in page, with the full build in X-OWA-Version.
+func (ex *exchangeWeb) owa(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-OWA-Version", ex.build().full)
+	http.Redirect(w, r, "/owa/auth/logon.aspx?replaceCurrent=1&url="+url.QueryEscape("https://"+r.Host+"/owa/"), http.StatusFound)
+}
+
+// labBuild is the Exchange build the lab's autodiscover answers show.
+type labBuild struct {
+	pox  string // EXCH ServerVersion (MS-OXDSCLI: 6 bits major, 6 minor, flag, 15 build)
+	soap string // ServerVersionInfo elements
+	full string // X-OWA-Version
+}
+
+// build is Exchange Server Subscription Edition RTM (15.2.2562.17), or
+// Exchange 2016 CU23 (15.1.2507.6) with exchange-out-of-support.
+func (ex *exchangeWeb) build() labBuild {
+	if ex.lab.On("exchange-out-of-support") {
+		return labBuild{"73C189CB", `<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>1</h:MinorVersion><h:MajorBuildNumber>2507</h:MajorBuildNumber><h:MinorBuildNumber>6</h:MinorBuildNumber>`, "15.1.2507.6"}
+	}
+	return labBuild{"73C28A02", `<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>2</h:MinorVersion><h:MajorBuildNumber>2562</h:MajorBuildNumber><h:MinorBuildNumber>17</h:MinorBuildNumber>`, "15.2.2562.17"}
 }
 
 func (ex *exchangeWeb) soap(w http.ResponseWriter, r *http.Request) {
@@ -287,11 +314,11 @@ func (ex *exchangeWeb) soap(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="http://www.w3.org/2005/08/addressing">`+
 		`<s:Header><a:Action s:mustUnderstand="1">http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettingsResponse</a:Action>`+
 		`<h:ServerVersionInfo xmlns:h="http://schemas.microsoft.com/exchange/2010/Autodiscover" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">`+
-		`<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>1</h:MinorVersion><h:MajorBuildNumber>2507</h:MajorBuildNumber><h:MinorBuildNumber>6</h:MinorBuildNumber><h:Version>Exchange2015</h:Version></h:ServerVersionInfo></s:Header>`+
+		`%s<h:Version>Exchange2015</h:Version></h:ServerVersionInfo></s:Header>`+
 		`<s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover">`+
 		`<Response xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><ErrorCode>NoError</ErrorCode><ErrorMessage />`+
 		`<UserResponses><UserResponse><ErrorCode>%s</ErrorCode><ErrorMessage>No error.</ErrorMessage><RedirectTarget i:nil="true" /><UserSettingErrors />%s</UserResponse></UserResponses>`+
-		`</Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`, code, settings)
+		`</Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`, ex.build().soap, code, settings)
 }
 
 // ews answers as Exchange's EWS does without credentials: 401 with its
@@ -317,6 +344,12 @@ func (ex *exchangeWeb) ews(w http.ResponseWriter, r *http.Request) {
 	case ex.lab.On("ews-empty"):
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
+		return
+	case ex.lab.On("ews-policy-blocked"):
+		// Exchange Online since 2026-10-01 for a tenant that never set
+		// EwsEnabled (Learn "Control access to EWS in Exchange").
+		w.Header().Set("X-EWS-Policy-Reason", "EWS is disabled for this user or tenant")
+		w.WriteHeader(http.StatusForbidden)
 		return
 	}
 	h := w.Header()

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // The CMS part of the lab (probes/cms): a feed that writes, every lab
@@ -116,11 +118,28 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 		// An update created ten minutes ago has not reached the Edge.
 		edgeUpToDate, edgeUpdate = false, now.Add(-10*time.Minute)
 	}
+	proxy := l.onlineHost(estate.HostExap)
+	if l.On("hosting-provider-wrong-cloud") { // another cloud's Access Edge, as after a tenant moved clouds
+		proxy = estate.CloudHosts(estate.GCCHigh)[estate.HostExap]
+		if l.variant.Cloud == estate.GCCHigh || l.variant.Cloud == estate.DoD {
+			proxy = estate.CloudHosts(estate.Worldwide)[estate.HostExap]
+		}
+	}
 	hp := map[string]any{"Identity": "Exchange Online", "Enabled": true, "EnabledSharedAddressSpace": !l.On("hosting-provider-wrong"),
-		"HostsOCSUsers": false, "ProxyFqdn": "exap.um.outlook.com", "IsLocal": false, "VerificationLevel": "UseSourceVerification"}
+		"HostsOCSUsers": false, "ProxyFqdn": proxy, "IsLocal": false, "VerificationLevel": "UseSourceVerification"}
+	// The hybrid with Teams: the provider to Microsoft 365 hosts users.
+	teams := map[string]any{"Identity": "LyncOnline", "Enabled": true, "EnabledSharedAddressSpace": true, "HostsOCSUsers": !l.On("teams-provider-wrong"),
+		"ProxyFqdn": l.onlineHost(estate.HostSIPFed), "IsLocal": false, "VerificationLevel": "UseSourceVerification",
+		"AutodiscoverUrl": "https://" + l.onlineHost(estate.HostLyncdiscover) + "/Autodiscover/AutodiscoverService.svc/root"}
 	autodiscover := "https://autodiscover." + d + "/autodiscover/autodiscover.svc"
 	if l.On("oauth-autodiscover-xml") {
 		autodiscover = "https://autodiscover." + d + "/autodiscover/autodiscover.xml"
+	}
+	// The OAuthTokenIssuer certificate: a year left, or 20 days with no
+	// rolled certificate staged.
+	tokenIssuerNotAfter := now.AddDate(1, 0, 0)
+	if l.On("sfb-oauth-roll-missing") {
+		tokenIssuerNotAfter = now.AddDate(0, 0, 20)
 	}
 	partners := []any{}
 	if !l.On("partner-app-missing") {
@@ -135,13 +154,13 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 				map[string]any{"ReplicaFqdn": "pool01." + d, "UpToDate": true, "LastUpdateCreation": psDate(now.Add(-2 * time.Minute)), "LastStatusReport": psDate(now.Add(-time.Minute)), "ProductVersion": "7.0.2046.0"},
 				map[string]any{"ReplicaFqdn": "edge01." + d, "UpToDate": edgeUpToDate, "LastUpdateCreation": psDate(edgeUpdate), "LastStatusReport": psDate(now.Add(-90 * time.Second)), "ProductVersion": "7.0.2046.0"},
 			},
-			"HostingProviders":             []any{hp},
+			"HostingProviders":             []any{hp, teams},
 			"AccessEdgeConfiguration":      []any{map[string]any{"Identity": "Global", "AllowFederatedUsers": !l.On("federation-disabled")}},
 			"OAuthConfiguration":           []any{map[string]any{"Identity": "Global", "ExchangeAutodiscoverUrl": autodiscover, "Realm": d}},
 			"PartnerApplications":          partners,
 			"TrustedApplications":          []any{map[string]any{"Identity": "mail." + d + "/urn:application:outlookwebapp", "ApplicationId": "urn:application:outlookwebapp", "TrustedApplicationPoolFqdn": "mail." + d, "Port": 5199}},
 			"OAuthServers":                 []any{map[string]any{"Identity": "microsoft.sts", "MetadataUrl": "https://accounts.accesscontrol.windows.net/" + d + "/metadata/json/1", "Realm": ""}},
-			"OAuthTokenIssuerCertificates": []any{map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(now.AddDate(1, 0, 0)), "Use": "OAuthTokenIssuer"}},
+			"OAuthTokenIssuerCertificates": []any{map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(tokenIssuerNotAfter), "Use": "OAuthTokenIssuer"}},
 		},
 	}
 	// The Exchange Auth certificate is inside the 60-day renewal window,

@@ -6,6 +6,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/loopback"
 )
 
@@ -65,9 +66,40 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 		"pool01." + d: {"A 127.0.2.10"},
 		// Microsoft 365 names the faults point to, on loopback: the lab
 		// never sends traffic outside this machine.
-		"webdir.online.lync.com": {"A 127.0.9.1"},
-		"sipdir.online.lync.com": {"A 127.0.9.2"},
-		"sipfed.online.lync.com": {"A 127.0.9.3"},
+		l.onlineHost(estate.HostLyncdiscover): {"A 127.0.9.1"},
+		l.onlineHost(estate.HostSIP):          {"A 127.0.9.2"},
+		l.onlineHost(estate.HostSIPFed):       {"A 127.0.9.3"},
+		l.onlineHost(estate.HostAutodiscover): {"A 127.0.9.4"},
+	}
+	if l.variant.lync() == estate.TeamsOnly {
+		// Learn "decommission: manage DNS entries": the same in both views.
+		z["lyncdiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostLyncdiscover) + "."}
+		z["sip."+d] = []string{"CNAME " + l.onlineHost(estate.HostSIP) + "."}
+		z["_sip._tls."+d] = []string{"SRV 100 1 443 " + l.onlineHost(estate.HostSIP) + "."}
+		z["_sipfederationtls._tcp."+d] = []string{"SRV 100 1 5061 " + l.onlineHost(estate.HostSIPFed) + "."}
+		z["autodiscover."+d] = []string{"CNAME mail." + d + "."}
+		if internal {
+			z["mail."+d] = []string{"A 127.0.2.30"}
+		} else {
+			z["_autodiscover._tcp."+d] = []string{"SRV 0 0 443 mail." + d + "."}
+		}
+		// The faults, in Teams-only terms: sip moved back on-premises,
+		// lyncdiscover gone inside, federation left on the old Edge (the
+		// usual reason a switch to TeamsOnly fails), the views disagreeing.
+		if l.On("dns-drift") {
+			z["sip."+d] = []string{"A 127.0.1.11"}
+		}
+		if l.On("dns-missing") && internal {
+			delete(z, "lyncdiscover."+d)
+		}
+		if l.On("dns-mixed") && !internal {
+			z["_sipfederationtls._tcp."+d] = []string{"SRV 0 0 5061 edge01." + d + "."}
+			z["edge01."+d] = []string{"A 127.0.1.10"}
+		}
+		if l.On("dns-split") && internal {
+			z["_sipfederationtls._tcp."+d] = []string{"SRV 100 1 5061 " + estate.CloudHosts(estate.GCCHigh)[estate.HostSIPFed] + "."}
+		}
+		return z
 	}
 	if internal {
 		z["lyncdiscoverinternal."+d] = []string{"CNAME pool01." + d + "."}
@@ -84,6 +116,9 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 			z["_sipfederationtls._tcp."+d] = []string{"SRV 0 0 5061 edge-old." + d + "."}
 			z["edge-old."+d] = []string{"A 127.0.1.12"}
 		}
+		if l.variant.exchange() == estate.Online {
+			z["autodiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostAutodiscover) + "."}
+		}
 		return z
 	}
 	z["lyncdiscover."+d] = []string{"CNAME webext." + d + "."}
@@ -96,7 +131,14 @@ func (s *dnsServer) zone(internal bool) map[string][]string {
 		z["sip."+d] = []string{"A 127.0.1.11"}
 	}
 	if l.On("dns-mixed") {
-		z["lyncdiscover."+d] = []string{"CNAME webdir.online.lync.com."}
+		z["lyncdiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostLyncdiscover) + "."}
+	}
+	if l.variant.exchange() == estate.Online || l.On("autodiscover-online") {
+		// Mailboxes in Exchange Online: what Microsoft 365 asks for.
+		z["autodiscover."+d] = []string{"CNAME " + l.onlineHost(estate.HostAutodiscover) + "."}
+		if l.variant.exchange() == estate.Online {
+			delete(z, "_autodiscover._tcp."+d)
+		}
 	}
 	return z
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 )
 
 // Domain is the lab's SIP and email domain.
@@ -49,11 +51,17 @@ var Faults = []Fault{
 	{"ews-garbage", "ews", "EWS answers 200 with 2 KiB of random bytes (application/octet-stream)"},
 	{"ews-endless", "ews", "EWS answers 200 with a text/xml body that does not end: the start of a SOAP envelope, then padding (the lab stops after 1 GiB); the agent reads up to SFBEX_HTTP_MAX_BODY_BYTES"},
 	{"ews-empty", "ews", "EWS answers 200 with an empty body"},
+	{"autodiscover-online", "lifecycle", "the public autodiscover.contoso.test points to autodiscover.outlook.com, as when mailboxes moved to Exchange Online while the configuration still says Exchange on-premises: the agent states Skype for Business Server's EWS dependency on Exchange Online and the days left until its shutdown"},
+	{"exchange-out-of-support", "autodiscover", "Exchange shows build 15.1.2507.6 (Exchange Server 2016 CU23, out of support since 2025-10-14) instead of 15.2.2562.17 (Subscription Edition RTM): in its autodiscover SOAP and POX answers and in X-OWA-Version on /owa/"},
+	{"ews-policy-blocked", "ews", "EWS answers 403 with X-EWS-Policy-Reason: EWS is disabled for this user or tenant, as Exchange Online does since 2026-10-01 for a tenant that never set EwsEnabled"},
 	{"lyncdiscover-html", "lyncdiscover", "https://lyncdiscover.contoso.test/ answers a web page (a reverse proxy's sign-in page) instead of the _links JSON"},
 	{"directory-sip-stripped", "directory", "every fifth lab user (20%) loses SIP:<address> from proxyAddresses, so SIP proxy address coverage drops from 98% to 78%"},
 	{"cms-replica-stale", "cms", "the Edge's CMS replica (edge01.contoso.test) is not up to date: an update created 10 minutes ago has not reached it (the lab sets SFBEX_CMS_REPLICA_STALE_AFTER=1m)"},
 	{"cms-snapshot-stale", "cms", "the scheduled snapshot export stops: the files stay as written an hour ago (the lab sets SFBEX_CMS_SNAPSHOT_MAX_AGE to three lab intervals)"},
 	{"hosting-provider-wrong", "cms", "the Exchange Online hosting provider has EnabledSharedAddressSpace=False"},
+	{"hosting-provider-wrong-cloud", "cms", "the Exchange Online hosting provider's ProxyFqdn is another cloud's Access Edge: exap.um.office365.us (GCC High) in the worldwide lab, exap.um.outlook.com in the GCC High one, as after a tenant moved clouds"},
+	{"sfb-oauth-roll-missing", "cms", "the Front End's OAuthTokenIssuer certificate (Get-CsCertificate in the snapshot) has 20 days left and no rolled certificate is staged (Set-CsCertificate -Roll), inside the 60-day renewal window"},
+	{"teams-provider-wrong", "cms", "the hosting provider to Microsoft 365 (LyncOnline, ProxyFqdn sipfed.online.lync.com) has HostsOCSUsers=False, copied from the Exchange Online provider's settings"},
 	{"federation-disabled", "cms", "Get-CsAccessEdgeConfiguration shows AllowFederatedUsers=False"},
 	{"oauth-autodiscover-xml", "cms", "Get-CsOAuthConfiguration's ExchangeAutodiscoverUrl ends in autodiscover.xml instead of autodiscover.svc"},
 	{"partner-app-missing", "cms", "Exchange is missing from Get-CsPartnerApplication on the Skype for Business side"},
@@ -91,12 +99,16 @@ type Lab struct {
 
 	cms *cmsFeed // the CMS snapshot feed (cms.go)
 
-	sipClientCert string // the agent's client certificate and key, PEM (sip.go)
+	sipClientCert string  // the agent's client certificate and key, PEM (sip.go)
+	variant       Variant // the estate's shape (variant.go)
 }
 
-// Start starts every part of the lab on loopback.
-func Start() (*Lab, error) {
-	l := &Lab{active: map[string]bool{}, routes: map[string]string{}}
+// Start starts every part of the default lab on loopback.
+func Start() (*Lab, error) { return StartVariant(Variants[0]) }
+
+// StartVariant starts every part of a lab of the given shape on loopback.
+func StartVariant(v Variant) (*Lab, error) {
+	l := &Lab{active: map[string]bool{}, routes: map[string]string{}, variant: v}
 	var err error
 	if l.dns, err = startDNS(l); err != nil {
 		return nil, fmt.Errorf("lab: starting the DNS server: %w", err)
@@ -216,6 +228,28 @@ func FaultNames() []string {
 	return out
 }
 
+// dnsExpect pins every record of the variant to its lab answer; in
+// Teams-only mode the mode's own values (Microsoft 365) are the pins.
+func (l *Lab) dnsExpect() string {
+	d := Domain
+	var pins []string
+	if l.variant.exchange() != estate.Online {
+		pins = append(pins, "autodiscover."+d+"/CNAME=mail."+d)
+	}
+	if !l.variant.lync().InCloud() {
+		pins = append([]string{
+			"external@lyncdiscover." + d + "/CNAME=webext." + d,
+			"internal@lyncdiscoverinternal." + d + "/CNAME=pool01." + d,
+			"external@sip." + d + "/A=127.0.1.10",
+			"internal@sip." + d + "/A=127.0.2.10",
+			"external@_sip._tls." + d + "/SRV=443 sip." + d,
+			"external@_sipfederationtls._tcp." + d + "/SRV=5061 sip." + d,
+			"internal@_sipinternaltls._tcp." + d + "/SRV=5061 pool01." + d,
+		}, pins...)
+	}
+	return strings.Join(pins, ",")
+}
+
 // Env is the agent configuration that points it at the lab, as the
 // SFBEX_* environment variables an admin would set. Every check runs every
 // interval.
@@ -225,28 +259,21 @@ func (l *Lab) Env(interval time.Duration) map[string]string {
 	env := map[string]string{
 		"SFBEX_SIP_DOMAINS":            d,
 		"SFBEX_EMAIL_DOMAINS":          d,
-		"SFBEX_DEPLOYMENT":             "hybrid",
-		"SFBEX_EXCHANGE_DEPLOYMENT":    "onprem",
+		"SFBEX_DEPLOYMENT":             string(l.variant.lync()),
+		"SFBEX_CLOUD":                  string(l.variant.Cloud),
+		"SFBEX_EXCHANGE_DEPLOYMENT":    string(l.variant.exchange()),
 		"SFBEX_DNS_RESOLVERS":          "internal=" + l.dns.internalAddr + ",external=" + l.dns.externalAddr,
 		"SFBEX_DNS_INTERNAL_RESOLVERS": "internal",
-		"SFBEX_DNS_EXPECT": strings.Join([]string{
-			"external@lyncdiscover." + d + "/CNAME=webext." + d,
-			"internal@lyncdiscoverinternal." + d + "/CNAME=pool01." + d,
-			"external@sip." + d + "/A=127.0.1.10",
-			"internal@sip." + d + "/A=127.0.2.10",
-			"external@_sip._tls." + d + "/SRV=443 sip." + d,
-			"external@_sipfederationtls._tcp." + d + "/SRV=5061 sip." + d,
-			"internal@_sipinternaltls._tcp." + d + "/SRV=5061 pool01." + d,
-			"autodiscover." + d + "/CNAME=mail." + d,
-		}, ","),
-		"SFBEX_DNS_INTERVAL": interval.String(),
-		"SFBEX_DNS_TIMEOUT":  timeout,
+		"SFBEX_DNS_EXPECT":             l.dnsExpect(),
+		"SFBEX_DNS_INTERVAL":           interval.String(),
+		"SFBEX_DNS_TIMEOUT":            timeout,
 		// Certificates: the Exchange metadata URL derives from the email
 		// domain (autodiscover.contoso.test); the pool's must be named.
-		"SFBEX_SFB_METADATA_URLS": "https://pool01." + d + "/metadata/json/1",
-		"SFBEX_TLS_ENDPOINTS":     "mail." + d + ":443",
-		"SFBEX_CERT_INTERVAL":     interval.String(),
-		"SFBEX_CERT_TIMEOUT":      timeout,
+		"SFBEX_SFB_METADATA_URLS":  "https://pool01." + d + "/metadata/json/1",
+		"SFBEX_TLS_ENDPOINTS":      "mail." + d + ":443",
+		"SFBEX_CERT_INTERVAL":      interval.String(),
+		"SFBEX_CERT_TIMEOUT":       timeout,
+		"SFBEX_LIFECYCLE_INTERVAL": interval.String(),
 	}
 	maps.Copy(env, l.httpEnv(interval))
 	maps.Copy(env, l.directoryEnv(interval))

@@ -131,7 +131,7 @@ if ($Shell -eq 'SkypeForBusiness') {
     $s = 'SkypeForBusiness.'
     $snapshot.SkypeForBusiness = [ordered]@{
         ReplicationStatus            = Invoke-Step ($s + 'ReplicationStatus') 'Get-CsManagementStoreReplicationStatus' { Get-CsManagementStoreReplicationStatus -ErrorAction Stop } -Text 'ReplicaFqdn', 'ProductVersion' -Bool 'UpToDate' -Date 'LastUpdateCreation', 'LastStatusReport'
-        HostingProviders             = Invoke-Step ($s + 'HostingProviders') 'Get-CsHostingProvider' { Get-CsHostingProvider -ErrorAction Stop } -Text 'Identity', 'ProxyFqdn', 'VerificationLevel' -Bool 'Enabled', 'EnabledSharedAddressSpace', 'HostsOCSUsers', 'IsLocal'
+        HostingProviders             = Invoke-Step ($s + 'HostingProviders') 'Get-CsHostingProvider' { Get-CsHostingProvider -ErrorAction Stop } -Text 'Identity', 'ProxyFqdn', 'VerificationLevel', 'AutodiscoverUrl' -Bool 'Enabled', 'EnabledSharedAddressSpace', 'HostsOCSUsers', 'IsLocal'
         AccessEdgeConfiguration      = Invoke-Step ($s + 'AccessEdgeConfiguration') 'Get-CsAccessEdgeConfiguration' { Get-CsAccessEdgeConfiguration -ErrorAction Stop } -Text 'Identity' -Bool 'AllowFederatedUsers'
         OAuthConfiguration           = Invoke-Step ($s + 'OAuthConfiguration') 'Get-CsOAuthConfiguration' { Get-CsOAuthConfiguration -ErrorAction Stop } -Text 'Identity', 'ExchangeAutodiscoverUrl', 'Realm'
         PartnerApplications          = Invoke-Step ($s + 'PartnerApplications') 'Get-CsPartnerApplication' { Get-CsPartnerApplication -ErrorAction Stop } -Text 'Identity', 'ApplicationIdentifier', 'MetadataUrl' -Bool 'Enabled'

@@ -172,7 +172,7 @@ func TestDefaultsAndDerivedSettings(t *testing.T) {
 	for _, c := range a.Checks {
 		ids = append(ids, c.ID())
 	}
-	want := "dns/contoso.com,oauth/exchange,tls/endpoints,autodiscover/contoso.com,lyncdiscover/contoso.com,sip/federation,sip/clients,sip/internal"
+	want := "dns/contoso.com,oauth/exchange,tls/endpoints,autodiscover/contoso.com,lyncdiscover/contoso.com,sip/federation,sip/clients,sip/internal,lifecycle/ews-online"
 	if strings.Join(ids, ",") != want {
 		t.Fatalf("checks %v, want %s", ids, want)
 	}

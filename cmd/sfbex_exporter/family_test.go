@@ -19,7 +19,7 @@ import (
 // it), and is named in the architecture document. Its variables and
 // metrics are held to the docs by docs_test.go.
 func TestEveryFamilyHasTheLabAndTheDocs(t *testing.T) {
-	l, err := startLab(nil)
+	l, err := startLab("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

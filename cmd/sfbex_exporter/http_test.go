@@ -22,7 +22,7 @@ import (
 // returns the views, the status page, the API and the metrics.
 func httpLabViews(t *testing.T, faults ...string) ([]web.CheckView, string) {
 	t.Helper()
-	l, err := startLab(faults)
+	l, err := startLab("", faults)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestCheckExitsOneForEachHTTPFault(t *testing.T) {
 // The learned EWS check must not starve when it holds the only slot before
 // the autodiscover check it learns from has run.
 func TestLearnedEWSDoesNotWaitForASlot(t *testing.T) {
-	l, err := startLab(nil)
+	l, err := startLab("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

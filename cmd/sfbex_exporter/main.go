@@ -70,6 +70,7 @@ func runIn(env runEnv, args []string) int {
 	app.HelpFlag.Short('h')
 	useLab := app.Flag("lab", "Run against the built-in simulated estate for contoso.test instead of the SFBEX_* configuration.").Bool()
 	labFaults := app.Flag("lab.fault", "With --lab: switch this fault on at start (repeatable): "+strings.Join(lab.FaultNames(), ", ")+".").Strings()
+	labVariant := app.Flag("lab.variant", "With --lab: the shape of the simulated estate: "+strings.Join(lab.VariantNames(), ", ")+" (docs/configuration.md#lab-variants).").Default(lab.Variants[0].Name).Enum(lab.VariantNames()...)
 	labInterval := app.Flag("lab.interval", "With --lab: how often every check runs.").Default("15s").Duration()
 	logFormat := app.Flag("log.format", "Log format: json for machines, console for people.").Default("json").Enum("json", "console")
 	configFile := app.Flag("config.file", "Read SFBEX_* variables from this file, one NAME=value per line (for a Windows service); a variable set in the environment wins over the file.").Envar("SFBEX_CONFIG_FILE").String()
@@ -117,7 +118,7 @@ func runIn(env runEnv, args []string) int {
 		return 2
 	}
 	if *useLab {
-		if estate, err = startLab(*labFaults); err != nil {
+		if estate, err = startLab(*labVariant, *labFaults); err != nil {
 			log.Error("cannot start the lab", zap.Error(err))
 			return 1
 		}
@@ -127,6 +128,9 @@ func runIn(env runEnv, args []string) int {
 		log.Warn("LAB MODE: monitoring the simulated estate for contoso.test, not a real deployment", zap.Strings("faults", estate.Active()))
 	} else if len(*labFaults) > 0 {
 		fmt.Fprintln(stderr, "sfbex_exporter: --lab.fault needs --lab")
+		return 2
+	} else if *labVariant != lab.Variants[0].Name {
+		fmt.Fprintln(os.Stderr, "sfbex_exporter: --lab.variant needs --lab")
 		return 2
 	}
 
@@ -174,8 +178,12 @@ func checkLabFlags(faults []string, interval time.Duration) error {
 	return nil
 }
 
-func startLab(faults []string) (*lab.Lab, error) {
-	l, err := lab.Start()
+func startLab(variant string, faults []string) (*lab.Lab, error) {
+	v, err := lab.VariantNamed(variant)
+	if err != nil {
+		return nil, err
+	}
+	l, err := lab.StartVariant(v)
 	if err != nil {
 		return nil, err
 	}

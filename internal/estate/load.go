@@ -97,9 +97,15 @@ func (e *Estate) modes(v *Vars) error {
 		return fmt.Errorf("SFBEX_DEPLOYMENT: %w; e.g. SFBEX_DEPLOYMENT=hybrid", err)
 	}
 	e.Exchange = e.Lync
+	if e.Lync == TeamsOnly { // most Teams-only tenants have their mailboxes in Exchange Online
+		e.Exchange = Online
+	}
 	if v.ExchangeDeployment != "" {
 		if e.Exchange, err = ParseMode(v.ExchangeDeployment); err != nil {
 			return fmt.Errorf("SFBEX_EXCHANGE_DEPLOYMENT: %w; e.g. SFBEX_EXCHANGE_DEPLOYMENT=online", err)
+		}
+		if e.Exchange == TeamsOnly {
+			return errors.New("SFBEX_EXCHANGE_DEPLOYMENT: teamsonly describes the Skype for Business side (SFBEX_DEPLOYMENT); Exchange is onprem, online or hybrid; e.g. SFBEX_DEPLOYMENT=teamsonly SFBEX_EXCHANGE_DEPLOYMENT=online")
 		}
 	}
 	if e.Cloud, err = ParseCloud(v.Cloud); err != nil {

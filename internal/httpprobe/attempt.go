@@ -48,6 +48,7 @@ const (
 	LookupError      Outcome = "lookup_error"        // the SRV lookup got no definitive answer
 	AuthNotOffered   Outcome = "auth_not_offered"    // the server offers none of the schemes the agent may use
 	AuthRejected     Outcome = "auth_rejected"       // 401 after sending credentials
+	PolicyBlocked    Outcome = "policy_blocked"      // 403 with X-EWS-Policy-Reason: EWS answered, and refuses by policy
 	Error            Outcome = "error"               // anything else
 )
 
@@ -83,7 +84,14 @@ type Attempt struct {
 	BodySize int64 `json:"body_bytes,omitempty"`
 	// Scheme is the authentication scheme used, for authenticated requests.
 	Scheme string `json:"auth_scheme,omitempty"`
+	// Headers are the response headers the request asked to keep
+	// (Request.KeepHeaders), by canonical name; each value printable and at
+	// most MaxHeaderValue bytes.
+	Headers map[string]string `json:"headers,omitempty"`
 }
+
+// MaxHeaderValue bounds a kept header's value: peers choose it.
+const MaxHeaderValue = 256
 
 // TLSInfo is what the handshake showed.
 type TLSInfo struct {
@@ -134,6 +142,9 @@ type Request struct {
 	// LooksJSON): a body that cannot (a web page, random bytes) is read
 	// on without being kept, and Do returns its first bytes only.
 	Looks func(prefix []byte) bool
+	// KeepHeaders names response headers to return in Attempt.Headers
+	// (e.g. X-EWS-Policy-Reason, X-OWA-Version).
+	KeepHeaders []string
 }
 
 var (
@@ -184,6 +195,7 @@ func do(ctx context.Context, client *http.Client, o *webclient.Options, r Reques
 		return a, nil
 	}
 	defer resp.Body.Close()
+	a.keepHeaders(resp.Header, r.KeepHeaders)
 	body = a.fill(resp, o, r.MaxBody, r.Keep, r.Looks)
 	return a, body
 }
@@ -208,6 +220,29 @@ func newRequest(ctx context.Context, o *webclient.Options, r Request) (*http.Req
 		req.Header.Set("User-Agent", o.UserAgent)
 	}
 	return req, nil
+}
+
+// keepHeaders copies the named headers, bounded and printable.
+func (a *Attempt) keepHeaders(h http.Header, names []string) {
+	for _, n := range names {
+		v := strings.TrimSpace(h.Get(n))
+		if v == "" {
+			continue
+		}
+		v = strings.Map(func(r rune) rune {
+			if r < ' ' || r == 0x7f {
+				return -1
+			}
+			return r
+		}, v)
+		if len(v) > MaxHeaderValue {
+			v = strings.ToValidUTF8(v[:MaxHeaderValue], "")
+		}
+		if a.Headers == nil {
+			a.Headers = map[string]string{}
+		}
+		a.Headers[http.CanonicalHeaderKey(n)] = v
+	}
 }
 
 // fill records the response and reads the body.

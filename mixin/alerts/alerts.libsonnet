@@ -201,6 +201,39 @@
               runbook_url: runbook('ews-without-oauth'),
             },
           },
+          {
+            alert: 'SfbexEWSBlockedByPolicy',
+            expr: 'sfbex_ews_policy_blocked{%(sfbexSelector)s} == 1' % $._config,
+            'for': '5m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'EWS {{ $labels.url }} refuses by policy ({{ $labels.reason }})',
+              description: 'EWS at {{ $labels.url }} ({{ $labels.domain }}) answers 403 with X-EWS-Policy-Reason ({{ $labels.reason }}: disabled is "EWS is disabled for this user or tenant", blocked_by_policy is "EWS is blocked by policy for this user or tenant"): the tenant\'s or the user\'s EWS policy blocks it. Skype for Business and Exchange hybrid lose what they reach over EWS. EWS in Exchange Online is switched off for good on 2027-04-01.',
+              runbook_url: runbook('ews-blocked-by-policy'),
+            },
+          },
+          {
+            alert: 'SfbexExchangeOutOfSupport',
+            expr: 'max without (protocol, server) (sfbex_exchange_support_end_timestamp_seconds{%(sfbexSelector)s}) < time()' % $._config,
+            'for': '5m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Exchange of {{ $labels.domain }} runs {{ $labels.product }}, out of support',
+              description: 'An Exchange server of {{ $labels.domain }} shows a build of {{ $labels.product }} (autodiscover answers, X-OWA-Version; sfbex_exchange_build_info names the servers), whose support has ended (docs/lifecycle.md): no security updates. Move to Exchange Server Subscription Edition.',
+              runbook_url: runbook('server-out-of-support'),
+            },
+          },
+          {
+            alert: 'SfbexEWSOnlineShutdownNear',
+            expr: '(sfbex_ews_online_shutdown_timestamp_seconds{%(sfbexSelector)s} - time()) / 86400 < 180' % $._config,
+            'for': '5m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: '{{ $value | printf "%.0f" }} days until Exchange Online switches EWS off ({{ $labels.dependency }})',
+              description: 'The estate depends on EWS in Exchange Online ({{ $labels.dependency }}: sfb_server_exchange_online is Skype for Business Server with mailboxes in Exchange Online, exchange_hybrid is an Exchange hybrid), and Exchange Online switches EWS off for good in {{ $value | printf "%.0f" }} days (negative: already off). What uses it stops: conversation history, the unified contact store, contact photos, archiving, hybrid free/busy.',
+              runbook_url: runbook('ews-online-shutdown'),
+            },
+          },
         ],
       },
       {

@@ -12,6 +12,7 @@ import (
 	"github.com/sfbex/sfbex_exporter/probes/cms"
 	"github.com/sfbex/sfbex_exporter/probes/directory"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
+	"github.com/sfbex/sfbex_exporter/probes/lifecycle"
 	"github.com/sfbex/sfbex_exporter/probes/sip"
 )
 
@@ -23,6 +24,7 @@ var Families = []probes.Family{
 	cms.Family,
 	directory.Family,
 	sip.Family,
+	lifecycle.Family,
 }
 
 // Variables lists every SFBEX_* variable the estate, the web client and the

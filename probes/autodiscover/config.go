@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/sfbex/sfbex_exporter/internal/config"
-	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/ews"
@@ -94,7 +93,7 @@ func load(env *probes.Env) (*settings, error) {
 // DefaultViews are the Lync autodiscover views checked unless
 // SFBEX_LYNCDISCOVER_VIEWS says otherwise.
 func DefaultViews(env *probes.Env) []View {
-	if env.Estate.Lync != estate.Online && env.Estate.HasInternalView() {
+	if !env.Estate.Lync.InCloud() && env.Estate.HasInternalView() {
 		return []View{Internal, External}
 	}
 	return []View{External}

@@ -224,7 +224,7 @@ func (e *testEstate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response><Error Time="10:00:00" Id="1"><ErrorCode>500</ErrorCode><Message>The email address can't be found.</Message></Error></Response></Autodiscover>`)
 	case strings.HasSuffix(path, ".xml"):
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"><Response xmlns="%s"><Account><Action>settings</Action>`+
-			`<Protocol><Type>EXCH</Type><ServerVersion>73C18880</ServerVersion><EwsUrl>%s</EwsUrl></Protocol>`+
+			`<Protocol><Type>EXCH</Type><ServerVersion>73C28A02</ServerVersion><EwsUrl>%s</EwsUrl></Protocol>`+
 			`<Protocol><Type>EXPR</Type><EwsUrl>%s</EwsUrl></Protocol></Account></Response></Autodiscover>`, poxResponseSchema, internalEWS, externalEWS)
 	case !known:
 		fmt.Fprint(w, soapAnswer("InvalidUser", ""))
@@ -238,7 +238,7 @@ func soapAnswer(code, ews string) string {
 	if ews != "" {
 		settings = `<UserSettings><UserSetting><Name>InternalEwsUrl</Name><Value>` + ews + `</Value></UserSetting><UserSetting><Name>ExternalEwsUrl</Name><Value>` + externalEWS + `</Value></UserSetting></UserSettings>`
 	}
-	return `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><h:ServerVersionInfo xmlns:h="` + soapNS + `"><h:MajorVersion>15</h:MajorVersion><h:MinorVersion>2</h:MinorVersion><h:MajorBuildNumber>1118</h:MajorBuildNumber></h:ServerVersionInfo></s:Header>` +
+	return `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><h:ServerVersionInfo xmlns:h="` + soapNS + `"><h:MajorVersion>15</h:MajorVersion><h:MinorVersion>2</h:MinorVersion><h:MajorBuildNumber>2562</h:MajorBuildNumber></h:ServerVersionInfo></s:Header>` +
 		`<s:Body><GetUserSettingsResponseMessage xmlns="` + soapNS + `"><Response><ErrorCode>NoError</ErrorCode><UserResponses><UserResponse><ErrorCode>` + code + `</ErrorCode><ErrorMessage>x</ErrorMessage>` + settings +
 		`</UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`
 }

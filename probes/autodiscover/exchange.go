@@ -261,6 +261,9 @@ func (p *Prober) probe(ctx context.Context) (probes.Result, error) {
 		}
 	}
 	p.judge(res)
+	judgeBuilds(res, time.Now(), func(sev probes.Severity, subject, problem, fix string) {
+		res.findings = append(res.findings, probes.Finding{Severity: sev, Subject: subject, Problem: problem, Fix: fix})
+	})
 	p.mu.Lock()
 	p.ran = true
 	p.mu.Unlock()

@@ -63,10 +63,10 @@ func TestHealthyEstate(t *testing.T) {
 			t.Errorf("%s asked %s, not the endpoint the Lync client ends on", rr.Protocol, rr.Attempt.URL)
 		}
 	}
-	if v := r.Requests[0].ExchangeVersion; v != "15.1.2176" {
+	if v := r.Requests[0].ExchangeVersion; v != "15.2.2562" { // Exchange SE: in support
 		t.Errorf("POX Exchange version %q", v)
 	}
-	if v := r.Requests[1].ExchangeVersion; v != "15.2.1118" {
+	if v := r.Requests[1].ExchangeVersion; v != "15.2.2562" {
 		t.Errorf("SOAP Exchange version %q", v)
 	}
 	if s := r.SFB; s == nil || !s.SVC || !s.Up || !s.OAuth {

@@ -85,6 +85,9 @@ func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
 	for _, e := range r.EWS {
 		ms = append(ms, probes.Gauge(adEWSURLDesc, 1, d, e.Protocol, e.Role, e.URL))
 	}
+	for _, b := range r.Builds() {
+		ms = probes.ExchangeBuildMetrics(ms, d, b.Protocol, b.Server, b.Build)
+	}
 	if len(r.EWS) > 0 {
 		ms = append(ms, probes.Gauge(adEWSStaleDesc, probes.Bool(r.EWSStale), d))
 	}

@@ -98,7 +98,7 @@ func TestParsePOX(t *testing.T) {
 
 func TestParseSOAP(t *testing.T) {
 	r, err := ParseSOAP([]byte(soapAnswer("NoError", internalEWS)))
-	if err != nil || r.Failed() != "" || r.InternalEwsURL != internalEWS || r.ExternalEwsURL != externalEWS || r.ExchangeVersion != "15.2.1118" {
+	if err != nil || r.Failed() != "" || r.InternalEwsURL != internalEWS || r.ExternalEwsURL != externalEWS || r.ExchangeVersion != "15.2.2562" {
 		t.Fatalf("%+v %v", r, err)
 	}
 	r, _ = ParseSOAP([]byte(soapAnswer("InvalidUser", "")))

@@ -273,7 +273,7 @@ func DerivedEndpoints(e *estate.Estate, skip map[string]bool, ewsURLs []string) 
 			eps = append(eps, Endpoint{Host: h, Port: port, Origins: []Origin{{Service: "ews"}}, Names: []string{h}})
 		}
 	}
-	if e.Lync != estate.Online {
+	if !e.Lync.InCloud() {
 		for _, d := range e.SIPDomains {
 			host(dns.RecLyncdiscover, d)
 			host(dns.RecLyncdiscoverInternal, d)

@@ -2,6 +2,7 @@ package cms
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -54,16 +55,8 @@ const (
 )
 
 // ExpectedProxyFqdn is the Exchange Online Access Edge for a cloud (seed
-// 002); "" where the seed documents none.
-func ExpectedProxyFqdn(c estate.Cloud) string {
-	switch c {
-	case estate.Worldwide:
-		return "exap.um.outlook.com"
-	case estate.China:
-		return "exap.um.partner.outlook.cn"
-	}
-	return ""
-}
+// 002, domain-facts §7); "" where Microsoft documents none (DoD).
+func ExpectedProxyFqdn(c estate.Cloud) string { return estate.CloudHosts(c)[estate.HostExap] }
 
 // checker collects the checks of one snapshot.
 type checker struct {
@@ -94,7 +87,7 @@ func eqFold(t Text, s string) bool { return strings.EqualFold(strings.TrimSpace(
 func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
 	for i := range hps {
 		f := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hps[i].ProxyFqdn))), ".")
-		if f == "exap.um.outlook.com" || f == "exap.um.partner.outlook.cn" {
+		if estate.CloudOf(estate.HostExap, f) != "" {
 			return &hps[i]
 		}
 	}
@@ -107,8 +100,8 @@ func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
 }
 
 // sfbChecks judges a Skype for Business snapshot.
-func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
-	if dep.Lync == estate.Online {
+func sfbChecks(source string, d *SfBData, dep Deployment, now time.Time, renewDays int) []Check {
+	if dep.Lync.InCloud() {
 		return nil // no on-premises Skype for Business to configure
 	}
 	c := &checker{source: source}
@@ -236,12 +229,120 @@ func sfbChecks(source string, d *SfBData, dep Deployment) []Check {
 			"no OAuth server with the Office 365 metadata URL (https://accounts.accesscontrol.…/<tenant>/metadata/json/1): Skype for Business does not trust connections from Exchange Online",
 			`New-CsOAuthServer -Identity microsoft.sts -MetadataUrl "https://accounts.accesscontrol.windows.net/<tenant>/metadata/json/1"`)
 	}
+	if d.HostingProviders != nil {
+		teamsProvider(c, d.HostingProviders, dep)
+	}
+	tokenIssuerRoll(c, d.OAuthTokenIssuerCertificates, now, renewDays)
 	return c.out
+}
+
+// teamsProvider judges the hosting provider to Microsoft 365 of a hybrid
+// with Teams (domain-facts §7, "configure federation with Skype for
+// Business Online"), found by its ProxyFqdn (sipfed.… of any cloud): it
+// hosts users, shares the SIP address space and points its autodiscover
+// at webdir. Its expectations differ from the Exchange Online provider's
+// (HostsOCSUsers $false): each is judged against its own.
+func teamsProvider(c *checker, hps []HostingProvider, dep Deployment) {
+	hosts := estate.CloudHosts(dep.Cloud)
+	var hp *HostingProvider
+	for i := range hps {
+		f := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hps[i].ProxyFqdn))), ".")
+		if estate.CloudOf(estate.HostSIPFed, f) != "" {
+			hp = &hps[i]
+		}
+	}
+	newHP := fmt.Sprintf(`New-CsHostingProvider -Identity LyncOnline -Enabled $True -EnabledSharedAddressSpace $True -HostsOCSUsers $True -ProxyFqdn "%s" -IsLocal $False -VerificationLevel UseSourceVerification -AutodiscoverUrl https://%s/Autodiscover/AutodiscoverService.svc/root`,
+		hosts[estate.HostSIPFed], hosts[estate.HostLyncdiscover])
+	if hp == nil {
+		if dep.Lync == estate.Hybrid {
+			c.add(ComponentSfB, "teams_provider_present", false, probes.Critical, "Get-CsHostingProvider",
+				"A hybrid with Teams shares the SIP address space with Microsoft 365 through a hosting provider whose ProxyFqdn is "+hosts[estate.HostSIPFed]+".",
+				"no hosting provider with ProxyFqdn "+hosts[estate.HostSIPFed]+": users moved to Teams cannot talk to users on-premises", newHP)
+		}
+		return
+	}
+	id := string(hp.Identity)
+	set := func(prop string) string { return fmt.Sprintf("Set-CsHostingProvider -Identity %q -%s", id, prop) }
+	c.add(ComponentSfB, "teams_provider_present", true, probes.Critical, "Get-CsHostingProvider", "The hosting provider to Microsoft 365 of a hybrid with Teams.", "", newHP)
+	for _, p := range []struct {
+		check, prop string
+		v           Bool
+		why         string
+	}{
+		{"teams_provider_enabled", "Enabled", hp.Enabled, "the connection to Microsoft 365 must be enabled"},
+		{"teams_provider_shared_address_space", "EnabledSharedAddressSpace", hp.EnabledSharedAddressSpace, "users on-premises and in Teams share the SIP domains"},
+		{"teams_provider_hosts_ocs_users", "HostsOCSUsers", hp.HostsOCSUsers, "Microsoft 365 hosts the users moved to Teams, so HostsOCSUsers must be True (unlike the Exchange Online provider)"},
+	} {
+		if p.v.Known {
+			c.add(ComponentSfB, p.check, p.v.Value, probes.Critical, "Get-CsHostingProvider "+p.prop,
+				"Hybrid with Teams: "+p.why+".",
+				fmt.Sprintf("hosting provider %q (ProxyFqdn %s) has %s=False: %s", id, clipText(string(hp.ProxyFqdn), 80), p.prop, p.why),
+				set(p.prop+" $True"))
+		}
+	}
+	got := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(string(hp.ProxyFqdn))), ".")
+	c.add(ComponentSfB, "teams_provider_proxy_fqdn", got == hosts[estate.HostSIPFed], probes.Critical, "Get-CsHostingProvider ProxyFqdn",
+		"The Microsoft 365 federation edge of the "+string(dep.Cloud)+" cloud (SFBEX_CLOUD) is "+hosts[estate.HostSIPFed]+".",
+		fmt.Sprintf("hosting provider %q has ProxyFqdn=%s, the edge of the %s cloud, want %s", id, clipText(got, 80), estate.CloudOf(estate.HostSIPFed, got), hosts[estate.HostSIPFed]),
+		set(fmt.Sprintf("ProxyFqdn %q", hosts[estate.HostSIPFed])))
+	if u := strings.TrimSpace(string(hp.AutodiscoverUrl)); u != "" {
+		want := "https://" + hosts[estate.HostLyncdiscover] + "/Autodiscover/AutodiscoverService.svc/root"
+		c.add(ComponentSfB, "teams_provider_autodiscover_url", strings.EqualFold(u, want), probes.Warning, "Get-CsHostingProvider AutodiscoverUrl",
+			"Clients of users moved to Teams are sent to Microsoft 365's autodiscover, "+want+".",
+			fmt.Sprintf("hosting provider %q has AutodiscoverUrl=%s, want %s", id, clipText(u, 120), want),
+			set("AutodiscoverUrl "+want))
+	}
+}
+
+// tokenIssuerRoll judges the OAuthTokenIssuer certificate of one Front End
+// (domain-facts §7, Learn "stage AV and OAuth certificates"): inside the
+// renewal window (SFBEX_OAUTH_RENEW_DAYS, the Exchange Auth certificate's
+// 60 days) a rolled certificate must be staged with Set-CsCertificate
+// -Roll, at least 24 hours before the current one expires. The snapshot
+// lists the certificates Get-CsCertificate shows; a second one that
+// outlives the current one is the staged roll.
+func tokenIssuerRoll(c *checker, certs []Certificate, now time.Time, renewDays int) {
+	var cur, next *Certificate
+	for i := range certs {
+		x := &certs[i]
+		if x.NotAfter.IsZero() || x.NotAfter.Unknown() {
+			continue
+		}
+		if cur == nil || x.NotAfter.Before(cur.NotAfter.Time) {
+			cur = x
+		}
+	}
+	if cur == nil {
+		return
+	}
+	for i := range certs {
+		if x := &certs[i]; x != cur && !x.NotAfter.Unknown() && x.NotAfter.After(cur.NotAfter.Time) {
+			next = x
+		}
+	}
+	left := cur.NotAfter.Sub(now)
+	days := int(math.Floor(left.Hours() / 24))
+	pass := next != nil || days > renewDays
+	sev := probes.Warning
+	if left < 48*time.Hour {
+		sev = probes.Critical // the roll must be staged 24 h ahead: the time is up
+	}
+	problem := fmt.Sprintf("the OAuthTokenIssuer certificate %s expires in %s (%s) and no rolled certificate is staged: when it expires, server-to-server authentication with Exchange (conversation history, UCS, OWA IM) and Microsoft 365 fails",
+		clipText(string(cur.Thumbprint), 40), plural.Count(days, "day", "days"), cur.NotAfter.UTC().Format("2006-01-02"))
+	if days < 0 {
+		problem = fmt.Sprintf("the OAuthTokenIssuer certificate %s expired on %s and no other is staged: server-to-server authentication fails",
+			clipText(string(cur.Thumbprint), 40), cur.NotAfter.UTC().Format("2006-01-02"))
+	}
+	c.add(ComponentSfB, "oauth_token_issuer_roll_staged", pass, sev,
+		"Get-CsCertificate -Type OAuthTokenIssuer",
+		fmt.Sprintf("Skype for Business signs server-to-server tokens with the OAuthTokenIssuer certificate; inside %d days of its expiry (SFBEX_OAUTH_RENEW_DAYS) a new one must be staged with Set-CsCertificate -Roll, at least 24 hours before it expires, on every Front End.", renewDays),
+		problem,
+		`Request-CsCertificate -New -Type OAuthTokenIssuer …; Set-CsCertificate -Type OAuthTokenIssuer -Thumbprint <new thumbprint> -Roll -EffectiveDate (Get-Date).AddHours(25)`)
 }
 
 // exchangeChecks judges an Exchange snapshot.
 func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Time, renewDays int) []Check {
-	if dep.Exchange == estate.Online || dep.Lync == estate.Online {
+	if dep.Exchange == estate.Online || dep.Lync.InCloud() {
 		return nil // seed 001 steps 4–5 apply to Exchange and Skype for Business on-premises
 	}
 	c := &checker{source: source}

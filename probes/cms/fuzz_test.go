@@ -2,6 +2,7 @@ package cms
 
 import (
 	"testing"
+	"time"
 )
 
 // FuzzParse feeds the parser whatever may land in the snapshot folder or
@@ -27,7 +28,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, dep := range []Deployment{hybridOnPrem, {Lync: "onprem", Exchange: "online", Cloud: "china"}} {
 			if s.SkypeForBusiness != nil {
-				_ = mergeChecks(sfbChecks(src, s.SkypeForBusiness, dep))
+				_ = mergeChecks(sfbChecks(src, s.SkypeForBusiness, dep, time.Now(), 60))
 			}
 			if s.Exchange != nil {
 				_ = exchangeChecks(src, s.Exchange, dep, testNow, 60)

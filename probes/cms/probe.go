@@ -300,7 +300,7 @@ func (p *Prober) judge(held map[string]*held, staleSrc map[string]string, bad []
 		r.Sources = append(r.Sources, src)
 		switch {
 		case s.SkypeForBusiness != nil && s.Shell == ShellSfB:
-			checks = append(checks, sfbChecks(n, s.SkypeForBusiness, p.cfg.Deployment)...)
+			checks = append(checks, sfbChecks(n, s.SkypeForBusiness, p.cfg.Deployment, now, p.cfg.OAuthRenewDays)...)
 			for _, rs := range s.SkypeForBusiness.ReplicationStatus {
 				fqdn := strings.ToLower(strings.TrimSpace(string(rs.ReplicaFqdn)))
 				if fqdn == "" || !rs.UpToDate.Known {

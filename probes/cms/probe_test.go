@@ -69,7 +69,9 @@ func TestHealthyExamplesPassEveryCheck(t *testing.T) {
 	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs", "exchange/partner_application_sfb",
 		"sfb/access_edge_allow_federated_users", "sfb/hosting_provider_enabled", "sfb/hosting_provider_hosts_ocs_users", "sfb/hosting_provider_is_local",
 		"sfb/hosting_provider_present", "sfb/hosting_provider_proxy_fqdn", "sfb/hosting_provider_shared_address_space", "sfb/hosting_provider_verification_level",
-		"sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/partner_application_exchange", "sfb/trusted_application_owa"}
+		"sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/oauth_token_issuer_roll_staged", "sfb/partner_application_exchange",
+		"sfb/teams_provider_autodiscover_url", "sfb/teams_provider_enabled", "sfb/teams_provider_hosts_ocs_users", "sfb/teams_provider_present",
+		"sfb/teams_provider_proxy_fqdn", "sfb/teams_provider_shared_address_space", "sfb/trusted_application_owa"}
 	got := slices.Sorted(func(yield func(string) bool) {
 		for k := range m {
 			if !yield(k) {
@@ -99,7 +101,7 @@ func TestBrokenExamplesFailTheirChecks(t *testing.T) {
 	}
 	r := res.(*Result)
 	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs",
-		"sfb/oauth_exchange_autodiscover_url", "sfb/partner_application_exchange"}
+		"sfb/oauth_exchange_autodiscover_url", "sfb/partner_application_exchange", "sfb/teams_provider_present"}
 	if got := failing(checkStates(r)); !slices.Equal(got, want) {
 		t.Fatalf("failing %v, want %v", got, want)
 	}
@@ -137,8 +139,6 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 		{Deployment{estate.OnPrem, estate.Online, estate.Worldwide}, []string{"sfb/hosting_provider_shared_address_space"}, []string{"exchange/owa_im_enabled", "sfb/partner_application_exchange", "sfb/trusted_application_owa", "exchange/auth_next_certificate_staged"}},
 		// Skype for Business Online: nothing on-premises to judge.
 		{Deployment{estate.Online, estate.OnPrem, estate.Worldwide}, nil, []string{"sfb/access_edge_allow_federated_users", "exchange/partner_application_sfb"}},
-		// Germany: no documented ProxyFqdn, so no verdict on it.
-		{Deployment{estate.Hybrid, estate.Hybrid, estate.Germany}, []string{"sfb/hosting_provider_enabled"}, []string{"sfb/hosting_provider_proxy_fqdn"}},
 	} {
 		r, err := newTestProber(t, dir, tc.dep, &now).Probe(context.Background())
 		if err != nil {
@@ -159,10 +159,32 @@ func TestChecksFollowTheDeployment(t *testing.T) {
 			t.Errorf("%+v: healthy example fails %v", tc.dep, f)
 		}
 	}
-	// 21Vianet wants its own ProxyFqdn.
-	r, _ := newTestProber(t, dir, Deployment{estate.Hybrid, estate.Hybrid, estate.China}, &now).Probe(context.Background())
-	if f := failing(checkStates(r.(*Result))); !slices.Equal(f, []string{"sfb/hosting_provider_proxy_fqdn"}) {
-		t.Errorf("china: failing %v", f)
+	// 21Vianet and GCC High want their own ProxyFqdn for each provider,
+	// and webdir of their own cloud; DoD documents no Exchange Online
+	// ProxyFqdn, so there is no verdict on it, only on the Teams provider.
+	for c, want := range map[estate.Cloud][]string{
+		estate.China:   {"sfb/hosting_provider_proxy_fqdn", "sfb/teams_provider_autodiscover_url", "sfb/teams_provider_proxy_fqdn"},
+		estate.GCCHigh: {"sfb/hosting_provider_proxy_fqdn", "sfb/teams_provider_autodiscover_url", "sfb/teams_provider_proxy_fqdn"},
+		estate.DoD:     {"sfb/teams_provider_autodiscover_url", "sfb/teams_provider_proxy_fqdn"},
+	} {
+		r, _ := newTestProber(t, dir, Deployment{estate.Hybrid, estate.Hybrid, c}, &now).Probe(context.Background())
+		m := checkStates(r.(*Result))
+		if f := failing(m); !slices.Equal(f, want) {
+			t.Errorf("%s: failing %v, want %v", c, f, want)
+		}
+		if _, ok := m["sfb/hosting_provider_proxy_fqdn"]; ok == (c == estate.DoD) {
+			t.Errorf("%s: hosting_provider_proxy_fqdn judged: %v", c, ok)
+		}
+	}
+	// A GCC High snapshot (the provider on exap.um.office365.us) is found
+	// as the Exchange Online provider and passes in GCC High.
+	gcc := strings.Replace(string(readTestdata(t, "sfb-ps7.json")), `"Identity": "Exchange Online"`, `"Identity": "EXO GCC High"`, 1)
+	gcc = strings.Replace(gcc, `exap.um.outlook.com`, `exap.um.office365.us`, 1)
+	d3 := t.TempDir()
+	os.WriteFile(filepath.Join(d3, "a.json"), []byte(gcc), 0o644)
+	r, _ := newTestProber(t, d3, Deployment{estate.Hybrid, estate.Online, estate.GCCHigh}, &now).Probe(context.Background())
+	if m := checkStates(r.(*Result)); !m["sfb/hosting_provider_present"] || !m["sfb/hosting_provider_proxy_fqdn"] {
+		t.Errorf("gcchigh: %v", m)
 	}
 	// Exchange Online without the hosting provider: the step fails.
 	noHP := strings.Replace(string(readTestdata(t, "sfb-ps7.json")), `"Identity": "Exchange Online"`, `"Identity": "Other"`, 1)
@@ -273,5 +295,44 @@ func TestSnapshotAgeAndReplicaTracking(t *testing.T) {
 	now = testNow.Add(time.Hour)
 	if !find("CMS snapshot sfb-fe01.contoso.com") {
 		t.Fatal("an hour-old snapshot is not a finding")
+	}
+}
+
+// The OAuthTokenIssuer roll, per Front End: outside the renewal window a
+// lone certificate is fine; inside it a second, later certificate (staged
+// with Set-CsCertificate -Roll) must be there; in the last 48 hours, or
+// expired, it is critical.
+func TestOAuthTokenIssuerRoll(t *testing.T) {
+	now := testNow
+	cert := func(th string, days int) Certificate {
+		return Certificate{Thumbprint: Text(th), Subject: "CN=contoso.com", Use: "OAuthTokenIssuer", NotAfter: Time{Time: now.AddDate(0, 0, days)}}
+	}
+	for _, tc := range []struct {
+		name  string
+		certs []Certificate
+		pass  bool
+		sev   probes.Severity
+		text  string
+	}{
+		{"a year left", []Certificate{cert("AA", 365)}, true, probes.Warning, ""},
+		{"20 days, none staged", []Certificate{cert("AA", 20)}, false, probes.Warning, "expires in 20 days"},
+		{"20 days, roll staged", []Certificate{cert("BB", 730), cert("AA", 20)}, true, probes.Warning, ""},
+		{"one day left", []Certificate{cert("AA", 1)}, false, probes.Critical, "expires in 1 day"},
+		{"expired", []Certificate{cert("AA", -3)}, false, probes.Critical, "expired on"},
+	} {
+		c := &checker{source: "sfb-fe01"}
+		tokenIssuerRoll(c, tc.certs, now, 60)
+		if len(c.out) != 1 {
+			t.Fatalf("%s: %+v", tc.name, c.out)
+		}
+		ch := c.out[0]
+		if ch.Pass != tc.pass || ch.Severity != tc.sev || !strings.Contains(ch.Problem, tc.text) || !strings.Contains(ch.Fix, "-Roll") {
+			t.Errorf("%s: %+v", tc.name, ch)
+		}
+	}
+	c := &checker{}
+	tokenIssuerRoll(c, nil, now, 60)
+	if len(c.out) != 0 {
+		t.Error("a verdict without a certificate")
 	}
 }

@@ -107,6 +107,7 @@ type HostingProvider struct {
 	ProxyFqdn                 Text
 	IsLocal                   Bool
 	VerificationLevel         Text
+	AutodiscoverUrl           Text // the Teams provider's; absent from snapshots of script 1.1.0
 }
 
 // AccessEdge is Get-CsAccessEdgeConfiguration.

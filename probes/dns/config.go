@@ -21,6 +21,7 @@ type Vars struct {
 	Interval          time.Duration `env:"SFBEX_DNS_INTERVAL, default=1m"`
 	Timeout           time.Duration `env:"SFBEX_DNS_TIMEOUT, default=20s"`
 	StrictDomainMatch bool          `env:"SFBEX_DNS_STRICT_DOMAIN_MATCHING, default=true"`
+	TeamsOnlySIP      string        `env:"SFBEX_DNS_TEAMSONLY_SIP_RECORDS, default=required"`
 }
 
 // SkipRecords reads SFBEX_DNS_SKIP_RECORDS: the records no family derives
@@ -63,6 +64,9 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 			return nil, err
 		}
 	}
+	if v.TeamsOnlySIP, err = config.Choice("SFBEX_DNS_TEAMSONLY_SIP_RECORDS", v.TeamsOnlySIP, []string{TeamsOnlySIPRequired, TeamsOnlySIPOptional}, TeamsOnlySIPOptional); err != nil {
+		return nil, err
+	}
 	expect, err := ParseExpectations(v.Expect)
 	if err != nil {
 		return nil, fmt.Errorf("SFBEX_DNS_EXPECT: %w", err)
@@ -84,6 +88,7 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 			Expect: expect, AgreeRecord: agree, Skip: skip, QueryTimeout: e.QueryTimeout,
 			// Strict unless the admin's client policy relaxes it.
 			LaxDomainMatching: !v.StrictDomainMatch,
+			TeamsOnlySIP:      v.TeamsOnlySIP,
 		})
 		if err != nil {
 			return nil, err

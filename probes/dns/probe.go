@@ -31,6 +31,9 @@ type Config struct {
 	// LaxDomainMatching accepts _sipinternaltls._tcp targets outside the
 	// SIP domain, for clients whose policy relaxes strict domain matching.
 	LaxDomainMatching bool
+	// TeamsOnlySIP is SFBEX_DNS_TEAMSONLY_SIP_RECORDS: whether sip and
+	// _sip._tls are required in Teams-only mode ("" means required).
+	TeamsOnlySIP string
 }
 
 // Prober checks one domain's records. It remembers the last definitive
@@ -70,7 +73,7 @@ func NewProber(cfg Config) (*Prober, error) {
 	for _, rec := range p.records {
 		name := normHost(rec.FQDN)
 		for _, res := range cfg.Resolvers {
-			mode := ModeRule(rec, cfg.Lync, cfg.Exchange, cfg.Cloud, res.Internal)
+			mode := TeamsOnlySIP(rec, cfg.Lync, ModeRule(rec, cfg.Lync, cfg.Exchange, cfg.Cloud, res.Internal), cfg.TeamsOnlySIP)
 			mode.TargetInDomain = mode.TargetInDomain && !cfg.LaxDomainMatching
 			rule := mode
 			// An expectation for this resolver beats one for every resolver,

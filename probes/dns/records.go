@@ -114,8 +114,11 @@ func ModeRule(rec Record, lync, exchange estate.Mode, cloud estate.Cloud, intern
 			return Rule{Port: 443, Source: "MS-OXDISCO"}
 		}
 	}
-	if lync == estate.Online {
-		src := "deployment online, " + string(cloud)
+	if lync.InCloud() {
+		src := "deployment " + string(lync) + ", " + string(cloud)
+		if lync == estate.TeamsOnly {
+			src += ` (Learn "decommission: manage DNS entries")`
+		}
 		switch rec.Name {
 		case RecLyncdiscover:
 			return Rule{Required: true, Values: []string{"cname:" + hosts["lyncdiscover"]}, Source: src}
@@ -148,12 +151,36 @@ func ModeRule(rec Record, lync, exchange estate.Mode, cloud estate.Cloud, intern
 	}
 }
 
+// TeamsOnlySIPRequired and TeamsOnlySIPOptional are the values of
+// SFBEX_DNS_TEAMSONLY_SIP_RECORDS.
+const (
+	TeamsOnlySIPRequired = "required"
+	TeamsOnlySIPOptional = "optional"
+)
+
+// TeamsOnlySIP applies SFBEX_DNS_TEAMSONLY_SIP_RECORDS to the rule of a
+// Teams-only deployment. Sources disagree on sip and _sip._tls for a
+// Teams-only tenant (docs/configuration.md#teams-only-sip-and-_sip_tls):
+// the decommission guidance lists them, pointing to Microsoft 365, among
+// the records a switch to TeamsOnly checks; Teams clients themselves do not
+// look them up. "optional" keeps the target when the record exists and
+// accepts its absence.
+func TeamsOnlySIP(rec Record, lync estate.Mode, rule Rule, setting string) Rule {
+	if lync != estate.TeamsOnly || (rec.Name != RecSIP && rec.Name != RecSIPTLS) || setting != TeamsOnlySIPOptional {
+		return rule
+	}
+	rule.Required = false
+	rule.Source += ", optional by SFBEX_DNS_TEAMSONLY_SIP_RECORDS=optional"
+	return rule
+}
+
 // DefaultAgreeRecords lists the records that must look the same through
-// every resolver. estate.Online, the internal zone must mirror the public one;
-// on-premises the views differ on purpose, except for federation.
+// every resolver. Online or Teams-only, the internal zone must mirror the
+// public one; on-premises the views differ on purpose, except for
+// federation.
 func DefaultAgreeRecords(lync, exchange estate.Mode) []string {
 	var out []string
-	if lync == estate.Online {
+	if lync.InCloud() {
 		out = append(out, RecLyncdiscover, RecSIP, RecSIPTLS, RecSIPFederationTLS)
 	} else {
 		out = append(out, RecSIPFederationTLS)

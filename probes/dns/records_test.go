@@ -108,7 +108,8 @@ func TestModeRule(t *testing.T) {
 	}
 	clouds := map[estate.Cloud][3]string{
 		estate.Worldwide: {"cname:webdir.online.lync.com", "srv:100 1 443 sipdir.online.lync.com", "cname:autodiscover.outlook.com"},
-		estate.Germany:   {"cname:webdir.online.skype.de", "srv:100 1 443 sipdir.online.lync.de", "cname:autodiscover-outlook.office.de"},
+		estate.GCCHigh:   {"cname:webdir.online.gov.skypeforbusiness.us", "srv:100 1 443 sipdir.online.gov.skypeforbusiness.us", "cname:autodiscover.office365.us"},
+		estate.DoD:       {"cname:webdir.online.dod.skypeforbusiness.us", "srv:100 1 443 sipdir.online.dod.skypeforbusiness.us", "cname:autodiscover-dod.office365.us"},
 		estate.China:     {"cname:webdir.online.partner.lync.cn", "srv:100 1 443 sipdir.online.partner.lync.cn", "cname:autodiscover.partner.outlook.cn"},
 	}
 	for cloud, want := range clouds {
@@ -172,5 +173,52 @@ func TestRuleEmpty(t *testing.T) {
 	}
 	if (Record{Type: mdns.TypeSRV}).TypeName() != "SRV" {
 		t.Error("TypeName")
+	}
+}
+
+// A Teams-only tenant's records, as Learn "decommission: manage DNS
+// entries" lists them, per cloud; sip and _sip._tls optional only when
+// SFBEX_DNS_TEAMSONLY_SIP_RECORDS=optional, their target still judged.
+func TestTeamsOnlyRules(t *testing.T) {
+	t.Parallel()
+	recs := map[string]Record{}
+	for _, r := range DomainRecords("contoso.com", true, true, nil) {
+		recs[r.Name] = r
+	}
+	want := map[estate.Cloud]map[string]string{
+		estate.Worldwide: {RecSIPFederationTLS: "srv:100 1 5061 sipfed.online.lync.com", RecSIPTLS: "srv:100 1 443 sipdir.online.lync.com",
+			RecLyncdiscover: "cname:webdir.online.lync.com", RecSIP: "cname:sipdir.online.lync.com"},
+		estate.GCCHigh: {RecSIPFederationTLS: "srv:100 1 5061 sipfed.online.gov.skypeforbusiness.us", RecSIPTLS: "srv:100 1 443 sipdir.online.gov.skypeforbusiness.us",
+			RecLyncdiscover: "cname:webdir.online.gov.skypeforbusiness.us", RecSIP: "cname:sipdir.online.gov.skypeforbusiness.us"},
+	}
+	for cloud, w := range want {
+		for _, internal := range []bool{true, false} {
+			for name, value := range w {
+				r := ModeRule(recs[name], estate.TeamsOnly, estate.Online, cloud, internal)
+				if !r.Required || !slices.Equal(r.Values, []string{value}) || !strings.Contains(r.Source, "decommission") {
+					t.Errorf("%s %s internal=%v: %+v", cloud, name, internal, r)
+				}
+				for _, setting := range []string{"", TeamsOnlySIPRequired, TeamsOnlySIPOptional} {
+					got := TeamsOnlySIP(recs[name], estate.TeamsOnly, r, setting)
+					optional := setting == TeamsOnlySIPOptional && (name == RecSIP || name == RecSIPTLS)
+					if got.Required == optional || !slices.Equal(got.Values, r.Values) {
+						t.Errorf("%s %s %q: %+v", cloud, name, setting, got)
+					}
+				}
+			}
+			for _, leftover := range []string{RecLyncdiscoverInternal, RecSIPInternalTLS} {
+				if r := ModeRule(recs[leftover], estate.TeamsOnly, estate.Online, cloud, internal); !r.Absent {
+					t.Errorf("%s %s teamsonly: %+v, want absent", cloud, leftover, r)
+				}
+			}
+		}
+	}
+	// Only Teams-only is relaxed.
+	r := ModeRule(recs[RecSIP], estate.Online, estate.Online, estate.Worldwide, false)
+	if got := TeamsOnlySIP(recs[RecSIP], estate.Online, r, TeamsOnlySIPOptional); !got.Required {
+		t.Errorf("online sip relaxed: %+v", got)
+	}
+	if a := DefaultAgreeRecords(estate.TeamsOnly, estate.Online); !slices.Contains(a, RecSIP) || !slices.Contains(a, RecAutodiscover) {
+		t.Errorf("teamsonly agree records %v", a)
 	}
 }

@@ -7,13 +7,16 @@ package ews
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
+	"github.com/sfbex/sfbex_exporter/internal/support"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
@@ -49,6 +52,35 @@ type Endpoint struct {
 	TrustedIssuers   []string `json:"trusted_issuers,omitempty"`
 	TokenTypes       []string `json:"token_types,omitempty"`
 	AuthorizationURI string   `json:"authorization_uri,omitempty"` // hybrid modern authentication
+	// OWAVersion is the X-OWA-Version header of /owa/ on the same host
+	// (the full Exchange build, e.g. 15.2.2562.17); empty when absent or
+	// for a Microsoft 365 host.
+	OWAVersion string `json:"owa_version,omitempty"`
+	// PolicyReason is the X-EWS-Policy-Reason of a 403: EWS answered and
+	// refuses by the tenant's or the user's EWS policy (Exchange Online).
+	PolicyReason string `json:"policy_reason,omitempty"`
+}
+
+// PolicyReasonHeader is the header Exchange Online sets on a request its
+// EWS access policy blocks (Learn "Control access to EWS in Exchange").
+const PolicyReasonHeader = "X-EWS-Policy-Reason"
+
+// The two documented reasons, verbatim.
+const (
+	ReasonDisabled = "EWS is disabled for this user or tenant"
+	ReasonBlocked  = "EWS is blocked by policy for this user or tenant"
+)
+
+// PolicyKind is the reason as the `reason` label shows it: disabled,
+// blocked_by_policy, or other for an undocumented text.
+func PolicyKind(reason string) string {
+	switch strings.ToLower(strings.TrimRight(strings.TrimSpace(reason), ".")) {
+	case strings.ToLower(ReasonDisabled):
+		return "disabled"
+	case strings.ToLower(ReasonBlocked):
+		return "blocked_by_policy"
+	}
+	return "other"
 }
 
 // Result is one run over one or more EWS URLs.
@@ -146,9 +178,20 @@ func probe(ctx context.Context, cfg Config, res *Result, urls []string) (probes.
 func probeEndpoint(ctx context.Context, cfg Config, u string) Endpoint {
 	a, prefix := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
 		URL: u, FollowRedirects: true, Timeout: cfg.RequestTimeout, MaxBody: cfg.MaxBody, Keep: httpprobe.SOAPPrefix,
+		KeepHeaders: []string{PolicyReasonHeader},
 	})
 	httpprobe.CheckSOAPAnswer(&a, prefix)
 	ep := Endpoint{URL: u, Attempt: a, Up: a.Outcome.Reachable(), Schemes: []string{}}
+	// A bare 403 proves nothing; with the policy header it is EWS itself
+	// answering, and refusing by policy (Learn "Control access to EWS").
+	if reason := a.Headers[http.CanonicalHeaderKey(PolicyReasonHeader)]; a.Status == http.StatusForbidden && reason != "" {
+		ep.PolicyReason, ep.Up = reason, true
+		ep.Attempt.Outcome = httpprobe.PolicyBlocked
+		ep.Attempt.Detail = PolicyReasonHeader + ": " + reason
+	}
+	if a.Status != 0 {
+		ep.OWAVersion = owaVersion(ctx, cfg, u)
+	}
 	for _, c := range a.Challenges {
 		if s := SchemeLabel(c.Scheme); !slices.Contains(ep.Schemes, s) {
 			ep.Schemes = append(ep.Schemes, s)
@@ -162,6 +205,24 @@ func probeEndpoint(ctx context.Context, cfg Config, u string) Endpoint {
 		ep.AuthorizationURI = b.Param("authorization_uri")
 	}
 	return ep
+}
+
+// owaVersion asks /owa/ of the EWS host for its X-OWA-Version header, as
+// an anonymous browser would (the answer is a redirect to the sign-in
+// page, which carries the header). Exchange Online's build is not ours.
+func owaVersion(ctx context.Context, cfg Config, ewsURL string) string {
+	u, err := url.Parse(ewsURL)
+	if err != nil || estate.IsOnlineHost(u.Hostname()) {
+		return ""
+	}
+	a, _ := httpprobe.Do(ctx, cfg.Web, httpprobe.Request{
+		URL: u.Scheme + "://" + u.Host + "/owa/", Timeout: cfg.RequestTimeout, MaxBody: 64 << 10, Keep: 1, KeepHeaders: []string{"X-OWA-Version"},
+	})
+	v := a.Headers["X-Owa-Version"]
+	if _, err := support.Parse(v); err != nil {
+		return ""
+	}
+	return v
 }
 
 // knownSchemes are the scheme label values; anything else is "other".
@@ -199,6 +260,25 @@ func (r *Result) judge(ep *Endpoint) {
 		})
 		return
 	}
+	if ep.PolicyReason != "" {
+		r.findings = append(r.findings, probes.Finding{
+			Severity: probes.Critical, Subject: subject,
+			Problem: fmt.Sprintf("EWS refuses by policy: HTTP 403 with %s: %q; Skype for Business and Exchange hybrid lose what they reach over EWS (conversation history, unified contact store, photos, free/busy, archiving)",
+				PolicyReasonHeader, ep.PolicyReason),
+			Fix: PolicyFix(ep.PolicyReason),
+		})
+		return // behind a policy block the challenges say nothing about OAuth
+	}
+	if b, err := support.Parse(ep.OWAVersion); err == nil {
+		if p, ok := support.Identify(support.Exchange, b); ok && !p.Supported(time.Now()) {
+			r.findings = append(r.findings, probes.Finding{
+				Severity: probes.Warning, Subject: subject,
+				Problem: fmt.Sprintf("the Exchange server behind it runs %s (X-OWA-Version %s), out of support since %s: no security updates",
+					p.Name, ep.OWAVersion, p.EndOfSupport.Format(time.DateOnly)),
+				Fix: "Move to Exchange Server Subscription Edition (15.2.2562 or later); docs/lifecycle.md lists the products and their support dates.",
+			})
+		}
+	}
 	if r.ExpectOAuth && !ep.OAuth {
 		offered := "no scheme"
 		if len(ep.Attempt.Challenges) > 0 {
@@ -215,6 +295,21 @@ func (r *Result) judge(ep *Endpoint) {
 			Fix: "Enable OAuth on the EWS virtual directory: Set-WebServicesVirtualDirectory -Identity '<server>\\EWS (Default Web Site)' -OAuthAuthentication $true, then check Get-AuthConfig and Get-PartnerApplication; for Exchange 2010, which has no OAuth, set SFBEX_EWS_EXPECT_OAUTH=false.",
 		})
 	}
+}
+
+// PolicyFix says what to do about a policy block, by its reason.
+func PolicyFix(reason string) string {
+	const tail = " Changes take up to 24 hours. EWS in Exchange Online is switched off for good on 2027-04-01 whatever the settings: plan the move to Microsoft Graph (docs/runbooks.md#ews-blocked-by-policy)."
+	switch PolicyKind(reason) {
+	case "disabled":
+		return "EWS is switched off for the tenant or the mailbox: since 2026-10-01 a tenant that never set EwsEnabled is blocked. " +
+			"Check Get-OrganizationConfig | fl EwsEnabled and Get-CASMailbox <mailbox> | fl EwsEnabled; set Set-OrganizationConfig -EwsEnabled $true (and Set-CASMailbox <mailbox> -EwsEnabled $true if the mailbox has it False), " +
+			"then allow the integration's applications: Set-OrganizationConfig -EwsAllowedAppIDs \"<app id>,…\" (it replaces the list; read it with Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy)." + tail
+	case "blocked_by_policy":
+		return "EWS is on, but the application or user agent is not allowed: check Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy (EwsAllowedAppIDs) and the older EwsApplicationAccessPolicy with EwsAllowList / EwsBlockList " +
+			"(Get-OrganizationConfig and Get-CASMailbox <mailbox>); add the Skype for Business or Exchange hybrid application's ID to EwsAllowedAppIDs (Set-OrganizationConfig -EwsAllowedAppIDs replaces the list: include the existing IDs)." + tail
+	}
+	return "Exchange refuses EWS by a policy whose reason is not one of the documented two: read the reason, and check EwsEnabled, EwsAllowedAppIDs and EwsApplicationAccessPolicy (Get-OrganizationConfig, Get-CASMailbox)." + tail
 }
 
 func downFix(ep *Endpoint) string {
@@ -262,6 +357,9 @@ func (r *Result) Details() []string {
 			if !a.TLS.Verified {
 				line += " (NOT verified: SFBEX_TLS_INSECURE_HOSTS)"
 			}
+		}
+		if ep.OWAVersion != "" {
+			line += ", X-OWA-Version " + ep.OWAVersion
 		}
 		if len(a.Challenges) > 0 {
 			var cs []string

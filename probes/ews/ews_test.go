@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
@@ -288,5 +291,126 @@ func TestEWSSOAPAnswerIsUp(t *testing.T) {
 				t.Fatalf("%+v findings %v", ep, r.Findings())
 			}
 		})
+	}
+}
+
+// Exchange Online's EWS policy block: 403 with X-EWS-Policy-Reason, in the
+// two texts Learn "Control access to EWS in Exchange" documents. EWS
+// answered, so it is up; the block is its own outcome, finding and fix.
+func TestEWSPolicyBlock(t *testing.T) {
+	for _, tc := range []struct {
+		reason, kind, fix string
+	}{
+		{"EWS is disabled for this user or tenant", "disabled", "Set-OrganizationConfig -EwsEnabled $true"},
+		{"EWS is blocked by policy for this user or tenant", "blocked_by_policy", "-RetrieveEwsOperationAccessPolicy"},
+		{"Something new", "other", "EwsApplicationAccessPolicy"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			r := probeOne(t, server(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-EWS-Policy-Reason", tc.reason)
+				w.WriteHeader(http.StatusForbidden)
+			}), ewsURL)
+			ep := r.Endpoints[0]
+			if !ep.Up || ep.PolicyReason != tc.reason || ep.Attempt.Outcome != httpprobe.PolicyBlocked || PolicyKind(ep.PolicyReason) != tc.kind {
+				t.Fatalf("%+v", ep)
+			}
+			fs := r.Findings()
+			if len(fs) != 1 || fs[0].Severity != probes.Critical || !strings.Contains(fs[0].Problem, `"`+tc.reason+`"`) ||
+				!strings.Contains(fs[0].Fix, tc.fix) || !strings.Contains(fs[0].Fix, "2027-04-01") {
+				t.Fatalf("findings %+v", fs)
+			}
+			if d := strings.Join(r.Details(), "\n"); !strings.Contains(d, "policy_blocked") || !strings.Contains(d, tc.reason) {
+				t.Fatalf("details %s", d)
+			}
+		})
+	}
+	// A bare 403 proves nothing: down (client error), not a policy block.
+	r := probeOne(t, server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) }), ewsURL)
+	if ep := r.Endpoints[0]; ep.Up || ep.PolicyReason != "" || ep.Attempt.Outcome != httpprobe.ClientError {
+		t.Fatalf("bare 403: %+v", ep)
+	}
+	// The header on another status is not the policy block either.
+	r = probeOne(t, server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-EWS-Policy-Reason", "EWS is disabled for this user or tenant")
+		challenges(bearer)(w, r)
+	}), ewsURL)
+	if ep := r.Endpoints[0]; ep.PolicyReason != "" || len(r.Findings()) != 0 {
+		t.Fatalf("401 with the header: %+v %v", ep, r.Findings())
+	}
+}
+
+// The reason a peer sends is bounded and printable before it is shown.
+func TestEWSPolicyReasonIsBounded(t *testing.T) {
+	r := probeOne(t, server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-EWS-Policy-Reason", strings.Repeat("é", 4000))
+		w.WriteHeader(http.StatusForbidden)
+	}), ewsURL)
+	if ep := r.Endpoints[0]; len(ep.PolicyReason) > httpprobe.MaxHeaderValue || ep.PolicyReason == "" || PolicyKind(ep.PolicyReason) != "other" {
+		t.Fatalf("reason of %d bytes", len(ep.PolicyReason))
+	}
+}
+
+func TestEWSPolicyBlockMetrics(t *testing.T) {
+	r := &Result{ExpectOAuth: true, Endpoints: []Endpoint{
+		{URL: "https://a/EWS/Exchange.asmx", Up: true, PolicyReason: ReasonBlocked, Attempt: httpprobe.Attempt{Status: 403, Outcome: httpprobe.PolicyBlocked}, Schemes: []string{}},
+		{URL: "https://b/EWS/Exchange.asmx", Up: true, OAuth: true, Attempt: httpprobe.Attempt{Status: 401, Outcome: httpprobe.Challenged}, Schemes: []string{"bearer"}},
+	}}
+	got := map[string]string{}
+	for _, m := range r.AppendMetrics(nil) {
+		d := m.Desc().String()
+		if strings.Contains(d, "sfbex_ews_policy_blocked") || strings.Contains(d, "sfbex_ews_oauth_challenge") {
+			var pb dto.Metric
+			m.Write(&pb)
+			var ls []string
+			for _, l := range pb.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			name := "policy"
+			if strings.Contains(d, "oauth_challenge") {
+				name = "oauth"
+			}
+			got[name+" "+strings.Join(ls, ",")] = fmt.Sprint(pb.GetGauge().GetValue())
+		}
+	}
+	want := map[string]string{
+		"policy domain=,reason=blocked_by_policy,url=https://a/EWS/Exchange.asmx": "1",
+		"policy domain=,reason=,url=https://b/EWS/Exchange.asmx":                  "0",
+		"oauth domain=,url=https://b/EWS/Exchange.asmx":                           "1",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+}
+
+// /owa/ on the EWS host tells the full build in X-OWA-Version; an Exchange
+// 2016 build (15.1.2507.6) is out of support, Exchange SE (15.2.2562.17)
+// is not; a header that is no build is ignored.
+func TestOWAVersion(t *testing.T) {
+	for _, tc := range []struct {
+		header, want string
+		finding      bool
+	}{
+		{"15.2.2562.17", "15.2.2562.17", false},
+		{"15.1.2507.6", "15.1.2507.6", true},
+		{"<script>", "", false},
+	} {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/EWS/Exchange.asmx", challenges(bearer, "NTLM"))
+		mux.HandleFunc("/owa/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-OWA-Version", tc.header)
+			http.Redirect(w, r, "/owa/auth/logon.aspx", http.StatusFound)
+		})
+		r := probeOne(t, server(t, mux.ServeHTTP), ewsURL)
+		ep := r.Endpoints[0]
+		fs := r.Findings()
+		if ep.OWAVersion != tc.want || (len(fs) == 1) != tc.finding {
+			t.Errorf("%q: version %q findings %v", tc.header, ep.OWAVersion, fs)
+		}
+		if tc.finding && (!strings.Contains(fs[0].Problem, "Exchange Server 2016 (X-OWA-Version 15.1.2507.6), out of support since 2025-10-14") || fs[0].Severity != probes.Warning) {
+			t.Errorf("finding %+v", fs[0])
+		}
+		if tc.want != "" && !strings.Contains(strings.Join(r.Details(), "\n"), "X-OWA-Version "+tc.want) {
+			t.Errorf("details %v", r.Details())
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package ews
 
 import (
+	"net/url"
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sfbex/sfbex_exporter/probes"
@@ -31,14 +34,22 @@ var (
 	ewsSchemeDesc = prometheus.NewDesc("sfbex_ews_auth_scheme_offered",
 		"1 for each authentication scheme EWS offers (basic, bearer, negotiate, ntlm, digest, kerberos, msrtcoauth, other).",
 		append(ewsLabels, "scheme"), nil)
+	ewsPolicyBlockedDesc = prometheus.NewDesc("sfbex_ews_policy_blocked",
+		"1 if EWS answered 403 with X-EWS-Policy-Reason (blocked by the tenant's or the user's EWS policy), 0 if it answered without; reason is disabled (\"EWS is disabled for this user or tenant\"), blocked_by_policy (\"EWS is blocked by policy for this user or tenant\"), other, or empty when not blocked.",
+		append(ewsLabels, "reason"), nil)
 	ewsIssuerDesc = prometheus.NewDesc("sfbex_ews_oauth_trusted_issuer_info",
 		"An issuer in the Bearer challenge's trusted_issuers (e.g. 00000001-0000-0000-c000-000000000000@<realm>). Always 1.",
 		append(ewsLabels, "issuer"), nil)
 )
 
 func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	seen := map[string]bool{}
 	for _, ep := range r.Endpoints {
 		l := []string{r.Domain, ep.URL}
+		if u, err := url.Parse(ep.URL); err == nil && ep.OWAVersion != "" && !seen[u.Hostname()] {
+			seen[u.Hostname()] = true // one host, several EWS URLs: one series
+			ms = probes.ExchangeBuildMetrics(ms, r.Domain, "owa", strings.ToLower(u.Hostname()), ep.OWAVersion)
+		}
 		ms = append(ms,
 			probes.Gauge(ewsUpDesc, probes.Bool(ep.Up), l...),
 			probes.Gauge(ewsOutcomeDesc, 1, append(l, string(ep.Attempt.Outcome))...),
@@ -49,7 +60,13 @@ func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
 		if ep.Attempt.Status == 0 {
 			continue // no answer: nothing is known about its schemes
 		}
+		if ep.PolicyReason != "" {
+			// Behind a policy block the challenges say nothing about OAuth.
+			ms = append(ms, probes.Gauge(ewsPolicyBlockedDesc, 1, append(l, PolicyKind(ep.PolicyReason))...))
+			continue
+		}
 		ms = append(ms,
+			probes.Gauge(ewsPolicyBlockedDesc, 0, append(l, "")...),
 			probes.Gauge(ewsOAuthDesc, probes.Bool(ep.OAuth), l...),
 			probes.Gauge(ewsAuthzURIDesc, probes.Bool(ep.AuthorizationURI != ""), l...),
 		)

@@ -86,6 +86,15 @@ var expectedAlerts = map[string][]string{
 	"autodiscover-wrong-redirect": {"SfbexAutodiscoverMethodFailing{method=http_redirect}"},
 	"ews-503":                     {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
 	"ews-no-oauth":                {"SfbexEWSNoOAuth{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
+	"autodiscover-online": {
+		"SfbexEWSOnlineShutdownNear{dependency=sfb_server_exchange_online}",
+		"SfbexDNSRecordNotAsExpected{record=autodiscover,resolver=external}",
+		"SfbexDNSDrift{record=autodiscover,resolver=external}",
+	},
+	// One alert per domain and product, whichever answer (autodiscover
+	// SOAP/POX, X-OWA-Version) shows the build first.
+	"exchange-out-of-support": {"SfbexExchangeOutOfSupport{domain=contoso.test,product=exchange_2016}"},
+	"ews-policy-blocked":      {"SfbexEWSBlockedByPolicy{url=https://mail.contoso.test/EWS/Exchange.asmx,reason=disabled}"},
 	// Something other than EWS answering 200: down, not "no OAuth".
 	"ews-html":          {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
 	"ews-garbage":       {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
@@ -104,12 +113,15 @@ var expectedAlerts = map[string][]string{
 		"SfbexCMSSnapshotStale{source=exchange-ex01.contoso.test}",
 		"SfbexCMSSnapshotStale{source=sfb-fe01.contoso.test}",
 	},
-	"hosting-provider-wrong": {"SfbexIntegrationCheckFailing{check=hosting_provider_shared_address_space}"},
-	"federation-disabled":    {"SfbexIntegrationCheckFailing{check=access_edge_allow_federated_users}"},
-	"oauth-autodiscover-xml": {"SfbexIntegrationCheckFailing{check=oauth_exchange_autodiscover_url}"},
-	"partner-app-missing":    {"SfbexIntegrationCheckFailing{check=partner_application_exchange}"},
-	"owa-im-disabled":        {"SfbexIntegrationCheckFailing{check=owa_im_enabled}"},
-	"next-cert-not-staged":   {"SfbexIntegrationCheckFailing{check=auth_next_certificate_staged}"},
+	"hosting-provider-wrong":       {"SfbexIntegrationCheckFailing{check=hosting_provider_shared_address_space}"},
+	"hosting-provider-wrong-cloud": {"SfbexIntegrationCheckFailing{check=hosting_provider_proxy_fqdn}"},
+	"sfb-oauth-roll-missing":       {"SfbexIntegrationCheckFailing{check=oauth_token_issuer_roll_staged}"},
+	"teams-provider-wrong":         {"SfbexIntegrationCheckFailing{check=teams_provider_hosts_ocs_users}"},
+	"federation-disabled":          {"SfbexIntegrationCheckFailing{check=access_edge_allow_federated_users}"},
+	"oauth-autodiscover-xml":       {"SfbexIntegrationCheckFailing{check=oauth_exchange_autodiscover_url}"},
+	"partner-app-missing":          {"SfbexIntegrationCheckFailing{check=partner_application_exchange}"},
+	"owa-im-disabled":              {"SfbexIntegrationCheckFailing{check=owa_im_enabled}"},
+	"next-cert-not-staged":         {"SfbexIntegrationCheckFailing{check=auth_next_certificate_staged}"},
 }
 
 // labJob is the scrape job of the alerts test: not the mixin's default

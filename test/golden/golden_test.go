@@ -58,6 +58,9 @@ var masks = []struct {
 	// Dates and durations in the report.
 	{regexp.MustCompile(`\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d(\.\d+)?)?Z?)?`), "<date>"},
 	{regexp.MustCompile(`\[(\d+(\.\d+)?(h|m|s|ms|µs|ns))+\]`), "[<dur>]"},
+	// The EWS shutdown countdown changes every day.
+	{regexp.MustCompile(`on <date> \((\d+ days left|switched off \d+ days ago)\)`), "on <date> (<days>)"},
+	{regexp.MustCompile(`-?\d+ days left until <date>`), "<days> left until <date>"},
 	// How a closed connection surfaces (EOF or a reset) is up to the kernel.
 	{regexp.MustCompile(`\((EOF|read tcp [^)]*)\)`), "(<closed>)"},
 	{regexp.MustCompile(`\(\d+ ms\)`), "(<ms>)"},
