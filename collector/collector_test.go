@@ -1,14 +1,21 @@
 package collector
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/probes"
@@ -201,24 +208,131 @@ func TestJitterStaysWithinTenPercent(t *testing.T) {
 	}
 }
 
-// The store keeps count of its rendered metrics, so a scrape allocates
-// exactly once.
-func TestRenderedCountMatchesTheMetricsSent(t *testing.T) {
+// sharedResult renders one series without the check's labels, as a
+// family's bug might: two checks with it render the same series twice.
+type sharedResult struct{ help string }
+
+func (sharedResult) Findings() []probes.Finding { return nil }
+
+func (r sharedResult) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	help := r.help
+	if help == "" {
+		help = "A series that belongs to no check."
+	}
+	return append(ms, probes.Gauge(prometheus.NewDesc("sfbex_fake_shared", help, nil, nil), 1))
+}
+
+func scrape(t *testing.T, h http.Handler, gzipped bool) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	if gzipped {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	h.ServeHTTP(rec, req)
+	body := rec.Body.Bytes()
+	if rec.Header().Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	} else if gzipped {
+		t.Fatal("asked for gzip, got none")
+	}
+	return rec.Code, string(body)
+}
+
+// Two checks rendering the same series make the exposition invalid: the
+// scrape fails loudly, as the registry made it fail, until they no
+// longer do; so does one family's help differing between checks.
+func TestDuplicateSeriesFailTheScrape(t *testing.T) {
 	a := &probes.Check{Probe: "fake", Target: "a", Interval: time.Minute, Timeout: time.Second}
 	b := &probes.Check{Probe: "fake", Target: "b", Interval: time.Minute, Timeout: time.Second}
 	s := NewStore([]*probes.Check{a, b})
-	for i, run := range []Run{
-		{Result: &fakeResult{}},
-		{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Warning}}}},
-		{Err: errors.New("down")},
-	} {
-		s.Record(a.ID(), run)
-		if i > 0 {
-			s.Record(b.ID(), run)
+	h := Handler(s, nil)
+	s.Record(a.ID(), Run{Result: sharedResult{}})
+	if code, body := scrape(t, h, false); code != http.StatusOK || !strings.Contains(body, "sfbex_fake_shared 1\n") {
+		t.Fatalf("one owner: %d\n%s", code, body)
+	}
+	s.Record(b.ID(), Run{Result: sharedResult{}})
+	if code, body := scrape(t, h, false); code != http.StatusInternalServerError || !strings.Contains(body, "rendered by two checks") {
+		t.Fatalf("two owners: %d\n%s", code, body)
+	}
+	s.Record(b.ID(), Run{Result: &fakeResult{}})
+	if code, _ := scrape(t, h, false); code != http.StatusOK {
+		t.Fatalf("back to one owner: %d", code)
+	}
+	s.Record(b.ID(), Run{Result: sharedResult{help: "Another help."}})
+	if code, body := scrape(t, h, false); code != http.StatusInternalServerError || !strings.Contains(body, "help or type differs") {
+		t.Fatalf("help differs: %d\n%s", code, body)
+	}
+}
+
+// The handler's answer, plain and gzipped, is valid exposition that
+// promtool accepts, holds every family's HELP and TYPE once and the same
+// series a registry gathers from the store.
+func TestHandlerServesValidExposition(t *testing.T) {
+	var checks []*probes.Check
+	for _, target := range []string{"a", "b", "c"} {
+		checks = append(checks, &probes.Check{Probe: "fake", Target: target, Interval: time.Minute, Timeout: time.Second})
+	}
+	s := NewStore(checks)
+	s.Record("fake/a", Run{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Critical}}}})
+	s.Record("fake/b", Run{Err: errors.New("down")})
+	extra := prometheus.NewRegistry()
+	extra.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "Lab."}))
+	h := Handler(s, extra)
+	_, plain := scrape(t, h, false)
+	_, gz := scrape(t, h, true)
+	if plain != gz {
+		t.Fatal("the gzipped answer differs from the plain one")
+	}
+	for _, name := range []string{"sfbex_probe_success", "sfbex_lab_mode"} {
+		if n := strings.Count(plain, "# TYPE "+name+" "); n != 1 {
+			t.Errorf("%s: %d TYPE lines", name, n)
 		}
-		got := s.metricsInto(nil)
-		if len(got) != s.rendered || cap(got) != s.rendered {
-			t.Fatalf("after run %d: %d metrics sent, cap %d, count %d", i, len(got), cap(got), s.rendered)
+	}
+	if !strings.Contains(plain, `sfbex_probe_success{probe="fake",target="a"} 1`) || !strings.Contains(plain, `sfbex_probe_success{probe="fake",target="b"} 0`) ||
+		strings.Contains(plain, `target="c"`) {
+		t.Fatalf("series:\n%s", plain)
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(plain)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
 		}
+	}
+	// The same series, with the same values, as the registry gathers.
+	served := map[string]bool{}
+	for _, l := range strings.Split(plain, "\n") {
+		if strings.HasPrefix(l, "sfbex_probe_") {
+			served[l] = true
+		}
+	}
+	var buf bytes.Buffer
+	mfs, err := newReg(s).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gathered := 0
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(l, "sfbex_probe_") {
+			gathered++
+			if !served[l] {
+				t.Errorf("gathered but not served: %s", l)
+			}
+		}
+	}
+	if gathered != len(served) {
+		t.Fatalf("the registry gathers %d series, the handler serves %d", gathered, len(served))
 	}
 }
