@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +25,19 @@ func TestScrapeBaselineMatchesAgent(t *testing.T) {
 		t.Fatalf("only %d series for 20 domains", f.series)
 	}
 	before := scrapeBody(t, f.agent, false)
+	// The gzip answer, sent from chunks compressed when each result
+	// arrived, is a valid gzip stream (CRC and size checked) of the same text.
+	zr, err := gzip.NewReader(bytes.NewReader(scrapeBody(t, f.agent, true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("the gzip answer: %v", err)
+	}
+	if !bytes.Equal(unzipped, before) {
+		t.Fatalf("the gzip answer holds %d bytes, the plain one %d", len(unzipped), len(before))
+	}
 	f.startHang(t)
 	during := scrapeBody(t, f.agent, false)
 	f.stopHang()
