@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -334,5 +336,71 @@ func TestHandlerServesValidExposition(t *testing.T) {
 	}
 	if gathered != len(served) {
 		t.Fatalf("the registry gathers %d series, the handler serves %d", gathered, len(served))
+	}
+}
+
+// The scheduler runs many checks with MaxConcurrent workers, not a
+// goroutine per check: every check runs, never twice at once, never more
+// than MaxConcurrent at a time, and the goroutines do not grow with the
+// number of checks.
+func TestSchedulerGoroutinesDoNotGrowWithChecks(t *testing.T) {
+	const n, workers = 200, 4
+	var inFlight, most atomic.Int32
+	running := make([]atomic.Int32, n)
+	ran := make([]atomic.Int32, n)
+	var checks []*probes.Check
+	for i := range n {
+		checks = append(checks, &probes.Check{Probe: "fake", Target: fmt.Sprint(i), Interval: 50 * time.Millisecond, Timeout: time.Second,
+			Run: func(ctx context.Context) (probes.Result, error) {
+				if running[i].Add(1) != 1 {
+					t.Errorf("check %d runs twice at once", i)
+				}
+				cur := inFlight.Add(1)
+				for m := most.Load(); cur > m && !most.CompareAndSwap(m, cur); m = most.Load() {
+				}
+				ran[i].Add(1)
+				inFlight.Add(-1)
+				running[i].Add(-1)
+				return &fakeResult{}, nil
+			}})
+	}
+	s := NewStore(checks)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { (&Scheduler{Store: s, Checks: checks, MaxConcurrent: workers}).Run(ctx); close(done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	peak := 0
+	for time.Now().Before(deadline) {
+		peak = max(peak, runtime.NumGoroutine()-before)
+		all := true
+		for i := range ran {
+			if ran[i].Load() < 1 {
+				all = false
+				break
+			}
+		}
+		if all {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	for i := range ran {
+		if ran[i].Load() < 1 {
+			total := 0
+			for j := range ran {
+				total += int(ran[j].Load())
+			}
+			t.Fatalf("check %d ran %d times in 60 s with a 50 ms interval (%d runs in all)", i, ran[i].Load(), total)
+		}
+	}
+	if most.Load() > workers {
+		t.Errorf("%d runs at once, MaxConcurrent %d", most.Load(), workers)
+	}
+	// The scheduler's goroutine, its workers and the test's own: not one per check.
+	if peak > workers+3 {
+		t.Errorf("%d goroutines more while running %d checks with %d workers", peak, n, workers)
 	}
 }
