@@ -39,20 +39,27 @@ type zchunk struct {
 	n   uint32
 }
 
+// zwriter is a compressor and its output buffer, reused.
+type zwriter struct {
+	w   *flate.Writer
+	buf bytes.Buffer
+}
+
 var flateWriters = sync.Pool{New: func() any {
 	w, _ := flate.NewWriter(nil, flate.BestSpeed)
-	return w
+	return &zwriter{w: w}
 }}
 
 // compress returns text as an independent, sync-flushed DEFLATE chunk.
 func compress(text []byte) zchunk {
-	var buf bytes.Buffer
-	w := flateWriters.Get().(*flate.Writer)
-	w.Reset(&buf)
-	_, _ = w.Write(text) // a bytes.Buffer does not fail
-	_ = w.Flush()
-	flateWriters.Put(w)
-	return zchunk{z: slices.Clip(buf.Bytes()), crc: crc32.ChecksumIEEE(text), n: uint32(len(text))}
+	z := flateWriters.Get().(*zwriter)
+	z.buf.Reset()
+	z.w.Reset(&z.buf)
+	_, _ = z.w.Write(text) // a bytes.Buffer does not fail
+	_ = z.w.Flush()
+	out := bytes.Clone(z.buf.Bytes()) // exactly sized: the store keeps it
+	flateWriters.Put(z)
+	return zchunk{z: out, crc: crc32.ChecksumIEEE(text), n: uint32(len(text))}
 }
 
 // family is one metric family as the store serves it.
