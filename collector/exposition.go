@@ -79,8 +79,28 @@ type chunk struct {
 // encoded is one entry's rendering.
 type encoded struct {
 	chunks []chunk
-	keys   []uint64 // hash of each series' name and labels
-	err    error    // the entry rendered something it must not (see encode)
+	err    error // the entry rendered something it must not (see encode)
+}
+
+// encodedKeys calls f with the key of each series of enc (their text is
+// inflated again rather than keeping 8 bytes per series for this).
+func encodedKeys(enc *encoded, f func(uint64)) {
+	if len(enc.chunks) == 0 {
+		return
+	}
+	var buf bytes.Buffer
+	zs := make([]*zchunk, len(enc.chunks))
+	for i := range enc.chunks {
+		zs[i] = &enc.chunks[i].zchunk
+	}
+	if err := inflateTo(&buf, zs); err != nil {
+		panic("collector: a chunk the store compressed does not inflate: " + err.Error())
+	}
+	for l := buf.Bytes(); len(l) > 0; {
+		i := bytes.IndexByte(l, '\n')
+		f(seriesKey(l[:i]))
+		l = l[i+1:]
+	}
 }
 
 // seriesKey hashes a series line up to its value: name and labels.
@@ -141,15 +161,9 @@ func encode(ms []prometheus.Metric, fams map[string]*family) encoded {
 		} else if !bytes.Equal(f.head, head) {
 			return encoded{err: fmt.Errorf("metric family %s: help or type differs from another check's: %q against %q", f.name, head, f.head)}
 		}
-		for l := lines; len(l) > 0; {
-			i := bytes.IndexByte(l, '\n')
-			out.keys = append(out.keys, seriesKey(l[:i]))
-			l = l[i+1:]
-		}
 		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines)})
 	}
 	out.chunks = slices.Clip(out.chunks)
-	out.keys = slices.Clip(out.keys)
 	return out
 }
 

@@ -52,13 +52,15 @@ type Store struct {
 	render  func(*Entry) []prometheus.Metric
 
 	families map[string]*family
-	// owners counts the entries rendering each series (by seriesKey), so
-	// that two checks rendering the same series are caught when the second
-	// result arrives rather than at every scrape.
-	owners        map[uint64]uint32
-	duplicates    int    // series with more than one owner
-	lastDuplicate string // a check that rendered one
-	badEntries    int    // entries whose rendering failed (encoded.err)
+	// owners holds the key (seriesKey) of every series an entry renders,
+	// and shared counts those more than one entry renders, so that two
+	// checks rendering the same series are caught when the second result
+	// arrives rather than at every scrape.
+	owners        map[uint64]struct{}
+	shared        map[uint64]uint32 // owners beyond the first
+	duplicates    int               // len(shared)
+	lastDuplicate string            // a check that rendered one
+	badEntries    int               // entries whose rendering failed (encoded.err)
 }
 
 // RecentRun is one line of the status page's recent-runs list.
@@ -73,7 +75,7 @@ const recentRuns = 100
 
 // NewStore returns a store for checks. The checks' IDs must be unique.
 func NewStore(checks []*probes.Check) *Store {
-	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, owners: map[uint64]uint32{}}
+	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, owners: map[uint64]struct{}{}, shared: map[uint64]uint32{}}
 	for _, c := range checks {
 		if _, dup := s.entries[c.ID()]; dup {
 			panic("collector: duplicate check " + c.ID())
@@ -160,22 +162,28 @@ func (s *Store) rerender(e *Entry) {
 	if e.enc.err != nil {
 		s.badEntries--
 	}
-	for _, k := range e.enc.keys {
-		switch s.owners[k]--; s.owners[k] {
-		case 0:
-			delete(s.owners, k)
-		case 1:
-			s.duplicates--
+	encodedKeys(&e.enc, func(k uint64) {
+		if n, ok := s.shared[k]; ok {
+			if n == 1 {
+				delete(s.shared, k)
+			} else {
+				s.shared[k] = n - 1
+			}
+			return
 		}
-	}
+		delete(s.owners, k)
+	})
 	e.enc = encode(s.render(e), s.families)
 	if e.enc.err != nil {
 		s.badEntries++
 	}
-	for _, k := range e.enc.keys {
-		if s.owners[k]++; s.owners[k] == 2 {
-			s.duplicates++
-			s.lastDuplicate = e.Check.ID()
+	encodedKeys(&e.enc, func(k uint64) {
+		if _, ok := s.owners[k]; !ok {
+			s.owners[k] = struct{}{}
+			return
 		}
-	}
+		s.shared[k]++
+		s.lastDuplicate = e.Check.ID()
+	})
+	s.duplicates = len(s.shared)
 }
