@@ -247,6 +247,21 @@ func scrape(t *testing.T, h http.Handler, gzipped bool) (int, string) {
 	return rec.Code, string(body)
 }
 
+// manyResult renders enough series of one family to be compressed
+// rather than stored.
+type manyResult struct{ target string }
+
+func (manyResult) Findings() []probes.Finding { return nil }
+
+var manyDesc = prometheus.NewDesc("sfbex_fake_many", "Many series of one check.", []string{"target", "i"}, nil)
+
+func (r manyResult) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	for i := range 40 {
+		ms = append(ms, probes.Gauge(manyDesc, float64(i)/3, r.target, fmt.Sprint(i)))
+	}
+	return ms
+}
+
 // Two checks rendering the same series make the exposition invalid: the
 // scrape fails loudly, as the registry made it fail, until they no
 // longer do; so does one family's help differing between checks.
@@ -284,6 +299,7 @@ func TestHandlerServesValidExposition(t *testing.T) {
 	s := NewStore(checks)
 	s.Record("fake/a", Run{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Critical}}}})
 	s.Record("fake/b", Run{Err: errors.New("down")})
+	s.Record("fake/c", Run{Result: manyResult{target: "c"}})
 	extra := prometheus.NewRegistry()
 	extra.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "Lab."}))
 	h := Handler(s, extra)
@@ -298,7 +314,7 @@ func TestHandlerServesValidExposition(t *testing.T) {
 		}
 	}
 	if !strings.Contains(plain, `sfbex_probe_success{probe="fake",target="a"} 1`) || !strings.Contains(plain, `sfbex_probe_success{probe="fake",target="b"} 0`) ||
-		strings.Contains(plain, `target="c"`) {
+		!strings.Contains(plain, `sfbex_fake_many{i="39",target="c"} 13`) {
 		t.Fatalf("series:\n%s", plain)
 	}
 	if promtool, err := exec.LookPath("promtool"); err == nil {
@@ -311,7 +327,7 @@ func TestHandlerServesValidExposition(t *testing.T) {
 	// The same series, with the same values, as the registry gathers.
 	served := map[string]bool{}
 	for _, l := range strings.Split(plain, "\n") {
-		if strings.HasPrefix(l, "sfbex_probe_") {
+		if strings.HasPrefix(l, "sfbex_probe_") || strings.HasPrefix(l, "sfbex_fake_") {
 			served[l] = true
 		}
 	}
@@ -327,7 +343,7 @@ func TestHandlerServesValidExposition(t *testing.T) {
 	}
 	gathered := 0
 	for _, l := range strings.Split(buf.String(), "\n") {
-		if strings.HasPrefix(l, "sfbex_probe_") {
+		if strings.HasPrefix(l, "sfbex_probe_") || strings.HasPrefix(l, "sfbex_fake_") {
 			gathered++
 			if !served[l] {
 				t.Errorf("gathered but not served: %s", l)

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"hash/fnv"
 	"io"
 	"net/http"
 	"slices"
@@ -50,8 +49,22 @@ var flateWriters = sync.Pool{New: func() any {
 	return &zwriter{w: w}
 }}
 
+// storedMax is the longest text kept as a stored (uncompressed) DEFLATE
+// block: a check's one-line families (sfbex_probe_success, …) would not
+// shrink, and a compressor's reset costs more than the line.
+const storedMax = 256
+
 // compress returns text as an independent, sync-flushed DEFLATE chunk.
 func compress(text []byte) zchunk {
+	crc := crc32.ChecksumIEEE(text)
+	if len(text) <= storedMax {
+		// A stored block, byte-aligned as every chunk ends: BFINAL 0,
+		// BTYPE 00, LEN and its complement (little-endian), the bytes.
+		out := make([]byte, 0, 5+len(text))
+		n := uint16(len(text))
+		out = append(out, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		return zchunk{z: append(out, text...), crc: crc, n: uint32(len(text))}
+	}
 	z := flateWriters.Get().(*zwriter)
 	z.buf.Reset()
 	z.w.Reset(&z.buf)
@@ -59,7 +72,7 @@ func compress(text []byte) zchunk {
 	_ = z.w.Flush()
 	out := bytes.Clone(z.buf.Bytes()) // exactly sized: the store keeps it
 	flateWriters.Put(z)
-	return zchunk{z: out, crc: crc32.ChecksumIEEE(text), n: uint32(len(text))}
+	return zchunk{z: out, crc: crc, n: uint32(len(text))}
 }
 
 // family is one metric family as the store serves it.
@@ -79,28 +92,8 @@ type chunk struct {
 // encoded is one entry's rendering.
 type encoded struct {
 	chunks []chunk
-	err    error // the entry rendered something it must not (see encode)
-}
-
-// encodedKeys calls f with the key of each series of enc (their text is
-// inflated again rather than keeping 8 bytes per series for this).
-func encodedKeys(enc *encoded, f func(uint64)) {
-	if len(enc.chunks) == 0 {
-		return
-	}
-	var buf bytes.Buffer
-	zs := make([]*zchunk, len(enc.chunks))
-	for i := range enc.chunks {
-		zs[i] = &enc.chunks[i].zchunk
-	}
-	if err := inflateTo(&buf, zs); err != nil {
-		panic("collector: a chunk the store compressed does not inflate: " + err.Error())
-	}
-	for l := buf.Bytes(); len(l) > 0; {
-		i := bytes.IndexByte(l, '\n')
-		f(seriesKey(l[:i]))
-		l = l[i+1:]
-	}
+	keys   []uint64 // seriesKey of each series, for the duplicate accounting
+	err    error    // the entry rendered something it must not (see encode)
 }
 
 // seriesKey hashes a series line up to its value: name and labels.
@@ -108,9 +101,11 @@ func seriesKey(line []byte) uint64 {
 	if i := bytes.LastIndexByte(line, ' '); i > 0 {
 		line = line[:i]
 	}
-	h := fnv.New64a()
-	_, _ = h.Write(line)
-	return h.Sum64()
+	h := uint64(14695981039346656037) // FNV-1a, without an allocation
+	for _, c := range line {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 // metricsOf is an unchecked collector of fixed metrics: a registry
@@ -161,9 +156,15 @@ func encode(ms []prometheus.Metric, fams map[string]*family) encoded {
 		} else if !bytes.Equal(f.head, head) {
 			return encoded{err: fmt.Errorf("metric family %s: help or type differs from another check's: %q against %q", f.name, head, f.head)}
 		}
+		for l := lines; len(l) > 0; {
+			i := bytes.IndexByte(l, '\n')
+			out.keys = append(out.keys, seriesKey(l[:i]))
+			l = l[i+1:]
+		}
 		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines)})
 	}
 	out.chunks = slices.Clip(out.chunks)
+	out.keys = slices.Clip(out.keys)
 	return out
 }
 

@@ -162,28 +162,28 @@ func (s *Store) rerender(e *Entry) {
 	if e.enc.err != nil {
 		s.badEntries--
 	}
-	encodedKeys(&e.enc, func(k uint64) {
+	for _, k := range e.enc.keys {
 		if n, ok := s.shared[k]; ok {
 			if n == 1 {
 				delete(s.shared, k)
 			} else {
 				s.shared[k] = n - 1
 			}
-			return
+			continue
 		}
 		delete(s.owners, k)
-	})
+	}
 	e.enc = encode(s.render(e), s.families)
 	if e.enc.err != nil {
 		s.badEntries++
 	}
-	encodedKeys(&e.enc, func(k uint64) {
+	for _, k := range e.enc.keys {
 		if _, ok := s.owners[k]; !ok {
 			s.owners[k] = struct{}{}
-			return
+			continue
 		}
 		s.shared[k]++
 		s.lastDuplicate = e.Check.ID()
-	})
+	}
 	s.duplicates = len(s.shared)
 }
