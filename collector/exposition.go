@@ -310,13 +310,25 @@ func inflateTo(w io.Writer, chunks []*zchunk) error {
 	r := flateReaders.Get().(io.ReadCloser)
 	defer flateReaders.Put(r)
 	var zr bytes.Reader
+	var buf [32 << 10]byte
 	for _, c := range chunks {
 		zr.Reset(c.z)
 		if err := r.(flate.Resetter).Reset(&zr, nil); err != nil {
 			return err
 		}
-		if _, err := io.CopyN(w, r, int64(c.n)); err != nil {
-			return err
+		// Read exactly the chunk's text: a chunk has no final block, so
+		// reading on would be an unexpected EOF. (io.CopyN would hand the
+		// reader to the writer's ReadFrom, which may read past the limit's
+		// wrapper.)
+		for left := int(c.n); left > 0; {
+			k, err := io.ReadFull(r, buf[:min(left, len(buf))])
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return werr
+			}
+			if err != nil {
+				return err
+			}
+			left -= k
 		}
 	}
 	return nil
