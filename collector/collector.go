@@ -33,8 +33,11 @@ var (
 		"Problems with the estate the check's latest result shows, by severity.", []string{"probe", "target", "severity"}, nil)
 )
 
-// Collector exposes the store's contents. It sends metrics rendered when
-// each result arrived, so a scrape costs the same whatever the probes do.
+// Collector exposes the store's contents to a prometheus.Registry, for
+// tests and for programs that embed the store: it renders every entry
+// again at each collection. The agent serves Handler instead, which sends
+// the series encoded when each result arrived; a test holds the two to
+// the same series (TestHandlerServesValidExposition).
 type Collector struct {
 	store *Store
 }
@@ -48,7 +51,14 @@ func (c *Collector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.store.metricsInto(nil) {
+	s := c.store
+	s.mu.RLock()
+	var ms []prometheus.Metric
+	for _, id := range s.order {
+		ms = append(ms, s.render(s.entries[id])...)
+	}
+	s.mu.RUnlock()
+	for _, m := range ms {
 		ch <- m
 	}
 }

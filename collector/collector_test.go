@@ -1,14 +1,23 @@
 package collector
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/probes"
@@ -201,24 +210,225 @@ func TestJitterStaysWithinTenPercent(t *testing.T) {
 	}
 }
 
-// The store keeps count of its rendered metrics, so a scrape allocates
-// exactly once.
-func TestRenderedCountMatchesTheMetricsSent(t *testing.T) {
+// sharedResult renders one series without the check's labels, as a
+// family's bug might: two checks with it render the same series twice.
+type sharedResult struct{ help string }
+
+func (sharedResult) Findings() []probes.Finding { return nil }
+
+func (r sharedResult) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	help := r.help
+	if help == "" {
+		help = "A series that belongs to no check."
+	}
+	return append(ms, probes.Gauge(prometheus.NewDesc("sfbex_fake_shared", help, nil, nil), 1))
+}
+
+// scrape asks a real HTTP server (its response writer has a ReadFrom that
+// a recorder lacks) for /metrics, and returns the status and the text.
+func scrape(t *testing.T, h http.Handler, gzipped bool) (int, string) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+	if gzipped {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	c := &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	} else if gzipped && resp.StatusCode == http.StatusOK {
+		t.Fatal("asked for gzip, got none")
+	}
+	c.CloseIdleConnections()
+	return resp.StatusCode, string(body)
+}
+
+// manyResult renders enough series of one family to be compressed
+// rather than stored.
+type manyResult struct{ target string }
+
+func (manyResult) Findings() []probes.Finding { return nil }
+
+var manyDesc = prometheus.NewDesc("sfbex_fake_many", "Many series of one check.", []string{"target", "i"}, nil)
+
+func (r manyResult) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
+	for i := range 40 {
+		ms = append(ms, probes.Gauge(manyDesc, float64(i)/3, r.target, fmt.Sprint(i)))
+	}
+	return ms
+}
+
+// Two checks rendering the same series make the exposition invalid: the
+// scrape fails loudly, as the registry made it fail, until they no
+// longer do; so does one family's help differing between checks.
+func TestDuplicateSeriesFailTheScrape(t *testing.T) {
 	a := &probes.Check{Probe: "fake", Target: "a", Interval: time.Minute, Timeout: time.Second}
 	b := &probes.Check{Probe: "fake", Target: "b", Interval: time.Minute, Timeout: time.Second}
 	s := NewStore([]*probes.Check{a, b})
-	for i, run := range []Run{
-		{Result: &fakeResult{}},
-		{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Warning}}}},
-		{Err: errors.New("down")},
-	} {
-		s.Record(a.ID(), run)
-		if i > 0 {
-			s.Record(b.ID(), run)
+	h := Handler(s, nil)
+	s.Record(a.ID(), Run{Result: sharedResult{}})
+	if code, body := scrape(t, h, false); code != http.StatusOK || !strings.Contains(body, "sfbex_fake_shared 1\n") {
+		t.Fatalf("one owner: %d\n%s", code, body)
+	}
+	s.Record(b.ID(), Run{Result: sharedResult{}})
+	if code, body := scrape(t, h, false); code != http.StatusInternalServerError || !strings.Contains(body, "rendered by two checks") {
+		t.Fatalf("two owners: %d\n%s", code, body)
+	}
+	s.Record(b.ID(), Run{Result: &fakeResult{}})
+	if code, _ := scrape(t, h, false); code != http.StatusOK {
+		t.Fatalf("back to one owner: %d", code)
+	}
+	s.Record(b.ID(), Run{Result: sharedResult{help: "Another help."}})
+	if code, body := scrape(t, h, false); code != http.StatusInternalServerError || !strings.Contains(body, "help or type differs") {
+		t.Fatalf("help differs: %d\n%s", code, body)
+	}
+}
+
+// The handler's answer, plain and gzipped, is valid exposition that
+// promtool accepts, holds every family's HELP and TYPE once and the same
+// series a registry gathers from the store.
+func TestHandlerServesValidExposition(t *testing.T) {
+	var checks []*probes.Check
+	for _, target := range []string{"a", "b", "c"} {
+		checks = append(checks, &probes.Check{Probe: "fake", Target: target, Interval: time.Minute, Timeout: time.Second})
+	}
+	s := NewStore(checks)
+	s.Record("fake/a", Run{Result: &fakeResult{findings: []probes.Finding{{Severity: probes.Critical}}}})
+	s.Record("fake/b", Run{Err: errors.New("down")})
+	s.Record("fake/c", Run{Result: manyResult{target: "c"}})
+	extra := prometheus.NewRegistry()
+	extra.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "Lab."}))
+	h := Handler(s, extra)
+	_, plain := scrape(t, h, false)
+	_, gz := scrape(t, h, true)
+	if plain != gz {
+		t.Fatal("the gzipped answer differs from the plain one")
+	}
+	for _, name := range []string{"sfbex_probe_success", "sfbex_lab_mode"} {
+		if n := strings.Count(plain, "# TYPE "+name+" "); n != 1 {
+			t.Errorf("%s: %d TYPE lines", name, n)
 		}
-		got := s.metricsInto(nil)
-		if len(got) != s.rendered || cap(got) != s.rendered {
-			t.Fatalf("after run %d: %d metrics sent, cap %d, count %d", i, len(got), cap(got), s.rendered)
+	}
+	if !strings.Contains(plain, `sfbex_probe_success{probe="fake",target="a"} 1`) || !strings.Contains(plain, `sfbex_probe_success{probe="fake",target="b"} 0`) ||
+		!strings.Contains(plain, `sfbex_fake_many{i="39",target="c"} 13`) {
+		t.Fatalf("series:\n%s", plain)
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = strings.NewReader(plain)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
 		}
+	}
+	// The same series, with the same values, as the registry gathers.
+	served := map[string]bool{}
+	for _, l := range strings.Split(plain, "\n") {
+		if strings.HasPrefix(l, "sfbex_probe_") || strings.HasPrefix(l, "sfbex_fake_") {
+			served[l] = true
+		}
+	}
+	var buf bytes.Buffer
+	mfs, err := newReg(s).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gathered := 0
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(l, "sfbex_probe_") || strings.HasPrefix(l, "sfbex_fake_") {
+			gathered++
+			if !served[l] {
+				t.Errorf("gathered but not served: %s", l)
+			}
+		}
+	}
+	if gathered != len(served) {
+		t.Fatalf("the registry gathers %d series, the handler serves %d", gathered, len(served))
+	}
+}
+
+// The scheduler runs many checks with MaxConcurrent workers, not a
+// goroutine per check: every check runs, never twice at once, never more
+// than MaxConcurrent at a time, and the goroutines do not grow with the
+// number of checks.
+func TestSchedulerGoroutinesDoNotGrowWithChecks(t *testing.T) {
+	const n, workers = 200, 4
+	var inFlight, most atomic.Int32
+	running := make([]atomic.Int32, n)
+	ran := make([]atomic.Int32, n)
+	var checks []*probes.Check
+	for i := range n {
+		checks = append(checks, &probes.Check{Probe: "fake", Target: fmt.Sprint(i), Interval: 50 * time.Millisecond, Timeout: time.Second,
+			Run: func(ctx context.Context) (probes.Result, error) {
+				if running[i].Add(1) != 1 {
+					t.Errorf("check %d runs twice at once", i)
+				}
+				cur := inFlight.Add(1)
+				for m := most.Load(); cur > m && !most.CompareAndSwap(m, cur); m = most.Load() {
+				}
+				ran[i].Add(1)
+				inFlight.Add(-1)
+				running[i].Add(-1)
+				return &fakeResult{}, nil
+			}})
+	}
+	s := NewStore(checks)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { (&Scheduler{Store: s, Checks: checks, MaxConcurrent: workers}).Run(ctx); close(done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	peak := 0
+	for time.Now().Before(deadline) {
+		peak = max(peak, runtime.NumGoroutine()-before)
+		all := true
+		for i := range ran {
+			if ran[i].Load() < 1 {
+				all = false
+				break
+			}
+		}
+		if all {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	for i := range ran {
+		if ran[i].Load() < 1 {
+			total := 0
+			for j := range ran {
+				total += int(ran[j].Load())
+			}
+			t.Fatalf("check %d ran %d times in 60 s with a 50 ms interval (%d runs in all)", i, ran[i].Load(), total)
+		}
+	}
+	if most.Load() > workers {
+		t.Errorf("%d runs at once, MaxConcurrent %d", most.Load(), workers)
+	}
+	// The scheduler's goroutine, its workers and the test's own: not one per check.
+	if peak > workers+3 {
+		t.Errorf("%d goroutines more while running %d checks with %d workers", peak, n, workers)
 	}
 }

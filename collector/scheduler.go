@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +17,12 @@ import (
 // Scheduler runs every check on its own interval, with jitter, a deadline
 // per run and at most MaxConcurrent runs at once, and records each outcome
 // in the store. Scrapes never wait for it.
+//
+// One goroutine keeps the checks in a heap by their next run and hands
+// each due check to one of MaxConcurrent workers; a check is scheduled
+// again when its run ends, so it never runs twice at once. Goroutines
+// stay MaxConcurrent+1 whatever the number of checks (a goroutine per
+// check cost 8 KiB of stack each: 80 MiB at 10,000 domains).
 type Scheduler struct {
 	Store         *Store
 	Checks        []*probes.Check
@@ -23,41 +30,96 @@ type Scheduler struct {
 	Log           *zap.Logger
 }
 
+// due is a check and when it runs next.
+type due struct {
+	at time.Time
+	i  int // index in Checks
+}
+
+type dueHeap []due
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(due)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
 // Run starts every check and blocks until ctx is cancelled and all runs in
 // flight have returned.
 func (s *Scheduler) Run(ctx context.Context) {
-	sem := newSemaphore(s.MaxConcurrent)
+	workers := max(s.MaxConcurrent, 1)
+	work := make(chan int)
+	back := make(chan due, workers) // a worker sends one before taking another
+	type transition struct {
+		wasFailing bool
+		findings   int
+	}
+	states := make([]transition, len(s.Checks))
 	var wg sync.WaitGroup
-	for _, c := range s.Checks {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.loop(ctx, c, sem)
+			for i := range work {
+				c := s.Checks[i]
+				run, ok := runOne(ctx, c, nil)
+				if !ok {
+					continue // shutting down
+				}
+				s.Store.Record(c.ID(), run)
+				s.logTransition(c, run, &states[i].wasFailing, &states[i].findings)
+				select {
+				case back <- due{at: time.Now().Add(jitter(c.Interval)), i: i}:
+				case <-ctx.Done():
+				}
+			}
 		}()
 	}
-	wg.Wait()
-}
 
-func (s *Scheduler) loop(ctx context.Context, c *probes.Check, sem chan struct{}) {
 	// Spread the first round over up to two seconds so readiness comes
 	// quickly without every check starting in the same instant.
-	first := time.Duration(rand.Int64N(int64(min(c.Interval, 2*time.Second)) + 1))
-	t := time.NewTimer(first)
+	now := time.Now()
+	h := make(dueHeap, 0, len(s.Checks))
+	for i, c := range s.Checks {
+		h = append(h, due{at: now.Add(time.Duration(rand.Int64N(int64(min(c.Interval, 2*time.Second)) + 1))), i: i})
+	}
+	heap.Init(&h)
+	t := time.NewTimer(time.Hour)
 	defer t.Stop()
-	wasFailing, findings := false, 0
+	defer wg.Wait()
+	defer close(work)
 	for {
+		var wait <-chan time.Time
+		if len(h) > 0 {
+			t.Reset(time.Until(h[0].at))
+			wait = t.C
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case d := <-back:
+			heap.Push(&h, d)
+			continue
+		case <-wait:
 		}
-		run, ok := runOne(ctx, c, sem)
-		if !ok {
-			return // shutting down
+		for len(h) > 0 && !h[0].at.After(time.Now()) {
+			d := heap.Pop(&h).(due)
+			for sent := false; !sent; {
+				select {
+				case work <- d.i:
+					sent = true
+				case b := <-back:
+					heap.Push(&h, b)
+				case <-ctx.Done():
+					return
+				}
+			}
 		}
-		s.Store.Record(c.ID(), run)
-		s.logTransition(c, run, &wasFailing, &findings)
-		t.Reset(jitter(c.Interval))
 	}
 }
 
@@ -122,13 +184,16 @@ func newSemaphore(n int) chan struct{} {
 
 // runOne runs c once under its deadline. ok is false when ctx ended before
 // or during the run, so that a shutdown is not recorded as a failure.
+// sem, when not nil, bounds the runs at once.
 func runOne(ctx context.Context, c *probes.Check, sem chan struct{}) (run Run, ok bool) {
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return Run{}, false
+	if sem != nil {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return Run{}, false
+		}
+		defer func() { <-sem }()
 	}
-	defer func() { <-sem }()
 
 	rctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()

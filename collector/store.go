@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"slices"
 	"sync"
 	"time"
 
@@ -38,21 +37,30 @@ type Entry struct {
 	// run. A check that never returned data has nothing stale to show.
 	Stale bool
 
-	metrics []prometheus.Metric // rendered when the entry changes, sent on scrape
+	enc encoded // rendered and encoded when the entry changes, sent on scrape
 }
 
 // Store holds the latest and last good result of every check. Writers are
 // the scheduler and the `check` command; readers are scrapes, the status
-// page and the API. Metrics are rendered on write, so a scrape only copies.
+// page and the API. Metrics are rendered and encoded on write, so a scrape
+// only copies bytes.
 type Store struct {
 	mu      sync.RWMutex
 	entries map[string]*Entry
 	order   []string // check IDs in registration order
 	recent  []RecentRun
 	render  func(*Entry) []prometheus.Metric
-	// rendered counts the metrics of all entries, so a scrape allocates
-	// its slice once instead of growing it.
-	rendered int
+
+	families map[string]*family
+	// owners holds the key (seriesKey) of every series an entry renders,
+	// and shared counts those more than one entry renders, so that two
+	// checks rendering the same series are caught when the second result
+	// arrives rather than at every scrape.
+	owners        map[uint64]struct{}
+	shared        map[uint64]uint32 // owners beyond the first
+	duplicates    int               // len(shared)
+	lastDuplicate string            // a check that rendered one
+	badEntries    int               // entries whose rendering failed (encoded.err)
 }
 
 // RecentRun is one line of the status page's recent-runs list.
@@ -67,14 +75,13 @@ const recentRuns = 100
 
 // NewStore returns a store for checks. The checks' IDs must be unique.
 func NewStore(checks []*probes.Check) *Store {
-	s := &Store{entries: map[string]*Entry{}, render: renderEntry}
+	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, owners: map[uint64]struct{}{}, shared: map[uint64]uint32{}}
 	for _, c := range checks {
 		if _, dup := s.entries[c.ID()]; dup {
 			panic("collector: duplicate check " + c.ID())
 		}
 		e := &Entry{Check: c}
-		e.metrics = s.render(e)
-		s.rendered += len(e.metrics)
+		s.rerender(e)
 		s.entries[c.ID()] = e
 		s.order = append(s.order, c.ID())
 	}
@@ -100,9 +107,7 @@ func (s *Store) Record(id string, run Run) {
 	if run.Result != nil {
 		e.Shown, e.ShownAt = run.Result, run.Start
 	}
-	s.rendered -= len(e.metrics)
-	e.metrics = s.render(e)
-	s.rendered += len(e.metrics)
+	s.rerender(e)
 
 	r := RecentRun{ID: id, Start: run.Start, Duration: run.Duration}
 	if run.Err != nil {
@@ -122,7 +127,7 @@ func (s *Store) Entries() []Entry {
 	out := make([]Entry, 0, len(s.order))
 	for _, id := range s.order {
 		e := *s.entries[id]
-		e.metrics = nil
+		e.enc = encoded{}
 		out = append(out, e)
 	}
 	return out
@@ -151,13 +156,34 @@ func (s *Store) Ready() bool {
 	return true
 }
 
-// metricsInto appends every entry's rendered metrics to dst.
-func (s *Store) metricsInto(dst []prometheus.Metric) []prometheus.Metric {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	dst = slices.Grow(dst, s.rendered)
-	for _, id := range s.order {
-		dst = append(dst, s.entries[id].metrics...)
+// rerender renders and encodes e again and keeps the duplicate-series
+// accounting. The caller holds s.mu for writing (or owns s).
+func (s *Store) rerender(e *Entry) {
+	if e.enc.err != nil {
+		s.badEntries--
 	}
-	return dst
+	for _, k := range e.enc.keys {
+		if n, ok := s.shared[k]; ok {
+			if n == 1 {
+				delete(s.shared, k)
+			} else {
+				s.shared[k] = n - 1
+			}
+			continue
+		}
+		delete(s.owners, k)
+	}
+	e.enc = encode(s.render(e), s.families)
+	if e.enc.err != nil {
+		s.badEntries++
+	}
+	for _, k := range e.enc.keys {
+		if _, ok := s.owners[k]; !ok {
+			s.owners[k] = struct{}{}
+			continue
+		}
+		s.shared[k]++
+		s.lastDuplicate = e.Check.ID()
+	}
+	s.duplicates = len(s.shared)
 }

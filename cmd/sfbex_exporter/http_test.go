@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/internal/web"
@@ -44,10 +41,8 @@ func httpLabViews(t *testing.T, faults ...string) ([]web.CheckView, string) {
 	rec = httptest.NewRecorder()
 	web.APIChecks(store).ServeHTTP(rec, httptest.NewRequest("GET", "/api/checks", nil))
 	out.WriteString(rec.Body.String())
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(collector.NewCollector(store))
 	rec = httptest.NewRecorder()
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	collector.Handler(store, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 200 {
 		t.Fatalf("/metrics answered %d: %s", rec.Code, rec.Body.String())
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
@@ -294,14 +293,14 @@ func runCheck(ctx context.Context, a *agent, verbose bool) int {
 	return 0
 }
 
-// newRegistry holds every metric /metrics serves.
-func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
+// agentRegistry holds the metrics /metrics serves besides the store's:
+// the Go runtime's, the process's, the build's and the lab flag.
+func agentRegistry(labMode bool) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("sfbex_exporter"),
-		collector.NewCollector(store),
 	)
 	labGauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sfbex_lab_mode", Help: "1 when the agent monitors its built-in simulated estate (--lab), 0 for a real deployment."})
 	if labMode {
@@ -311,12 +310,19 @@ func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 	return reg
 }
 
+// newRegistry gathers every metric /metrics serves, the store's included
+// (for tests; serve writes the store's pre-encoded series directly).
+func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
+	reg := agentRegistry(labMode)
+	reg.MustRegister(collector.NewCollector(store))
+	return reg
+}
+
 // serve runs the scheduler and the HTTP server until ctx ends.
 func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig, a *agent, estate *lab.Lab) int {
 	checks := a.Checks
 	store := collector.NewStore(checks)
-	reg := newRegistry(store, estate != nil)
-	mux := newMux(store, reg, a, estate)
+	mux := newMux(store, agentRegistry(estate != nil), a, estate)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -354,9 +360,11 @@ func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig
 }
 
 // newMux routes every page the agent serves.
+// newMux serves the agent's pages. reg holds the agent's own series (Go,
+// process, build, lab mode); the checks' series come from the store.
 func newMux(store *collector.Store, reg *prometheus.Registry, a *agent, estate *lab.Lab) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", queued(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), runtime.GOMAXPROCS(0)))
+	mux.Handle("/metrics", queued(collector.Handler(store, reg), runtime.GOMAXPROCS(0)))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !store.Ready() {

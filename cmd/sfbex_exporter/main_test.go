@@ -118,7 +118,7 @@ func setEnv(t *testing.T, env map[string]string) {
 func TestAgentServesRunbooksAndReferences(t *testing.T) {
 	a := &agent{Routes: map[string]http.Handler{}}
 	store := collector.NewStore(nil)
-	srv := httptest.NewServer(newMux(store, newRegistry(store, false), a, nil))
+	srv := httptest.NewServer(newMux(store, agentRegistry(false), a, nil))
 	defer srv.Close()
 	for path, want := range map[string]string{
 		"/runbooks":           `id="agent-down"`,

@@ -23,6 +23,9 @@ type Estate struct {
 	Cloud                    Cloud
 	Resolvers                []Resolver
 	QueryTimeout             time.Duration // one DNS query
+	// Shard is this agent's share of the estate (SFBEX_SHARD): the domain
+	// lists above hold only the domains it owns.
+	Shard Shard
 }
 
 // Vars are the estate's variables.
@@ -35,6 +38,7 @@ type Vars struct {
 	DNSResolvers         string        `env:"SFBEX_DNS_RESOLVERS"`
 	DNSInternalResolvers []string      `env:"SFBEX_DNS_INTERNAL_RESOLVERS, default=internal"`
 	DNSQueryTimeout      time.Duration `env:"SFBEX_DNS_QUERY_TIMEOUT, default=2s"`
+	Shard                string        `env:"SFBEX_SHARD"`
 }
 
 // ErrNothingConfigured is returned when no domain is set.
@@ -88,6 +92,12 @@ func (e *Estate) domains(v *Vars) error {
 	if v.EmailDomains == nil { // unset, not set empty: the SIP domains are the email domains
 		e.EmailDomains = e.SIPDomains
 	}
+	// A shard keeps its share of both lists by the domain's name, so a
+	// domain that is SIP and email lands on one shard with both roles.
+	if e.Shard, err = ParseShard(v.Shard); err != nil {
+		return err
+	}
+	e.SIPDomains, e.EmailDomains = e.Shard.keep(e.SIPDomains), e.Shard.keep(e.EmailDomains)
 	return nil
 }
 

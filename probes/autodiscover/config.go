@@ -25,6 +25,7 @@ var Family = probes.Family{Name: "autodiscover", Vars: &Vars{}, Checks: Checks}
 // Vars are the autodiscover family's variables
 // (docs/configuration.md#autodiscover-lync-autodiscover-and-ews).
 type Vars struct {
+	Exchange       bool          `env:"SFBEX_AUTODISCOVER_EXCHANGE, default=true"`
 	User           string        `env:"SFBEX_AUTODISCOVER_USER"`
 	Password       config.Secret `env:"SFBEX_AUTODISCOVER_PASSWORD"`
 	Mailbox        string        `env:"SFBEX_AUTODISCOVER_MAILBOX"`
@@ -37,6 +38,7 @@ type Vars struct {
 }
 
 type settings struct {
+	exchange      bool                   // an Exchange autodiscover check per email domain
 	credentials   *httpprobe.Credentials // nil: no authenticated requests
 	mailbox       string
 	redirectHosts []string
@@ -51,7 +53,7 @@ func load(env *probes.Env) (*settings, error) {
 	if err := config.Load(env.Vars, &v); err != nil {
 		return nil, err
 	}
-	s := &settings{expectOAuth: v.EWSExpectOAuth}
+	s := &settings{expectOAuth: v.EWSExpectOAuth, exchange: v.Exchange}
 	var err error
 	if s.credentials, s.mailbox, err = credentials(&v); err != nil {
 		return nil, err
@@ -162,6 +164,9 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 
 	var checks, ewsChecks []*probes.Check
 	for _, d := range e.EmailDomains {
+		if !s.exchange {
+			break // and no EWS learned from it
+		}
 		cfg := Config{
 			Domain: d, Exchange: e.Exchange, Resolvers: e.Resolvers, QueryTimeout: e.QueryTimeout,
 			Web: &web.Options, RequestTimeout: web.RequestTimeout, MaxBody: web.MaxBody, RedirectHosts: s.redirectHosts,

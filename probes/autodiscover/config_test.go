@@ -61,6 +61,12 @@ func TestConfigAndChecks(t *testing.T) {
 	if _, checks, _ = load(map[string]string{"SFBEX_LYNCDISCOVER_VIEWS": "none"}); len(httpCheckIDs(checks, "lyncdiscover")) != 0 {
 		t.Fatal("SFBEX_LYNCDISCOVER_VIEWS=none left a lyncdiscover check")
 	}
+	// Every derived check can be switched off: Exchange autodiscover per
+	// email domain, and with it the EWS it would learn.
+	if _, checks, _ = load(map[string]string{"SFBEX_AUTODISCOVER_EXCHANGE": "false", "SFBEX_AUTODISCOVER_USER": "probe@contoso.com",
+		"SFBEX_AUTODISCOVER_PASSWORD": "Secret-4711"}); len(httpCheckIDs(checks, "autodiscover", "ews")) != 0 {
+		t.Fatalf("SFBEX_AUTODISCOVER_EXCHANGE=false left %v", httpCheckIDs(checks, "autodiscover", "ews"))
+	}
 
 	s, checks, env = load(map[string]string{
 		"SFBEX_EMAIL_DOMAINS":                 "contoso.com,mail.fabrikam.com",

@@ -173,7 +173,9 @@ func (p *Prober) Probe(ctx context.Context) (probes.Result, error) {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	res := &Result{Domain: p.cfg.Domain}
+	// Sized once: appending would leave up to half the array unused in
+	// every result the store keeps (issue 17).
+	res := &Result{Domain: p.cfg.Domain, Records: make([]RecordResult, 0, len(p.cfg.Resolvers)*len(p.records))}
 	var errs []error
 	for i, resolver := range p.cfg.Resolvers {
 		for j, rec := range p.records {

@@ -57,7 +57,7 @@ func requireBench(t *testing.T) {
 }
 
 // TestPerformance runs every measurement and prints the table of figures.
-// Subtests: scrape, dns, idle (select with -run TestPerformance/dns).
+// Subtests: scrape, dns, idle, fleet (select with -run TestPerformance/dns).
 func TestPerformance(t *testing.T) {
 	requireBench(t)
 	tab := &table{}
@@ -70,6 +70,7 @@ func TestPerformance(t *testing.T) {
 	t.Run("scrape", func(t *testing.T) { benchScrape(t, tab) })
 	t.Run("dns", func(t *testing.T) { benchDNS(t, tab) })
 	t.Run("idle", func(t *testing.T) { benchIdle(t, tab) })
+	t.Run("fleet", func(t *testing.T) { benchFleet(t, tab) })
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nmachine: %s\nruns per figure: %d (median)\n\n", machine(), *flagRuns)

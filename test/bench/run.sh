@@ -4,13 +4,17 @@
 #   bash test/bench/run.sh                  # everything: median of 3 runs, 5 min idle, 200 scrapers × 60 s
 #   bash test/bench/run.sh -quick           # a quick pass: 1 run, 30 s idle, 50 scrapers × 5 s
 #   bash test/bench/run.sh -runs 5 -idle 10m -profile /tmp/sfbex-prof -out /tmp/sfbex-bench
+#   bash test/bench/run.sh -domains 10000   # the fleet scenario (issue 17) alone, one agent and 4 shards
 #
 # Options:
 #   -runs N            runs per figure; each figure is the median (default 3)
 #   -idle DURATION     length of each idle-footprint run (default 5m)
 #   -scrapers N        concurrent scrapers of the load test (default 200)
 #   -load DURATION     length of the load test (default 60s)
-#   -only WHAT         scrape, dns, idle, load, directory or sip (repeatable; default all)
+#   -only WHAT         scrape, dns, idle, fleet, load, directory or sip (repeatable; default all)
+#   -domains LIST      domain counts of the fleet scenario (default 1000,5000,10000), e.g. -domains 10000
+#   -window DURATION   how long the fleet scenario watches each agent after its first round (default 2m)
+#   -shards N          agents that split the largest fleet estate with SFBEX_SHARD (default 4; 0: none)
 #   -profile DIR       write CPU profiles (scrape-agent, scrape-plain, dns-cycle) and print their top
 #   -out DIR           keep the tables here (default: a new temporary directory)
 #   -strict            fail when a target is NOT MET
@@ -24,6 +28,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 runs=3 idle=5m scrapers=200 load=60s profile="" out="" strict=false
+domains=1000,5000,10000 window=2m shards=4
 only=()
 while (($#)); do
 	case "$1" in
@@ -32,16 +37,19 @@ while (($#)); do
 	-scrapers) scrapers=$2; shift 2 ;;
 	-load) load=$2; shift 2 ;;
 	-only) only+=("$2"); shift 2 ;;
+	-domains) domains=$2; only+=(fleet); shift 2 ;;
+	-window) window=$2; shift 2 ;;
+	-shards) shards=$2; shift 2 ;;
 	-profile) profile=$2; shift 2 ;;
 	-out) out=$2; shift 2 ;;
 	-strict) strict=true; shift ;;
-	-quick) runs=1 idle=30s scrapers=50 load=5s; shift ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	-quick) runs=1 idle=30s scrapers=50 load=5s window=70s; shift ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (try -h)" >&2; exit 2 ;;
 	esac
 done
 if ((${#only[@]} == 0)); then
-	only=(scrape dns idle load)
+	only=(scrape dns idle fleet load)
 	# The directory scan against slapd (issue 5), kept in this harness.
 	[[ ! -d test/bench/directory ]] || only+=(directory)
 	# One SIP check against the TLS check it extends, both against Kamailio (issue 15).
@@ -50,9 +58,9 @@ fi
 bench_subtests=()
 for w in "${only[@]}"; do
 	case "$w" in
-	scrape | dns | idle) bench_subtests+=("$w") ;;
+	scrape | dns | idle | fleet) [[ " ${bench_subtests[*]} " == *" $w "* ]] || bench_subtests+=("$w") ;;
 	load | directory | sip) ;;
-	*) echo "run.sh: -only $w: use scrape, dns, idle, load, directory or sip" >&2; exit 2 ;;
+	*) echo "run.sh: -only $w: use scrape, dns, idle, fleet, load, directory or sip" >&2; exit 2 ;;
 	esac
 done
 
@@ -69,7 +77,8 @@ status=0
 
 if ((${#bench_subtests[@]})); then
 	pattern="^TestPerformance\$/^($(IFS='|'; echo "${bench_subtests[*]}"))\$"
-	args=(-bench.runs="$runs" -bench.idle="$idle" -bench.out="$out/bench.md")
+	args=(-bench.runs="$runs" -bench.idle="$idle" -bench.out="$out/bench.md"
+		-bench.fleet.domains="$domains" -bench.fleet.window="$window" -bench.fleet.shards="$shards")
 	[[ -z "$profile" ]] || args+=(-bench.profile="$profile")
 	$strict && args+=(-bench.strict)
 	echo "==> go test -run '$pattern' ./test/bench/ -args ${args[*]}"
@@ -118,5 +127,6 @@ fi
 echo
 echo "==================== figures ($out) ===================="
 [[ ! -f "$out/bench.md" ]] || cat "$out/bench.md"
+[[ ! -f "$out/bench-fleet.md" ]] || { echo; cat "$out/bench-fleet.md"; }
 [[ ! -f "$out/load.md" ]] || { echo; cat "$out/load.md"; }
 exit $status

@@ -2,9 +2,13 @@ package bench
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +27,19 @@ func TestScrapeBaselineMatchesAgent(t *testing.T) {
 		t.Fatalf("only %d series for 20 domains", f.series)
 	}
 	before := scrapeBody(t, f.agent, false)
+	// The gzip answer, sent from chunks compressed when each result
+	// arrived, is a valid gzip stream (CRC and size checked) of the same text.
+	zr, err := gzip.NewReader(bytes.NewReader(scrapeBody(t, f.agent, true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("the gzip answer: %v", err)
+	}
+	if !bytes.Equal(unzipped, before) {
+		t.Fatalf("the gzip answer holds %d bytes, the plain one %d", len(unzipped), len(before))
+	}
 	f.startHang(t)
 	during := scrapeBody(t, f.agent, false)
 	f.stopHang()
@@ -73,4 +90,76 @@ func TestBlackboxConfigValid(t *testing.T) {
 	if !strings.Contains(bbConfig(modules), `query_name: "_sipfederationtls._tcp.contoso0002.test"`) {
 		t.Fatalf("no module for _sipfederationtls._tcp.contoso0002.test:\n%s", bbConfig(modules))
 	}
+}
+
+// queriedMetrics lists the sfbex_* metric names the alert rules and the
+// dashboards query.
+func queriedMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	files, _ := filepath.Glob("../../dashboards/*.json")
+	files = append(files, "../../alerts/sfbex.rules.yml")
+	names := map[string]bool{}
+	re := regexp.MustCompile(`sfbex_[a-z0-9_]+`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range re.FindAllString(string(b), -1) {
+			names[n] = true
+		}
+	}
+	return names
+}
+
+// /metrics at 1,000 domains holds the same information as before issue 17:
+// every series of every metric an alert or a dashboard queries has the
+// same labels and value in the agent's answer (series encoded when each
+// result arrived, sent from compressed chunks) as in what the store's
+// metrics gave through a registry and promhttp (the agent before).
+func TestQueriedSeriesSameAsBefore(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 50
+	}
+	f := newScrapeFixture(t, n)
+	before := string(scrapeBody(t, f.agentDefault, false))
+	zr, err := gzip.NewReader(bytes.NewReader(scrapeBody(t, f.agent, true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySeries := func(body string) map[string]map[string]bool {
+		out := map[string]map[string]bool{}
+		for _, l := range strings.Split(body, "\n") {
+			name, _, _ := strings.Cut(l, "{")
+			name, _, _ = strings.Cut(name, " ")
+			if strings.HasPrefix(l, "sfbex_") {
+				if out[name] == nil {
+					out[name] = map[string]bool{}
+				}
+				out[name][l] = true
+			}
+		}
+		return out
+	}
+	old, cur := bySeries(before), bySeries(string(now))
+	compared := 0
+	for name := range queriedMetrics(t) {
+		if !maps.Equal(old[name], cur[name]) {
+			t.Errorf("%s: %d series before, %d now, not the same", name, len(old[name]), len(cur[name]))
+		}
+		if len(old[name]) > 0 {
+			compared++
+		}
+	}
+	for _, name := range []string{"sfbex_dns_record_present", "sfbex_dns_lookup_outcome", "sfbex_dns_answer_changes_total", "sfbex_probe_success"} {
+		if len(cur[name]) < n {
+			t.Errorf("%s: %d series for %d domains", name, len(cur[name]), n)
+		}
+	}
+	t.Logf("%d domains: %d queried metrics compared, the same", n, compared)
 }

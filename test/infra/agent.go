@@ -26,8 +26,9 @@ type Agent struct {
 	Dir     string
 	LogPath string
 
-	t    testing.TB
-	proc *process
+	t     testing.TB
+	proc  *process
+	ready time.Duration // how long waitReady waits
 }
 
 // StartAgent starts the agent binary bin with args plus
@@ -41,7 +42,15 @@ type Agent struct {
 // (so a developer's shell cannot change a test), plus env ("NAME=value").
 func StartAgent(t testing.TB, bin string, args []string, env []string) *Agent {
 	t.Helper()
-	a := &Agent{t: t, Dir: t.TempDir()}
+	return StartAgentReadyWithin(t, agentReadyTimeout, bin, args, env)
+}
+
+// StartAgentReadyWithin is StartAgent for an agent whose first round of
+// checks takes longer than StartAgent waits (the fleet benchmark's
+// thousands of domains).
+func StartAgentReadyWithin(t testing.TB, ready time.Duration, bin string, args []string, env []string) *Agent {
+	t.Helper()
+	a := &Agent{t: t, Dir: t.TempDir(), ready: ready}
 	a.LogPath = filepath.Join(a.Dir, "agent.log")
 	logOnFailure(t, "agent", a.LogPath)
 	t.Cleanup(a.Stop)
@@ -75,7 +84,7 @@ func (a *Agent) waitReady() error {
 		Timeout:   time.Second,
 		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
 	}
-	deadline := time.Now().Add(agentReadyTimeout)
+	deadline := time.Now().Add(a.ready)
 	var last string
 	for {
 		resp, err := client.Get(a.URL + "/readyz")
@@ -93,7 +102,7 @@ func (a *Agent) waitReady() error {
 			return fmt.Errorf("agent exited before it was ready (%v); last: %s", a.proc.waitErr, last)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("agent not ready after %v: %s", agentReadyTimeout, last)
+			return fmt.Errorf("agent not ready after %v: %s", a.ready, last)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
