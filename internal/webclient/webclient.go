@@ -245,3 +245,32 @@ func ReadPrefix(r io.Reader, keep, limit int64) (prefix []byte, n int64, truncat
 	}
 	return prefix, n, false, err
 }
+
+// DialTarget connects where a client would reach hostPort: through a
+// SFBEX_CONNECT_TO override if there is one; else to addrs (the SRV
+// target's addresses the configured resolvers gave), the first that
+// answers; else to the host name through the system resolver. It returns
+// the address it connected to.
+func (o *Options) DialTarget(ctx context.Context, hostPort string, addrs []string, port int) (net.Conn, string, error) {
+	if to, ok := o.ConnectTo[strings.ToLower(hostPort)]; ok || len(addrs) == 0 {
+		c, err := o.DialContext(ctx, "tcp", hostPort)
+		if ok {
+			hostPort = to
+		}
+		if err != nil {
+			return nil, hostPort, fmt.Errorf("connecting to %s: %w", hostPort, err)
+		}
+		return c, hostPort, nil
+	}
+	var errs []error
+	var d net.Dialer
+	for _, a := range addrs {
+		addr := net.JoinHostPort(a, strconv.Itoa(port))
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			return c, addr, nil
+		}
+		errs = append(errs, fmt.Errorf("connecting to %s: %w", addr, err))
+	}
+	return nil, "", errors.Join(errs...)
+}

@@ -362,28 +362,7 @@ func (p *TLSProber) handshake(ctx context.Context, ep Endpoint) (*handshake, err
 // one, else the SRV target's addresses from the configured resolvers, else
 // the host name through the system resolver.
 func (p *TLSProber) dial(ctx context.Context, ep Endpoint) (net.Conn, string, error) {
-	hp := ep.Key()
-	if to, ok := p.cfg.Web.ConnectTo[strings.ToLower(hp)]; ok || len(ep.Addrs) == 0 {
-		c, err := p.cfg.Web.DialContext(ctx, "tcp", hp)
-		if ok {
-			hp = to
-		}
-		if err != nil {
-			return nil, hp, fmt.Errorf("connecting to %s: %w", hp, err)
-		}
-		return c, hp, nil
-	}
-	var errs []error
-	var d net.Dialer
-	for _, a := range ep.Addrs {
-		addr := net.JoinHostPort(a, strconv.Itoa(ep.Port))
-		c, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			return c, addr, nil
-		}
-		errs = append(errs, fmt.Errorf("connecting to %s: %w", addr, err))
-	}
-	return nil, "", errors.Join(errs...)
+	return p.cfg.Web.DialTarget(ctx, ep.Key(), ep.Addrs, ep.Port)
 }
 
 func handshakeFix(ep Endpoint, err error) string {

@@ -422,28 +422,7 @@ func isTimeout(err error) bool {
 // else the SRV target's addresses from the configured resolvers, else the
 // host name through the system resolver.
 func (p *Prober) dial(ctx context.Context, t Target) (net.Conn, string, error) {
-	hp := t.Key()
-	if to, ok := p.cfg.Web.ConnectTo[strings.ToLower(hp)]; ok || len(t.Addrs) == 0 {
-		c, err := p.cfg.Web.DialContext(ctx, "tcp", hp)
-		if ok {
-			hp = to
-		}
-		if err != nil {
-			return nil, hp, fmt.Errorf("connecting to %s: %w", hp, err)
-		}
-		return c, hp, nil
-	}
-	var errs []error
-	var d net.Dialer
-	for _, a := range t.Addrs {
-		addr := net.JoinHostPort(a, strconv.Itoa(t.Port))
-		c, err := d.DialContext(ctx, "tcp", addr)
-		if err == nil {
-			return c, addr, nil
-		}
-		errs = append(errs, fmt.Errorf("connecting to %s: %w", addr, err))
-	}
-	return nil, "", errors.Join(errs...)
+	return p.cfg.Web.DialTarget(ctx, t.Key(), t.Addrs, t.Port)
 }
 
 // verify judges the chain for the name the peer connects to.
