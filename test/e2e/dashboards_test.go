@@ -37,7 +37,7 @@ import (
 // to a source, a check to a target), so they do not follow $domain.
 var domainMetricPrefixes = []string{
 	"sfbex_dns_", "sfbex_autodiscover_", "sfbex_lyncdiscover_", "sfbex_ews_", "sfbex_tls_endpoint_info",
-	"sfbex_directory_users", "sfbex_directory_sip_", "sfbex_sip_",
+	"sfbex_directory_users", "sfbex_directory_sip_", "sfbex_sip_", "sfbex_exchange_",
 }
 
 // literalWindows lists the panels allowed a literal range window instead of
