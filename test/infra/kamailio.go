@@ -1,12 +1,13 @@
 package infra
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,8 +80,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	writeFile(t, tlsCfg, "[server:default]\nmethod = TLSv1.2+\nprivate_key = "+opts.KeyFile+"\ncertificate = "+opts.CertFile+"\n"+verify)
 	logOnFailure(t, "kamailio", k.logPath)
 	t.Cleanup(k.Stop)
-	var lastErr error
-	for range 3 {
+	err = StartOnFreePorts(t, "kamailio", 3, func() (string, error) {
 		port := FreePort(t)
 		k.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		cfg := filepath.Join(k.Dir, "kamailio.cfg")
@@ -104,15 +104,14 @@ request_route {
 }
 `, k.Addr, opts.Server, mods, tlsCfg))
 		k.args = []string{"-f", cfg, "-DD", "-E", "-P", filepath.Join(k.Dir, "kamailio.pid"), "-Y", k.Dir}
-		if lastErr = k.start(); lastErr == nil {
-			return k
-		}
-		if !strings.Contains(readLog(k.logPath, 4096), "in use") {
-			break // not a port clash: retrying would not help
-		}
+		logStart := fileSize(k.logPath)
+		err := k.start()
+		return readLogFrom(k.logPath, logStart), err
+	})
+	if err != nil {
+		t.Fatalf("StartKamailio: %v", err)
 	}
-	t.Fatalf("StartKamailio: %v", lastErr)
-	return nil
+	return k
 }
 
 func (k *Kamailio) start() error {
@@ -125,8 +124,16 @@ func (k *Kamailio) start() error {
 	k.proc = p
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if c, err := net.DialTimeout("tcp4", k.Addr, 200*time.Millisecond); err == nil {
+		// A TLS handshake, not just a TCP accept: if another program took
+		// the port, Kamailio exits and that program answers the connect.
+		// A TLS alert (a client certificate demanded) is Kamailio too.
+		d := &net.Dialer{Timeout: 200 * time.Millisecond}
+		c, err := tls.DialWithDialer(d, "tcp4", k.Addr, &tls.Config{InsecureSkipVerify: true})
+		if err == nil {
 			c.Close()
+		}
+		var alert tls.AlertError
+		if (err == nil || errors.As(err, &alert)) && !p.exited() {
 			return nil
 		}
 		if p.exited() {
