@@ -399,7 +399,7 @@ func (p *TLSProber) fill(er *EndpointResult, ep Endpoint, h *handshake, now time
 		inter.AddCert(c)
 	}
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: p.cfg.Web.RootCAs, Intermediates: inter, DNSName: ep.Host, CurrentTime: now})
-	er.Verify = Verification{OK: err == nil, Reason: verifyReason(err, h.chain, now), Skipped: p.cfg.Web.Insecure(ep.Host)}
+	er.Verify = Verification{OK: err == nil, Reason: VerifyReason(err, h.chain, now), Skipped: p.cfg.Web.Insecure(ep.Host)}
 	if err != nil {
 		er.Verify.Error = err.Error()
 	}
@@ -408,7 +408,9 @@ func (p *TLSProber) fill(er *EndpointResult, ep Endpoint, h *handshake, now time
 	}
 }
 
-func verifyReason(err error, chain []*x509.Certificate, now time.Time) string {
+// VerifyReason names why a chain did not verify (x509's error), as the
+// reason label of the TLS and SIP families shows it.
+func VerifyReason(err error, chain []*x509.Certificate, now time.Time) string {
 	if err == nil {
 		return "ok"
 	}

@@ -41,7 +41,7 @@ var (
 	verifyOKDesc = prometheus.NewDesc("sfbex_sip_tls_verify_ok",
 		"1 if the SIP service's certificate verifies for the name peers connect to (the SRV target) against the trusted CAs, 0 if not.", labels, nil)
 	verifyResultDesc = prometheus.NewDesc("sfbex_sip_tls_verify_result",
-		"The verification verdict as a label: ok, expired, not_yet_valid, name_mismatch, unknown_authority or other. Always 1.",
+		"The verification verdict as a label: ok, expired, not_yet_valid, name_mismatch, unknown_authority, incompatible_usage, invalid or other. Always 1.",
 		append(labels, "reason"), nil)
 	clientCertReqDesc = prometheus.NewDesc("sfbex_sip_tls_client_cert_requested",
 		"1 if the server asked for a client certificate (mutual TLS, as Access Edge federation does), 0 if not.", labels, nil)

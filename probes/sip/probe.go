@@ -24,6 +24,7 @@ import (
 	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/probes/certs"
 	"github.com/sfbex/sfbex_exporter/probes/dns"
 )
 
@@ -169,7 +170,7 @@ type TLSFacts struct {
 }
 
 // VerifyReasons lists every TLSFacts.VerifyReason.
-var VerifyReasons = []string{"ok", "expired", "not_yet_valid", "name_mismatch", "unknown_authority", "other"}
+var VerifyReasons = certs.VerifyReasons
 
 // Probe follows the service's SRV records, sends OPTIONS to every target
 // (one connection each) and reports. The error lists lookups that failed
@@ -441,19 +442,5 @@ func (p *Prober) verify(f *TLSFacts, chain []*x509.Certificate, name string) {
 		return
 	}
 	f.VerifyError = err.Error()
-	var inv x509.CertificateInvalidError
-	var host x509.HostnameError
-	var ua x509.UnknownAuthorityError
-	switch {
-	case errors.As(err, &inv) && inv.Reason == x509.Expired && now.Before(leaf.NotBefore):
-		f.VerifyReason = "not_yet_valid"
-	case errors.As(err, &inv) && inv.Reason == x509.Expired:
-		f.VerifyReason = "expired"
-	case errors.As(err, &host):
-		f.VerifyReason = "name_mismatch"
-	case errors.As(err, &ua):
-		f.VerifyReason = "unknown_authority"
-	default:
-		f.VerifyReason = "other"
-	}
+	f.VerifyReason = certs.VerifyReason(err, chain, now)
 }
