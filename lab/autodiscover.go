@@ -154,6 +154,12 @@ func serviceUnavailable(w http.ResponseWriter) {
 // authenticated checks the request's credentials. When it returns false it
 // has answered: 401 with the challenges, or the NTLM challenge message.
 func (ex *exchangeWeb) authenticated(w http.ResponseWriter, r *http.Request) bool {
+	return ex.signedIn(w, r, ex.challenge)
+}
+
+// signedIn checks the probe account's Basic or NTLM sign-in; on failure it
+// answers with challenge, the 401 of the service asked.
+func (ex *exchangeWeb) signedIn(w http.ResponseWriter, r *http.Request, challenge func(http.ResponseWriter)) bool {
 	scheme, data, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch strings.ToLower(scheme) {
 	case "basic":
@@ -180,7 +186,7 @@ func (ex *exchangeWeb) authenticated(w http.ResponseWriter, r *http.Request) boo
 			}
 		}
 	}
-	ex.challenge(w)
+	challenge(w)
 	return false
 }
 
@@ -291,6 +297,12 @@ func (ex *exchangeWeb) build() labBuild {
 	return labBuild{"73C28A02", `<h:MajorVersion>15</h:MajorVersion><h:MinorVersion>2</h:MinorVersion><h:MajorBuildNumber>2562</h:MajorBuildNumber><h:MinorBuildNumber>17</h:MinorBuildNumber>`, "15.2.2562.17"}
 }
 
+// ews is the build as EWS's ServerVersionInfo attributes.
+func (b labBuild) ews() string {
+	p := strings.Split(b.full, ".")
+	return fmt.Sprintf(`MajorVersion="%s" MinorVersion="%s" MajorBuildNumber="%s" MinorBuildNumber="%s"`, p[0], p[1], p[2], p[3])
+}
+
 func (ex *exchangeWeb) soap(w http.ResponseWriter, r *http.Request) {
 	if ex.lab.On("autodiscover-down") {
 		serviceUnavailable(w)
@@ -321,8 +333,8 @@ func (ex *exchangeWeb) soap(w http.ResponseWriter, r *http.Request) {
 		`</Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`, ex.build().soap, code, settings)
 }
 
-// ews answers as Exchange's EWS does without credentials: 401 with its
-// challenges, Bearer first.
+// ews answers as Exchange's EWS does: without credentials 401 with its
+// challenges, Bearer first; signed in with the probe account, a SOAP answer.
 func (ex *exchangeWeb) ews(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case ex.lab.On("ews-503"):
@@ -352,6 +364,27 @@ func (ex *exchangeWeb) ews(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
+	if !ex.signedIn(w, r, ex.ewsChallenge) {
+		return
+	}
+	if r.Method != http.MethodPost {
+		http.Error(w, "EWS takes SOAP POST requests", http.StatusMethodNotAllowed)
+		return
+	}
+	// Every EWS answer carries the build in its SOAP header; the lab
+	// answers any request as GetServerTimeZones with the one zone asked.
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">`+
+		`<s:Header><h:ServerVersionInfo %s Version="V2017_07_11" xmlns:h="http://schemas.microsoft.com/exchange/services/2006/types" xmlns="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"/></s:Header>`+
+		`<s:Body><m:GetServerTimeZonesResponse xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">`+
+		`<m:ResponseMessages><m:GetServerTimeZonesResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>`+
+		`<m:TimeZoneDefinitions><t:TimeZoneDefinition Id="UTC" Name="(UTC) Coordinated Universal Time"/></m:TimeZoneDefinitions>`+
+		`</m:GetServerTimeZonesResponseMessage></m:ResponseMessages></m:GetServerTimeZonesResponse></s:Body></s:Envelope>`, ex.build().ews())
+}
+
+// ewsChallenge is EWS's 401: Bearer first (unless OAuth is off), then
+// Negotiate and NTLM.
+func (ex *exchangeWeb) ewsChallenge(w http.ResponseWriter) {
 	h := w.Header()
 	if !ex.lab.On("ews-no-oauth") {
 		h.Add("WWW-Authenticate", labBearer)

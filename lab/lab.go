@@ -52,7 +52,7 @@ var Faults = []Fault{
 	{"ews-endless", "ews", "EWS answers 200 with a text/xml body that does not end: the start of a SOAP envelope, then padding (the lab stops after 1 GiB); the agent reads up to SFBEX_HTTP_MAX_BODY_BYTES"},
 	{"ews-empty", "ews", "EWS answers 200 with an empty body"},
 	{"autodiscover-online", "lifecycle", "the public autodiscover.contoso.test points to autodiscover.outlook.com, as when mailboxes moved to Exchange Online while the configuration still says Exchange on-premises: the agent states Skype for Business Server's EWS dependency on Exchange Online and the days left until its shutdown"},
-	{"exchange-out-of-support", "autodiscover", "Exchange shows build 15.1.2507.6 (Exchange Server 2016 CU23, out of support since 2025-10-14) instead of 15.2.2562.17 (Subscription Edition RTM): in its autodiscover SOAP and POX answers and in X-OWA-Version on /owa/"},
+	{"exchange-out-of-support", "autodiscover", "Exchange shows build 15.1.2507.6 (Exchange Server 2016 CU23, out of support since 2025-10-14) instead of 15.2.2562.17 (Subscription Edition RTM): in its autodiscover SOAP and POX answers, in X-OWA-Version on /owa/ and in EWS's ServerVersionInfo"},
 	{"ews-policy-blocked", "ews", "EWS answers 403 with X-EWS-Policy-Reason: EWS is disabled for this user or tenant, as Exchange Online does since 2026-10-01 for a tenant that never set EwsEnabled"},
 	{"lyncdiscover-html", "lyncdiscover", "https://lyncdiscover.contoso.test/ answers a web page (a reverse proxy's sign-in page) instead of the _links JSON"},
 	{"directory-sip-stripped", "directory", "every fifth lab user (20%) loses SIP:<address> from proxyAddresses, so SIP proxy address coverage drops from 98% to 78%"},

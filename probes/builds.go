@@ -7,11 +7,11 @@ import (
 )
 
 // The Exchange build series: the autodiscover family (SOAP, POX answers)
-// and the EWS check (X-OWA-Version on /owa/) both write them, with the
+// and the EWS check (X-OWA-Version on /owa/, ServerVersionInfo) both write them, with the
 // protocol that showed the build. See docs/metrics.md#autodiscover.
 var (
 	exBuildInfoDesc = prometheus.NewDesc("sfbex_exchange_build_info",
-		"The Exchange build a server showed (protocol soap: autodiscover ServerVersionInfo; pox: autodiscover ServerVersion; owa: X-OWA-Version on /owa/), and its product from the lifecycle table (docs/lifecycle.md; unknown outside it). Always 1.",
+		"The Exchange build a server showed (protocol soap: autodiscover ServerVersionInfo; pox: autodiscover ServerVersion; owa: X-OWA-Version on /owa/; ews: EWS ServerVersionInfo of a signed-in request), and its product from the lifecycle table (docs/lifecycle.md; unknown outside it). Always 1.",
 		[]string{"domain", "protocol", "server", "build", "product"}, nil)
 	exSupportEndDesc = prometheus.NewDesc("sfbex_exchange_support_end_timestamp_seconds",
 		"When support of the Exchange product that server runs ends (Unix time, 00:00 UTC of the day after the last day of support); absent for a product under the Modern Lifecycle Policy (Subscription Edition).",

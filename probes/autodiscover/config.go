@@ -159,7 +159,7 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 	newCheck := func(probe, target string, run func(context.Context) (probes.Result, error)) *probes.Check {
 		return &probes.Check{Probe: probe, Target: target, Interval: web.Interval, Timeout: web.Timeout, Run: run}
 	}
-	ewsCfg := ews.Config{ExpectOAuth: s.expectOAuth, Web: &web.Options, RequestTimeout: web.RequestTimeout, MaxBody: web.MaxBody}
+	ewsCfg := ews.Config{ExpectOAuth: s.expectOAuth, Web: &web.Options, RequestTimeout: web.RequestTimeout, MaxBody: web.MaxBody, Credentials: s.credentials}
 	sfbDomain := SFBURLDomain(s.sfbURL, e.EmailDomains)
 
 	var checks, ewsChecks []*probes.Check

@@ -29,6 +29,9 @@ type Config struct {
 	Web            *webclient.Options
 	RequestTimeout time.Duration
 	MaxBody        int64
+	// Credentials, when set (the probe account), sign in to read the
+	// Exchange build from EWS's ServerVersionInfo header.
+	Credentials *httpprobe.Credentials
 }
 
 // MaxLearned bounds the learned URLs probed per domain (they are label
@@ -56,6 +59,11 @@ type Endpoint struct {
 	// (the full Exchange build, e.g. 15.2.2562.17); empty when absent or
 	// for a Microsoft 365 host.
 	OWAVersion string `json:"owa_version,omitempty"`
+	// ServerVersion is the build in the ServerVersionInfo header of a
+	// signed-in EWS answer (e.g. 15.2.2562.17); VersionNote says why it
+	// is empty when the probe account was used.
+	ServerVersion string `json:"server_version,omitempty"`
+	VersionNote   string `json:"version_note,omitempty"`
 	// PolicyReason is the X-EWS-Policy-Reason of a 403: EWS answered and
 	// refuses by the tenant's or the user's EWS policy (Exchange Online).
 	PolicyReason string `json:"policy_reason,omitempty"`
@@ -192,6 +200,9 @@ func probeEndpoint(ctx context.Context, cfg Config, u string) Endpoint {
 	if a.Status != 0 {
 		ep.OWAVersion = owaVersion(ctx, cfg, u)
 	}
+	if cfg.Credentials != nil && a.Status == http.StatusUnauthorized {
+		ep.ServerVersion, ep.VersionNote = serverVersion(ctx, cfg, u)
+	}
 	for _, c := range a.Challenges {
 		if s := SchemeLabel(c.Scheme); !slices.Contains(ep.Schemes, s) {
 			ep.Schemes = append(ep.Schemes, s)
@@ -269,12 +280,18 @@ func (r *Result) judge(ep *Endpoint) {
 		})
 		return // behind a policy block the challenges say nothing about OAuth
 	}
-	if b, err := support.Parse(ep.OWAVersion); err == nil {
-		if p, ok := support.Identify(support.Exchange, b); ok && !p.Supported(time.Now()) {
+	judged := map[string]bool{}
+	for _, v := range []struct{ source, build string }{{"X-OWA-Version", ep.OWAVersion}, {"EWS ServerVersionInfo", ep.ServerVersion}} {
+		b, err := support.Parse(v.build)
+		if err != nil {
+			continue
+		}
+		if p, ok := support.Identify(support.Exchange, b); ok && !p.Supported(time.Now()) && !judged[p.ID] {
+			judged[p.ID] = true
 			r.findings = append(r.findings, probes.Finding{
 				Severity: probes.Warning, Subject: subject,
-				Problem: fmt.Sprintf("the Exchange server behind it runs %s (X-OWA-Version %s), out of support since %s: no security updates",
-					p.Name, ep.OWAVersion, p.EndOfSupport.Format(time.DateOnly)),
+				Problem: fmt.Sprintf("the Exchange server behind it runs %s (%s %s), out of support since %s: no security updates",
+					p.Name, v.source, v.build, p.EndOfSupport.Format(time.DateOnly)),
 				Fix: "Move to Exchange Server Subscription Edition (15.2.2562 or later); docs/lifecycle.md lists the products and their support dates.",
 			})
 		}
@@ -360,6 +377,11 @@ func (r *Result) Details() []string {
 		}
 		if ep.OWAVersion != "" {
 			line += ", X-OWA-Version " + ep.OWAVersion
+		}
+		if ep.ServerVersion != "" {
+			line += ", ServerVersionInfo " + ep.ServerVersion
+		} else if ep.VersionNote != "" {
+			line += ", " + ep.VersionNote
 		}
 		if len(a.Challenges) > 0 {
 			var cs []string

@@ -46,9 +46,17 @@ func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
 	seen := map[string]bool{}
 	for _, ep := range r.Endpoints {
 		l := []string{r.Domain, ep.URL}
-		if u, err := url.Parse(ep.URL); err == nil && ep.OWAVersion != "" && !seen[u.Hostname()] {
-			seen[u.Hostname()] = true // one host, several EWS URLs: one series
-			ms = probes.ExchangeBuildMetrics(ms, r.Domain, "owa", strings.ToLower(u.Hostname()), ep.OWAVersion)
+		if u, err := url.Parse(ep.URL); err == nil {
+			host := strings.ToLower(u.Hostname())
+			// One host, several EWS URLs: one series per protocol.
+			if ep.OWAVersion != "" && !seen["owa "+host] {
+				seen["owa "+host] = true
+				ms = probes.ExchangeBuildMetrics(ms, r.Domain, "owa", host, ep.OWAVersion)
+			}
+			if ep.ServerVersion != "" && !seen["ews "+host] {
+				seen["ews "+host] = true
+				ms = probes.ExchangeBuildMetrics(ms, r.Domain, "ews", host, ep.ServerVersion)
+			}
 		}
 		ms = append(ms,
 			probes.Gauge(ewsUpDesc, probes.Bool(ep.Up), l...),
