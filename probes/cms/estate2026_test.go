@@ -266,6 +266,17 @@ func TestSfBMetrics(t *testing.T) {
 	if v := promtest.Value(t, reg, "sfbex_sfb_oauth_token_issuer_roll_effective_timestamp_seconds", map[string]string{"server": "fe01.contoso.com"}); v != float64(time.Date(2025, 6, 28, 12, 0, 0, 0, time.UTC).Unix()) {
 		t.Errorf("roll effective %v", v)
 	}
+	// The status page says the same in words.
+	details := strings.Join(res.(*Result).Details(), "\n")
+	for _, want := range []string{
+		"server fe01.contoso.com: build 7.0.2046.820, product sfb_se",
+		"server fe03.contoso.co.th: build 7.0.2046.553, product sfb_2019, support ended or ends 2025-10-14",
+		"server fe01.contoso.com: OAuthTokenIssuer certificate expires 2025-06-30T12:00:00Z, rolled one staged (expires 2027-06-30T12:00:00Z, takes effect 2025-06-28T12:00:00Z)",
+	} {
+		if !strings.Contains(details, want) {
+			t.Errorf("details lack %q:\n%s", want, details)
+		}
+	}
 	promtest.Absent(t, reg, "sfbex_sfb_oauth_token_issuer_not_after_timestamp_seconds", map[string]string{"server": "fe03.contoso.co.th", "role": "next"}, "no roll staged")
 	promtest.Absent(t, reg, "sfbex_sfb_oauth_token_issuer_roll_effective_timestamp_seconds", map[string]string{"server": "fe03.contoso.co.th"}, "no roll staged")
 }

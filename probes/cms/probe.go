@@ -465,6 +465,26 @@ func (r *Result) Details() []string {
 		}
 		out = append(out, line)
 	}
+	for _, sv := range r.SfBServers {
+		if v := sv.Version; v != nil {
+			line := fmt.Sprintf("server %s: build %s, product %s", sv.Server, v.Build, v.Product)
+			if sv.SupportEnd != nil {
+				line += ", support ended or ends " + sv.SupportEnd.AddDate(0, 0, -1).Format("2006-01-02")
+			}
+			out = append(out, line)
+		}
+		if sv.TokenIssuerNotAfter != nil {
+			line := fmt.Sprintf("server %s: OAuthTokenIssuer certificate expires %s", sv.Server, sv.TokenIssuerNotAfter.UTC().Format(time.RFC3339))
+			if sv.NextNotAfter != nil {
+				line += ", rolled one staged (expires " + sv.NextNotAfter.UTC().Format(time.RFC3339)
+				if sv.RollEffective != nil {
+					line += ", takes effect " + sv.RollEffective.UTC().Format(time.RFC3339)
+				}
+				line += ")"
+			}
+			out = append(out, line)
+		}
+	}
 	for _, c := range r.Checks {
 		out = append(out, fmt.Sprintf("check %s/%s: %s (%s; %s)", c.Component, c.Check, map[bool]string{true: "pass", false: "FAIL"}[c.Pass], c.Setting, strings.Join(c.Sources, ", ")))
 	}
