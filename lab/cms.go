@@ -141,6 +141,29 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 	if l.On("sfb-oauth-roll-missing") {
 		tokenIssuerNotAfter = now.AddDate(0, 0, 20)
 	}
+	// The Front End runs Subscription Edition RTM, at the dedicated hybrid
+	// application's minimum (KB5065372), in support.
+	product, build := "Skype for Business Server Subscription Edition", "7.0.2046.820"
+	switch {
+	case l.On("sfb-out-of-support"): // at the hybrid app's minimum, out of support since 2025-10-14
+		product, build = "Skype for Business Server 2015", "6.0.9319.881"
+	case l.On("sfb-hybrid-app-build-too-old"): // below 7.0.2046.553
+		product, build = "Skype for Business Server 2019", "7.0.2046.530"
+	}
+	release := map[string]string{"Skype for Business Server 2015": "6.0.9319.0"}[product]
+	if release == "" {
+		release = "7.0.2046.0"
+	}
+	tokenIssuer := []any{map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(tokenIssuerNotAfter), "Use": "OAuthTokenIssuer", "EffectiveDate": nil}}
+	if l.On("oauth-roll-late") {
+		// 20 days left, a roll staged to take effect 12 hours before the
+		// current certificate expires: inside the last 24 hours.
+		cur := now.AddDate(0, 0, 20)
+		tokenIssuer = []any{
+			map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(cur), "Use": "OAuthTokenIssuer", "EffectiveDate": nil},
+			map[string]any{"Thumbprint": "7C2B4E1D9A8F6B3C5D0E2F4A6B8C0D1E3F5A7B9C", "Subject": "CN=" + d, "NotAfter": psDate(now.AddDate(2, 0, 0)), "Use": "OAuthTokenIssuer", "EffectiveDate": psDate(cur.Add(-12 * time.Hour))},
+		}
+	}
 	partners := []any{}
 	if !l.On("partner-app-missing") {
 		partners = append(partners, map[string]any{"Identity": "Exchange", "ApplicationIdentifier": "00000002-0000-0ff1-ce00-000000000000",
@@ -160,7 +183,14 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 			"PartnerApplications":          partners,
 			"TrustedApplications":          []any{map[string]any{"Identity": "mail." + d + "/urn:application:outlookwebapp", "ApplicationId": "urn:application:outlookwebapp", "TrustedApplicationPoolFqdn": "mail." + d, "Port": 5199}},
 			"OAuthServers":                 []any{map[string]any{"Identity": "microsoft.sts", "MetadataUrl": "https://accounts.accesscontrol.windows.net/" + d + "/metadata/json/1", "Realm": ""}},
-			"OAuthTokenIssuerCertificates": []any{map[string]any{"Thumbprint": "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E", "Subject": "CN=" + d, "NotAfter": psDate(tokenIssuerNotAfter), "Use": "OAuthTokenIssuer"}},
+			"OAuthTokenIssuerCertificates": tokenIssuer,
+			"ServerVersion":                []any{map[string]any{"Product": product + " (" + release + "): Volume license key installed."}},
+			"PatchVersions": []any{
+				map[string]any{"ComponentName": product + ", Core Components", "Version": build},
+				map[string]any{"ComponentName": product + ", Core Management Server", "Version": build},
+			},
+			// The Teams part: the tenant shares the SIP address space.
+			"TenantFederationConfiguration": []any{map[string]any{"Identity": "Global", "SharedSipAddressSpace": !l.On("tenant-shared-sip-off")}},
 		},
 	}
 	// The Exchange Auth certificate is inside the 60-day renewal window,

@@ -28,6 +28,11 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 		{"hosting-provider-wrong", "sfb/hosting_provider_shared_address_space", "Set-CsHostingProvider"},
 		{"hosting-provider-wrong-cloud", "sfb/hosting_provider_proxy_fqdn", `-ProxyFqdn "exap.um.outlook.com"`},
 		{"sfb-oauth-roll-missing", "sfb/oauth_token_issuer_roll_staged", "Set-CsCertificate -Type OAuthTokenIssuer -Thumbprint <new thumbprint> -Roll"},
+		{"sfb-out-of-support", "sfb/server_supported", "Subscription Edition"},
+		// 2019 is out of support too: both checks, each with its own alert.
+		{"sfb-hybrid-app-build-too-old", "sfb/hybrid_app_minimum_build,sfb/server_supported", "ConfigureSkypeforBusinessHybridApplication.ps1"},
+		{"oauth-roll-late", "sfb/oauth_token_issuer_roll_staged", "-Roll -EffectiveDate <at least 24 hours before"},
+		{"tenant-shared-sip-off", "sfb/tenant_shared_sip_address_space", "Set-CsTenantFederationConfiguration -SharedSipAddressSpace $true"},
 		{"teams-provider-wrong", "sfb/teams_provider_hosts_ocs_users", `Set-CsHostingProvider -Identity "LyncOnline" -HostsOCSUsers $True`},
 		{"federation-disabled", "sfb/access_edge_allow_federated_users", "Set-CsAccessEdgeConfiguration -AllowFederatedUsers $True"},
 		{"oauth-autodiscover-xml", "sfb/oauth_exchange_autodiscover_url", "Set-CsOAuthConfiguration"},
@@ -66,7 +71,7 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 					failed = append(failed, c.Component+"/"+c.Check)
 				}
 			}
-			if strings.Contains(tc.subject, "/") && !slices.Equal(failed, []string{tc.subject}) {
+			if strings.Contains(tc.subject, "/") && !slices.Equal(failed, strings.Split(tc.subject, ",")) {
 				t.Errorf("failing checks %v, want only %s", failed, tc.subject)
 			}
 			if !strings.Contains(tc.subject, "/") && len(failed) != 0 {
@@ -76,7 +81,9 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 			if tc.fault == "cms-snapshot-stale" {
 				want = 2 // both sources
 			}
-			if len(fs) != want || !strings.Contains(fs[0].Subject, tc.subject) || !strings.Contains(fs[0].Fix, tc.fix) {
+			want = max(want, len(failed))
+			first, _, _ := strings.Cut(tc.subject, ",")
+			if len(fs) != want || !strings.Contains(fs[0].Subject, first) || !strings.Contains(fs[0].Fix, tc.fix) {
 				t.Fatalf("findings %v", fs)
 			}
 		})

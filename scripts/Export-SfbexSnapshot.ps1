@@ -17,16 +17,32 @@
 .PARAMETER TokenFile
   File holding the agent's SFBEX_INGEST_TOKEN (readable by the task's account only). Never pass the
   token on the command line.
+.PARAMETER TeamsTenantId
+  Optional Teams part, Skype for Business shell only: the tenant to read Get-CsTenantFederationConfiguration
+  (SharedSipAddressSpace) from. Connects with Connect-MicrosoftTeams and app-only certificate
+  authentication (-TenantId, -ApplicationId, -CertificateThumbprint): an Entra application with the
+  certificate's public key, allowed to read the tenant's Teams settings. Needs the MicrosoftTeams
+  module. Give all three Teams parameters, or none.
+.PARAMETER TeamsApplicationId
+  The Entra application (client) ID for Connect-MicrosoftTeams.
+.PARAMETER TeamsCertificateThumbprint
+  Thumbprint of the application's certificate, with its private key, in the task account's
+  certificate store (Cert:\CurrentUser\My or Cert:\LocalMachine\My). Nothing of it goes into the snapshot.
 .EXAMPLE
   .\Export-SfbexSnapshot.ps1 -OutputFolder \\monitor01\sfbex-snapshots
 .EXAMPLE
   .\Export-SfbexSnapshot.ps1 -Uri https://monitor01.contoso.com:9726/api/snapshots -TokenFile C:\ProgramData\sfbex\token
+.EXAMPLE
+  .\Export-SfbexSnapshot.ps1 -OutputFolder \\monitor01\sfbex-snapshots -TeamsTenantId contoso.onmicrosoft.com -TeamsApplicationId 00000000-0000-0000-0000-000000000000 -TeamsCertificateThumbprint 3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E
 #>
 [CmdletBinding(DefaultParameterSetName = 'Folder')]
 param(
     [Parameter(Mandatory, ParameterSetName = 'Folder')][string]$OutputFolder,
     [Parameter(Mandatory, ParameterSetName = 'Post')][uri]$Uri,
-    [Parameter(Mandatory, ParameterSetName = 'Post')][string]$TokenFile
+    [Parameter(Mandatory, ParameterSetName = 'Post')][string]$TokenFile,
+    [string]$TeamsTenantId,
+    [string]$TeamsApplicationId,
+    [string]$TeamsCertificateThumbprint
 )
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
@@ -38,6 +54,12 @@ if ($PSCmdlet.ParameterSetName -eq 'Post') {
     $raw = Get-Content -LiteralPath $TokenFile -Raw
     $token = if ($null -eq $raw) { '' } else { $raw.Trim() }
     if ($token -eq '') { throw "The token file $TokenFile is empty: put the agent's SFBEX_INGEST_TOKEN in it (docs/cms-snapshots.md)." }
+}
+
+# The Teams part needs all three of its parameters: say so before the cmdlets run.
+$teamsParams = @($TeamsTenantId, $TeamsApplicationId, $TeamsCertificateThumbprint | Where-Object { $_ })
+if ($teamsParams.Count -ne 0 -and $teamsParams.Count -ne 3) {
+    throw 'Give -TeamsTenantId, -TeamsApplicationId and -TeamsCertificateThumbprint together (app-only certificate authentication for Connect-MicrosoftTeams), or none of them.'
 }
 
 # The Exchange Management Shell in a remote session exposes its cmdlets through a module; a
@@ -137,7 +159,27 @@ if ($Shell -eq 'SkypeForBusiness') {
         PartnerApplications          = Invoke-Step ($s + 'PartnerApplications') 'Get-CsPartnerApplication' { Get-CsPartnerApplication -ErrorAction Stop } -Text 'Identity', 'ApplicationIdentifier', 'MetadataUrl' -Bool 'Enabled'
         TrustedApplications          = Invoke-Step ($s + 'TrustedApplications') 'Get-CsTrustedApplication' { Get-CsTrustedApplication -ErrorAction Stop } -Text 'Identity', 'ApplicationId', 'TrustedApplicationPoolFqdn', 'Port'
         OAuthServers                 = Invoke-Step ($s + 'OAuthServers') 'Get-CsOAuthServer' { Get-CsOAuthServer -ErrorAction Stop } -Text 'Identity', 'MetadataUrl', 'Realm'
-        OAuthTokenIssuerCertificates = Invoke-Step ($s + 'OAuthTokenIssuerCertificates') 'Get-CsCertificate' { Get-CsCertificate -Type OAuthTokenIssuer -ErrorAction Stop } -Text 'Thumbprint', 'Subject', 'Use' -Date 'NotAfter'
+        OAuthTokenIssuerCertificates = Invoke-Step ($s + 'OAuthTokenIssuerCertificates') 'Get-CsCertificate' { Get-CsCertificate -Type OAuthTokenIssuer -ErrorAction Stop } -Text 'Thumbprint', 'Subject', 'Use' -Date 'NotAfter', 'EffectiveDate'
+        # Get-CsServerVersion writes one line of text (the release installed and its licence);
+        # Get-CsServerPatchVersion a version per installed component (the patch level).
+        ServerVersion                = Invoke-Step ($s + 'ServerVersion') 'Get-CsServerVersion' { [pscustomobject]@{ Product = [string](Get-CsServerVersion -ErrorAction Stop) } } -Text 'Product'
+        PatchVersions                = Invoke-Step ($s + 'PatchVersions') 'Get-CsServerPatchVersion' { Get-CsServerPatchVersion -ErrorAction Stop } -Text 'ComponentName', 'Version'
+    }
+    if ($TeamsTenantId) {
+        # Optional Teams part. A failed import or connect is recorded with the section it leaves
+        # out, never written as an empty section. The module name qualifies the cmdlet: the Skype
+        # for Business module has one of the same name.
+        $federation = $null
+        $step = 'Import-Module MicrosoftTeams'
+        try {
+            Import-Module MicrosoftTeams -ErrorAction Stop
+            $step = 'Connect-MicrosoftTeams'
+            Connect-MicrosoftTeams -TenantId $TeamsTenantId -ApplicationId $TeamsApplicationId -CertificateThumbprint $TeamsCertificateThumbprint -ErrorAction Stop | Out-Null
+            $federation = Invoke-Step ($s + 'TenantFederationConfiguration') 'Get-CsTenantFederationConfiguration' { MicrosoftTeams\Get-CsTenantFederationConfiguration -ErrorAction Stop } -Text 'Identity' -Bool 'SharedSipAddressSpace'
+            Disconnect-MicrosoftTeams -ErrorAction SilentlyContinue | Out-Null
+        }
+        catch { Add-ExportError ($s + 'TenantFederationConfiguration') $step $_.Exception.Message }
+        $snapshot.SkypeForBusiness.TenantFederationConfiguration = $federation
     }
 }
 else {

@@ -233,3 +233,28 @@ func Ratio(name string, v float64, example string) error {
 	}
 	return nil
 }
+
+// Pairs checks a list of key=value items: every key one of allowed, given
+// once, and every value accepted by valid (which says what is wrong). It
+// returns the values by key.
+func Pairs(name string, in []string, allowed []string, valid func(string) error, example string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range Items(in) {
+		k, v, ok := strings.Cut(s, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return nil, InvalidItem(name, s, "key=value", example)
+		}
+		if !slices.Contains(allowed, k) {
+			return nil, fmt.Errorf("%s: %q: %q is not one of %s; e.g. %s=%s", name, s, k, strings.Join(allowed, ","), name, example)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("%s: %s is given twice; e.g. %s=%s", name, k, name, example)
+		}
+		if err := valid(v); err != nil {
+			return nil, fmt.Errorf("%s: %q: %v; e.g. %s=%s", name, s, err, name, example)
+		}
+		out[k] = v
+	}
+	return out, nil
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,29 @@ func TestHostKinds(t *testing.T) {
 	}
 	if !IsEmail("sfbex-probe@contoso.com") || IsEmail("CONTOSO\\probe") {
 		t.Error("IsEmail")
+	}
+}
+
+func TestPairs(t *testing.T) {
+	isNum := func(s string) error {
+		if strings.Trim(s, "0123456789.") != "" {
+			return errors.New("not a build")
+		}
+		return nil
+	}
+	m, err := Pairs("SFBEX_X", []string{" a=1.2 ", "b = 3", ""}, []string{"a", "b", "c"}, isNum, "a=1")
+	if err != nil || len(m) != 2 || m["a"] != "1.2" || m["b"] != "3" {
+		t.Fatalf("%v %v", m, err)
+	}
+	for in, want := range map[string]string{
+		"d=1":     `"d" is not one of a,b,c; e.g. SFBEX_X=a=1`,
+		"a":       `"a" is not key=value`,
+		"a=":      `"a=" is not key=value`,
+		"a=x":     `"a=x": not a build; e.g. SFBEX_X=a=1`,
+		"a=1,a=2": "a is given twice",
+	} {
+		if _, err := Pairs("SFBEX_X", strings.Split(in, ","), []string{"a", "b", "c"}, isNum, "a=1"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
 	}
 }

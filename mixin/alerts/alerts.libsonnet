@@ -224,6 +224,28 @@
             },
           },
           {
+            alert: 'SfbexSkypeServerOutOfSupport',
+            expr: 'max without (server) (sfbex_sfb_support_end_timestamp_seconds{%(sfbexSelector)s}) < time()' % $._config,
+            'for': '5m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Skype for Business Front Ends run {{ $labels.product }}, out of support',
+              description: "A Front End's settings snapshot shows a build of {{ $labels.product }} (Get-CsServerPatchVersion; sfbex_sfb_build_info names the servers), whose support has ended (docs/lifecycle.md): no security updates or fixes. Move to Skype for Business Server Subscription Edition.",
+              runbook_url: runbook('skype-for-business-server-out-of-support'),
+            },
+          },
+          {
+            alert: 'SfbexSkypeHybridAppBuildTooOld',
+            expr: 'sfbex_integration_check{%(sfbexSelector)s,component="sfb",check="hybrid_app_minimum_build"} == 0' % $._config,
+            'for': '10m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'A Skype for Business server is too old for the dedicated hybrid application',
+              description: 'A Front End that reaches Exchange Online runs a build below the first that can use a dedicated Entra hybrid application (KB5065372; SFBEX_SFB_HYBRID_APP_MIN_BUILDS): since the shared service principal was blocked it loses archiving, calendar presence and contact photos in Exchange Online. The status page names the server and its build.',
+              runbook_url: runbook('skype-for-business-build-too-old-for-the-dedicated-hybrid-application'),
+            },
+          },
+          {
             alert: 'SfbexEWSOnlineShutdownNear',
             expr: '(sfbex_ews_online_shutdown_timestamp_seconds{%(sfbexSelector)s} - time()) / 86400 < 180' % $._config,
             'for': '5m',
@@ -494,7 +516,8 @@
           },
           {
             alert: 'SfbexIntegrationCheckFailing',
-            expr: 'sfbex_integration_check{%(sfbexSelector)s} == 0' % $._config,
+            // Checks with an alert of their own are left out, so each fires once.
+            expr: 'sfbex_integration_check{%(sfbexSelector)s,check!~"server_supported|hybrid_app_minimum_build"} == 0' % $._config,
             'for': '10m',
             labels: { severity: 'critical' },
             annotations: {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/plural"
+	"github.com/sfbex/sfbex_exporter/internal/support"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -100,7 +101,7 @@ func exchangeOnlineProvider(hps []HostingProvider) *HostingProvider {
 }
 
 // sfbChecks judges a Skype for Business snapshot.
-func sfbChecks(source string, d *SfBData, dep Deployment, now time.Time, renewDays int) []Check {
+func sfbChecks(source string, d *SfBData, dep Deployment, now time.Time, renewDays int, minBuilds map[string]support.Build) []Check {
 	if dep.Lync.InCloud() {
 		return nil // no on-premises Skype for Business to configure
 	}
@@ -232,8 +233,53 @@ func sfbChecks(source string, d *SfBData, dep Deployment, now time.Time, renewDa
 	if d.HostingProviders != nil {
 		teamsProvider(c, d.HostingProviders, dep)
 	}
+	// The tenant's side of the shared SIP address space (Teams part of
+	// the snapshot, when the script was given a tenant).
+	if tf := d.TenantFederationConfiguration; dep.Lync == estate.Hybrid && len(tf) > 0 && tf[0].SharedSipAddressSpace.Known {
+		c.add(ComponentSfB, "tenant_shared_sip_address_space", tf[0].SharedSipAddressSpace.Value, probes.Critical,
+			"Get-CsTenantFederationConfiguration SharedSipAddressSpace",
+			"A hybrid with Teams shares the SIP domains between the users on-premises and those in Microsoft 365; the tenant must say so too, not only the on-premises hosting provider (\"configure federation with Skype for Business Online\").",
+			"the Teams tenant has SharedSipAddressSpace=False: Microsoft 365 treats the shared SIP domains as its own, so users moved to Teams and users on-premises cannot reach each other",
+			"Set-CsTenantFederationConfiguration -SharedSipAddressSpace $true (Microsoft Teams PowerShell)")
+	}
+	if v, ok := sfbVersion(d); ok && v.known {
+		versionChecks(c, v, now, minBuilds, exchangeOnline || dep.Lync == estate.Hybrid)
+	}
 	tokenIssuerRoll(c, d.OAuthTokenIssuerCertificates, now, renewDays)
 	return c.out
+}
+
+// versionChecks judges a Front End's build against the lifecycle table
+// (docs/lifecycle.md): in support, and, where Skype for Business Server
+// reaches Exchange Online (mailboxes there, or a hybrid), at or above the
+// minimum build for the dedicated hybrid application (KB5065372, a
+// secondary source: SFBEX_SFB_HYBRID_APP_MIN_BUILDS). Whether the
+// application is configured is not checked: Microsoft documents nothing
+// the Skype for Business cmdlets show of it.
+func versionChecks(c *checker, v SfBVersion, now time.Time, minBuilds map[string]support.Build, exchangeOnline bool) {
+	p := v.product
+	end := ""
+	if !p.EndOfSupport.IsZero() {
+		end = p.EndOfSupport.Format("2006-01-02")
+	}
+	c.add(ComponentSfB, "server_supported", p.Supported(now), probes.Warning,
+		"Get-CsServerPatchVersion, Get-CsServerVersion",
+		"Microsoft supports Skype for Business Server 2015 and 2019 until 2025-10-14 and Lync Server 2013 until 2023-04-11; Subscription Edition is supported while it gets updates (docs/lifecycle.md).",
+		fmt.Sprintf("the server runs %s (build %s), out of support since %s: no security updates or fixes", p.Name, v.Build, end),
+		"Move to Skype for Business Server Subscription Edition (an in-place upgrade from 2019, side by side from 2015 and Lync Server 2013), then install its latest cumulative update")
+	if !exchangeOnline {
+		return
+	}
+	min, ok := minBuilds[p.ID]
+	problem := fmt.Sprintf("the server runs %s build %s, older than %s, the first build that can use a dedicated hybrid application: Skype for Business Server cannot reach Exchange Online (archiving, calendar presence, contact photos) since the shared service principal was blocked", p.Name, v.Build, min)
+	if !ok {
+		problem = fmt.Sprintf("the server runs %s (build %s), for which no build can use a dedicated hybrid application: Skype for Business Server cannot reach Exchange Online since the shared service principal was blocked", p.Name, v.Build)
+	}
+	c.add(ComponentSfB, "hybrid_app_minimum_build", ok && !v.build.Less(min), probes.Critical,
+		"Get-CsServerPatchVersion",
+		"Skype for Business Server reaches Exchange Online through its own Entra application since the August 2025 hotfixes (KB5065372; deadline 2025-10-15), which need at least 6.0.9319.881 (2015), 7.0.2046.553 (2019) or 7.0.2046.820 (Subscription Edition) (SFBEX_SFB_HYBRID_APP_MIN_BUILDS).",
+		problem,
+		"Install the latest cumulative update on every server of the pool (SkypeServerUpdateInstaller.exe), then run ConfigureSkypeforBusinessHybridApplication.ps1 as the KB describes")
 }
 
 // teamsProvider judges the hosting provider to Microsoft 365 of a hybrid
@@ -294,15 +340,9 @@ func teamsProvider(c *checker, hps []HostingProvider, dep Deployment) {
 	}
 }
 
-// tokenIssuerRoll judges the OAuthTokenIssuer certificate of one Front End
-// (domain-facts §7, Learn "stage AV and OAuth certificates"): inside the
-// renewal window (SFBEX_OAUTH_RENEW_DAYS, the Exchange Auth certificate's
-// 60 days) a rolled certificate must be staged with Set-CsCertificate
-// -Roll, at least 24 hours before the current one expires. The snapshot
-// lists the certificates Get-CsCertificate shows; a second one that
-// outlives the current one is the staged roll.
-func tokenIssuerRoll(c *checker, certs []Certificate, now time.Time, renewDays int) {
-	var cur, next *Certificate
+// tokenIssuerCerts picks the current OAuthTokenIssuer certificate (the
+// one that expires first) and the staged roll (a later one), if any.
+func tokenIssuerCerts(certs []Certificate) (cur, next *Certificate) {
 	for i := range certs {
 		x := &certs[i]
 		if x.NotAfter.IsZero() || x.NotAfter.Unknown() {
@@ -313,31 +353,60 @@ func tokenIssuerRoll(c *checker, certs []Certificate, now time.Time, renewDays i
 		}
 	}
 	if cur == nil {
-		return
+		return nil, nil
 	}
 	for i := range certs {
 		if x := &certs[i]; x != cur && !x.NotAfter.Unknown() && x.NotAfter.After(cur.NotAfter.Time) {
 			next = x
 		}
 	}
+	return cur, next
+}
+
+// rollLeadTime is how long before the current OAuthTokenIssuer certificate
+// expires the rolled one must take effect at the latest (Learn "stage AV
+// and OAuth certificates"): Exchange keeps tokens longer than the A/V
+// Edge's 8 hours.
+const rollLeadTime = 24 * time.Hour
+
+// tokenIssuerRoll judges the OAuthTokenIssuer certificate of one Front End
+// (domain-facts §7, Learn "stage AV and OAuth certificates"): inside the
+// renewal window (SFBEX_OAUTH_RENEW_DAYS, the Exchange Auth certificate's
+// 60 days) a rolled certificate must be staged with Set-CsCertificate
+// -Roll, and a staged one must take effect (EffectiveDate) at least 24
+// hours before the current one expires, whenever it was staged. The
+// snapshot lists the certificates Get-CsCertificate shows; a second one
+// that outlives the current one is the staged roll. A roll without a
+// readable EffectiveDate (scripts before 1.2.0) counts as staged in time.
+func tokenIssuerRoll(c *checker, certs []Certificate, now time.Time, renewDays int) {
+	cur, next := tokenIssuerCerts(certs)
+	if cur == nil {
+		return
+	}
 	left := cur.NotAfter.Sub(now)
 	days := int(math.Floor(left.Hours() / 24))
-	pass := next != nil || days > renewDays
+	latest := cur.NotAfter.Add(-rollLeadTime)
+	late := next != nil && !next.EffectiveDate.IsZero() && next.EffectiveDate.After(latest)
+	pass := (next != nil && !late) || (next == nil && days > renewDays)
 	sev := probes.Warning
 	if left < 48*time.Hour {
 		sev = probes.Critical // the roll must be staged 24 h ahead: the time is up
 	}
 	problem := fmt.Sprintf("the OAuthTokenIssuer certificate %s expires in %s (%s) and no rolled certificate is staged: when it expires, server-to-server authentication with Exchange (conversation history, UCS, OWA IM) and Microsoft 365 fails",
 		clipText(string(cur.Thumbprint), 40), plural.Count(days, "day", "days"), cur.NotAfter.UTC().Format("2006-01-02"))
-	if days < 0 {
+	switch {
+	case late:
+		problem = fmt.Sprintf("the rolled OAuthTokenIssuer certificate %s takes effect on %s, later than 24 hours before the current one %s expires (%s): Exchange still holds tokens signed with the old certificate when it expires, and server-to-server authentication fails until they are renewed",
+			clipText(string(next.Thumbprint), 40), next.EffectiveDate.UTC().Format("2006-01-02 15:04 MST"), clipText(string(cur.Thumbprint), 40), cur.NotAfter.UTC().Format("2006-01-02 15:04 MST"))
+	case days < 0:
 		problem = fmt.Sprintf("the OAuthTokenIssuer certificate %s expired on %s and no other is staged: server-to-server authentication fails",
 			clipText(string(cur.Thumbprint), 40), cur.NotAfter.UTC().Format("2006-01-02"))
 	}
 	c.add(ComponentSfB, "oauth_token_issuer_roll_staged", pass, sev,
 		"Get-CsCertificate -Type OAuthTokenIssuer",
-		fmt.Sprintf("Skype for Business signs server-to-server tokens with the OAuthTokenIssuer certificate; inside %d days of its expiry (SFBEX_OAUTH_RENEW_DAYS) a new one must be staged with Set-CsCertificate -Roll, at least 24 hours before it expires, on every Front End.", renewDays),
+		fmt.Sprintf("Skype for Business signs server-to-server tokens with the OAuthTokenIssuer certificate; inside %d days of its expiry (SFBEX_OAUTH_RENEW_DAYS) a new one must be staged with Set-CsCertificate -Roll, taking effect (-EffectiveDate) at least 24 hours before the current one expires, on every Front End.", renewDays),
 		problem,
-		`Request-CsCertificate -New -Type OAuthTokenIssuer …; Set-CsCertificate -Type OAuthTokenIssuer -Thumbprint <new thumbprint> -Roll -EffectiveDate (Get-Date).AddHours(25)`)
+		`Request-CsCertificate -New -Type OAuthTokenIssuer …; Set-CsCertificate -Type OAuthTokenIssuer -Thumbprint <new thumbprint> -Roll -EffectiveDate <at least 24 hours before the current certificate's NotAfter>`)
 }
 
 // exchangeChecks judges an Exchange snapshot.

@@ -2,11 +2,14 @@ package cms
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/internal/config"
+	"github.com/sfbex/sfbex_exporter/internal/support"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
 )
@@ -25,6 +28,31 @@ type Vars struct {
 	ReplicaStaleAfter time.Duration `env:"SFBEX_CMS_REPLICA_STALE_AFTER, default=10m"`
 	IngestToken       config.Secret `env:"SFBEX_INGEST_TOKEN"`
 	IngestMaxBytes    int64         `env:"SFBEX_INGEST_MAX_BYTES, default=1048576"`
+	// HybridAppMinBuilds overrides the minimum build per product for the
+	// dedicated hybrid application (a secondary source, KB5065372):
+	// product=build items; products not named keep support.MinHybridApp.
+	HybridAppMinBuilds []string `env:"SFBEX_SFB_HYBRID_APP_MIN_BUILDS"`
+}
+
+// hybridAppExample is an example of SFBEX_SFB_HYBRID_APP_MIN_BUILDS.
+const hybridAppExample = "sfb_2015=6.0.9319.881,sfb_2019=7.0.2046.553,sfb_se=7.0.2046.820"
+
+// minBuilds is the lifecycle table's minimum builds with the configured
+// ones over them.
+func (v *Vars) minBuilds() (map[string]support.Build, error) {
+	products := slices.Sorted(maps.Keys(support.MinHybridApp))
+	set, err := config.Pairs("SFBEX_SFB_HYBRID_APP_MIN_BUILDS", v.HybridAppMinBuilds, products, func(s string) error {
+		_, err := support.Parse(s)
+		return err
+	}, hybridAppExample)
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(support.MinHybridApp)
+	for k, s := range set {
+		out[k] = support.MustParse(s)
+	}
+	return out, nil
 }
 
 // Checks builds the snapshot check when a snapshot path is set, and serves
@@ -43,6 +71,10 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 	if err != nil {
 		return nil, err
 	}
+	minBuilds, err := v.minBuilds()
+	if err != nil {
+		return nil, err
+	}
 	path, dir, err := v.path()
 	if err != nil {
 		return nil, err
@@ -57,11 +89,12 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 	}
 	e := env.Estate
 	p, err := NewProber(Config{
-		Path:              path,
-		Deployment:        Deployment{Lync: e.Lync, Exchange: e.Exchange, Cloud: e.Cloud},
-		SnapshotMaxAge:    v.SnapshotMaxAge,
-		ReplicaStaleAfter: v.ReplicaStaleAfter,
-		OAuthRenewDays:    limits.OAuthRenewDays,
+		Path:               path,
+		Deployment:         Deployment{Lync: e.Lync, Exchange: e.Exchange, Cloud: e.Cloud},
+		SnapshotMaxAge:     v.SnapshotMaxAge,
+		ReplicaStaleAfter:  v.ReplicaStaleAfter,
+		OAuthRenewDays:     limits.OAuthRenewDays,
+		HybridAppMinBuilds: minBuilds,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cms check %s: %w", path, err)

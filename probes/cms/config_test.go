@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfbex/sfbex_exporter/internal/support"
 	"github.com/sfbex/sfbex_exporter/probes/probestest"
 )
 
@@ -31,6 +32,10 @@ func TestConfiguration(t *testing.T) {
 		{"token with a file", map[string]string{"SFBEX_INGEST_TOKEN": token, "SFBEX_CMS_SNAPSHOT_PATH": file}, []string{"not an existing folder"}},
 		{"short token", map[string]string{"SFBEX_INGEST_TOKEN": "abc", "SFBEX_CMS_SNAPSHOT_PATH": dir}, []string{"shorter than 16", "SFBEX_INGEST_TOKEN_FILE"}},
 		{"max bytes", map[string]string{"SFBEX_INGEST_MAX_BYTES": "99999999"}, []string{"SFBEX_INGEST_MAX_BYTES=99999999", "e.g."}},
+		{"hybrid app: unknown product", map[string]string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS": "sfb_2016=6.0.9319.881"}, []string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS", `"sfb_2016" is not one of sfb_2015,sfb_2019,sfb_se`, "e.g. SFBEX_SFB_HYBRID_APP_MIN_BUILDS=sfb_2015=6.0.9319.881"}},
+		{"hybrid app: not a build", map[string]string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS": "sfb_2019=latest"}, []string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS", "not major.minor", "e.g."}},
+		{"hybrid app: no build", map[string]string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS": "sfb_2019"}, []string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS", "key=value", "e.g."}},
+		{"hybrid app: twice", map[string]string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS": "sfb_se=7.0.2046.820,sfb_se=7.0.2046.900"}, []string{"sfb_se is given twice"}},
 	} {
 		env, _ := probestest.Env(t, probestest.Merge(base, tc.env))
 		_, err := Checks(env)
@@ -84,5 +89,21 @@ func TestConfiguration(t *testing.T) {
 	body, _ := io.ReadAll(rec.Body)
 	if rec.Code != http.StatusNotFound || !strings.Contains(string(body), "SFBEX_INGEST_TOKEN") {
 		t.Fatalf("%d %s", rec.Code, body)
+	}
+}
+
+// TestHybridAppMinBuilds: the configured minimums replace the table's
+// for the products named; the others keep the table's (KB5065372).
+func TestHybridAppMinBuilds(t *testing.T) {
+	v := &Vars{HybridAppMinBuilds: []string{"sfb_2019=7.0.2046.600", " "}}
+	m, err := v.minBuilds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["sfb_2019"] != support.MustParse("7.0.2046.600") || m["sfb_2015"] != support.MustParse("6.0.9319.881") || m["sfb_se"] != support.MustParse("7.0.2046.820") {
+		t.Errorf("minimums %v", m)
+	}
+	if support.MinHybridApp["sfb_2019"] != support.MustParse("7.0.2046.553") {
+		t.Error("the configuration changed the lifecycle table")
 	}
 }

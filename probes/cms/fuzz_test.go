@@ -3,6 +3,8 @@ package cms
 import (
 	"testing"
 	"time"
+
+	"github.com/sfbex/sfbex_exporter/internal/support"
 )
 
 // FuzzParse feeds the parser whatever may land in the snapshot folder or
@@ -28,7 +30,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, dep := range []Deployment{hybridOnPrem, {Lync: "onprem", Exchange: "online", Cloud: "china"}} {
 			if s.SkypeForBusiness != nil {
-				_ = mergeChecks(sfbChecks(src, s.SkypeForBusiness, dep, time.Now(), 60))
+				_ = mergeChecks(sfbChecks(src, s.SkypeForBusiness, dep, time.Now(), 60, support.MinHybridApp))
 			}
 			if s.Exchange != nil {
 				_ = exchangeChecks(src, s.Exchange, dep, testNow, 60)

@@ -32,6 +32,21 @@ var (
 	cmsReplicaBehindDesc = prometheus.NewDesc("sfbex_cms_replica_behind_since_timestamp_seconds",
 		"Since when the replica has been out of date, from consecutive snapshots and LastUpdateCreation (Unix time). Absent while up to date.", []string{"replica"}, nil)
 
+	// The Front Ends' versions and OAuthTokenIssuer certificates
+	// (docs/lifecycle.md). server is the Front End's FQDN.
+	sfbBuildInfoDesc = prometheus.NewDesc("sfbex_sfb_build_info",
+		"The Skype for Business Server build a Front End's snapshot shows (Get-CsServerPatchVersion, the Core Components row) and its product from the lifecycle table (docs/lifecycle.md; Get-CsServerVersion's name decides between 2019 and Subscription Edition; unknown outside the table). Always 1.",
+		[]string{"server", "product", "build"}, nil)
+	sfbSupportEndDesc = prometheus.NewDesc("sfbex_sfb_support_end_timestamp_seconds",
+		"When support of the Skype for Business / Lync Server product a Front End runs ends (Unix time, 00:00 UTC of the day after the last day of support); absent for Subscription Edition (Modern Lifecycle Policy) and unknown builds.",
+		[]string{"server", "product"}, nil)
+	sfbTokenIssuerNotAfterDesc = prometheus.NewDesc("sfbex_sfb_oauth_token_issuer_not_after_timestamp_seconds",
+		"When a Front End's OAuthTokenIssuer certificate expires (Get-CsCertificate -Type OAuthTokenIssuer NotAfter, Unix time): role current is the one in use, next the rolled one staged with Set-CsCertificate -Roll (absent when none is staged).",
+		[]string{"server", "role"}, nil)
+	sfbRollEffectiveDesc = prometheus.NewDesc("sfbex_sfb_oauth_token_issuer_roll_effective_timestamp_seconds",
+		"When a Front End's staged OAuthTokenIssuer certificate takes over (Set-CsCertificate -Roll -EffectiveDate, Unix time); it must be at least 24 hours before the current one's expiry. Absent when no roll is staged or the snapshot does not show the date.",
+		[]string{"server"}, nil)
+
 	integrationCheckDesc = prometheus.NewDesc("sfbex_integration_check",
 		"1 if the seed step is configured as documented, 0 if not; absent when no snapshot shows it or it does not apply to the deployment. component: sfb or exchange.",
 		[]string{"component", "check"}, nil)
@@ -63,6 +78,23 @@ func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
 		}
 		if rep.BehindSince != nil {
 			ms = append(ms, probes.Gauge(cmsReplicaBehindDesc, float64(rep.BehindSince.Unix()), rep.Fqdn))
+		}
+	}
+	for _, sv := range r.SfBServers {
+		if v := sv.Version; v != nil {
+			ms = append(ms, probes.Gauge(sfbBuildInfoDesc, 1, sv.Server, v.Product, v.Build))
+			if sv.SupportEnd != nil {
+				ms = append(ms, probes.Gauge(sfbSupportEndDesc, float64(sv.SupportEnd.Unix()), sv.Server, v.Product))
+			}
+		}
+		if sv.TokenIssuerNotAfter != nil {
+			ms = append(ms, probes.Gauge(sfbTokenIssuerNotAfterDesc, float64(sv.TokenIssuerNotAfter.Unix()), sv.Server, "current"))
+		}
+		if sv.NextNotAfter != nil {
+			ms = append(ms, probes.Gauge(sfbTokenIssuerNotAfterDesc, float64(sv.NextNotAfter.Unix()), sv.Server, "next"))
+		}
+		if sv.RollEffective != nil {
+			ms = append(ms, probes.Gauge(sfbRollEffectiveDesc, float64(sv.RollEffective.Unix()), sv.Server))
 		}
 	}
 	for _, c := range r.Checks {

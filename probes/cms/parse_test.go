@@ -130,9 +130,32 @@ func TestParseSfBDetails(t *testing.T) {
 	}
 	// A failed cmdlet: its section is null, the error names it, and 5.1's
 	// \u0027 is an apostrophe again.
-	if d.OAuthTokenIssuerCertificates != nil || len(s51.Errors) != 1 || s51.Errors[0].Section != "SkypeForBusiness.OAuthTokenIssuerCertificates" ||
+	if d.OAuthTokenIssuerCertificates != nil || len(s51.Errors) != 2 || s51.Errors[0].Section != "SkypeForBusiness.OAuthTokenIssuerCertificates" ||
 		!strings.Contains(string(s51.Errors[0].Message), `'LocalMachine\My'`) {
 		t.Errorf("a failed cmdlet: %+v %+v", d.OAuthTokenIssuerCertificates, s51.Errors)
+	}
+	// The Teams part could not connect: recorded, its section null.
+	if d.TenantFederationConfiguration != nil || s51.Errors[1].Section != "SkypeForBusiness.TenantFederationConfiguration" || s51.Errors[1].Cmdlet != "Connect-MicrosoftTeams" {
+		t.Errorf("a failed connect: %+v %+v", d.TenantFederationConfiguration, s51.Errors)
+	}
+	// Get-CsServerVersion's line as Microsoft's own troubleshooting tool
+	// shows it; Get-CsServerPatchVersion's rows with their ComponentName
+	// and Version.
+	if len(d.ServerVersion) != 1 || d.ServerVersion[0].Product != "Skype for Business Server 2019 (7.0.2046.0): Volume license key installed." ||
+		len(d.PatchVersions) != 3 || d.PatchVersions[0].ComponentName != "Skype for Business Server 2019, Core Components" || d.PatchVersions[0].Version != "7.0.2046.530" {
+		t.Errorf("versions: %+v %+v", d.ServerVersion, d.PatchVersions)
+	}
+	s7, err := Parse(readTestdata(t, "sfb-ps7.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A staged roll and its EffectiveDate; the Teams tenant's federation.
+	d7 := s7.SkypeForBusiness
+	if c := d7.OAuthTokenIssuerCertificates; len(c) != 2 || !c[0].EffectiveDate.IsZero() || !c[1].EffectiveDate.Equal(time.Date(2025, 6, 28, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("rolled certificate: %+v", c)
+	}
+	if f := d7.TenantFederationConfiguration; len(f) != 1 || !f[0].SharedSipAddressSpace.Known || !f[0].SharedSipAddressSpace.Value {
+		t.Errorf("tenant federation: %+v", f)
 	}
 
 	ex, err := Parse(readTestdata(t, "exchange-ps7.json"))
@@ -153,6 +176,10 @@ func TestParseSfBDetails(t *testing.T) {
 	if th.Culture != "th-TH" || th.SkypeForBusiness.OAuthTokenIssuerCertificates[0].NotAfter.Year() != 2027 ||
 		!th.SkypeForBusiness.ReplicationStatus[0].LastUpdateCreation.Equal(time.Date(2026, 3, 2, 3, 58, 11, 27000000, time.UTC)) {
 		t.Errorf("th-TH: %+v", th.SkypeForBusiness)
+	}
+	// No Teams part configured: absent, and not an error.
+	if th.SkypeForBusiness.TenantFederationConfiguration != nil || len(th.Errors) != 0 {
+		t.Errorf("th-TH without the Teams part: %+v", th.Errors)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/support"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
@@ -32,6 +33,10 @@ type Config struct {
 	// OAuthRenewDays: inside this many days of expiry, the next Exchange
 	// Auth certificate must be staged.
 	OAuthRenewDays int
+	// HybridAppMinBuilds is the minimum Skype for Business build per
+	// product for the dedicated hybrid application
+	// (SFBEX_SFB_HYBRID_APP_MIN_BUILDS); nil means support.MinHybridApp.
+	HybridAppMinBuilds map[string]support.Build
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -65,6 +70,9 @@ func NewProber(cfg Config) (*Prober, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.HybridAppMinBuilds == nil {
+		cfg.HybridAppMinBuilds = support.MinHybridApp
+	}
 	return &Prober{cfg: cfg, good: map[string]*held{}, files: map[string]string{}, behind: map[string]time.Time{}}, nil
 }
 
@@ -75,7 +83,10 @@ type Result struct {
 	InvalidFiles []FileError `json:"invalid_files,omitempty"`
 	Replicas     []Replica   `json:"replicas"`
 	Checks       []Check     `json:"checks"`
-	EvaluatedAt  time.Time   `json:"evaluated_at"`
+	// SfBServers are the Front Ends' versions and OAuthTokenIssuer
+	// certificates, one per Skype for Business snapshot.
+	SfBServers  []SfBServer `json:"sfb_servers,omitempty"`
+	EvaluatedAt time.Time   `json:"evaluated_at"`
 
 	findings []probes.Finding
 }
@@ -94,6 +105,23 @@ type Source struct {
 	CmdletErrors      []CmdletError `json:"cmdlet_errors,omitempty"`
 	// FieldErrors are dates that could not be read; each counts as unknown.
 	FieldErrors []FieldError `json:"field_errors,omitempty"`
+}
+
+// SfBServer is what one Front End's snapshot shows of its version and its
+// OAuthTokenIssuer certificates.
+type SfBServer struct {
+	Server  string      `json:"server"` // the computer's FQDN, lower case
+	Source  string      `json:"source"`
+	Version *SfBVersion `json:"version,omitempty"`
+	// SupportEnd is 00:00 UTC of the day after the last day of support;
+	// nil for Subscription Edition and unknown builds.
+	SupportEnd *time.Time `json:"support_end,omitempty"`
+	// TokenIssuerNotAfter and NextNotAfter are the current and the staged
+	// (rolled) OAuthTokenIssuer certificates' expiry; RollEffective is
+	// when the staged one takes effect.
+	TokenIssuerNotAfter *time.Time `json:"token_issuer_not_after,omitempty"`
+	NextNotAfter        *time.Time `json:"token_issuer_next_not_after,omitempty"`
+	RollEffective       *time.Time `json:"token_issuer_roll_effective,omitempty"`
 }
 
 // FileError is a snapshot file that could not be read.
@@ -300,7 +328,8 @@ func (p *Prober) judge(held map[string]*held, staleSrc map[string]string, bad []
 		r.Sources = append(r.Sources, src)
 		switch {
 		case s.SkypeForBusiness != nil && s.Shell == ShellSfB:
-			checks = append(checks, sfbChecks(n, s.SkypeForBusiness, p.cfg.Deployment, now, p.cfg.OAuthRenewDays)...)
+			checks = append(checks, sfbChecks(n, s.SkypeForBusiness, p.cfg.Deployment, now, p.cfg.OAuthRenewDays, p.cfg.HybridAppMinBuilds)...)
+			r.SfBServers = append(r.SfBServers, sfbServer(n, src.Computer, s.SkypeForBusiness))
 			for _, rs := range s.SkypeForBusiness.ReplicationStatus {
 				fqdn := strings.ToLower(strings.TrimSpace(string(rs.ReplicaFqdn)))
 				if fqdn == "" || !rs.UpToDate.Known {
@@ -436,10 +465,52 @@ func (r *Result) Details() []string {
 		}
 		out = append(out, line)
 	}
+	for _, sv := range r.SfBServers {
+		if v := sv.Version; v != nil {
+			line := fmt.Sprintf("server %s: build %s, product %s", sv.Server, v.Build, v.Product)
+			if sv.SupportEnd != nil {
+				line += ", support ended or ends " + sv.SupportEnd.AddDate(0, 0, -1).Format("2006-01-02")
+			}
+			out = append(out, line)
+		}
+		if sv.TokenIssuerNotAfter != nil {
+			line := fmt.Sprintf("server %s: OAuthTokenIssuer certificate expires %s", sv.Server, sv.TokenIssuerNotAfter.UTC().Format(time.RFC3339))
+			if sv.NextNotAfter != nil {
+				line += ", rolled one staged (expires " + sv.NextNotAfter.UTC().Format(time.RFC3339)
+				if sv.RollEffective != nil {
+					line += ", takes effect " + sv.RollEffective.UTC().Format(time.RFC3339)
+				}
+				line += ")"
+			}
+			out = append(out, line)
+		}
+	}
 	for _, c := range r.Checks {
 		out = append(out, fmt.Sprintf("check %s/%s: %s (%s; %s)", c.Component, c.Check, map[bool]string{true: "pass", false: "FAIL"}[c.Pass], c.Setting, strings.Join(c.Sources, ", ")))
 	}
 	return out
+}
+
+// sfbServer collects one Front End's version and certificates.
+func sfbServer(source, computer string, d *SfBData) SfBServer {
+	sv := SfBServer{Server: strings.ToLower(computer), Source: source}
+	if v, ok := sfbVersion(d); ok {
+		sv.Version = &v
+		if v.known && !v.product.EndOfSupport.IsZero() {
+			end := v.product.EndOfSupport.AddDate(0, 0, 1)
+			sv.SupportEnd = &end
+		}
+	}
+	if cur, next := tokenIssuerCerts(d.OAuthTokenIssuerCertificates); cur != nil {
+		sv.TokenIssuerNotAfter = timePtr(cur.NotAfter)
+		if next != nil {
+			sv.NextNotAfter = timePtr(next.NotAfter)
+			if !next.EffectiveDate.Unknown() {
+				sv.RollEffective = timePtr(next.EffectiveDate)
+			}
+		}
+	}
+	return sv
 }
 
 func firstNonEmpty(ts ...Text) Text {

@@ -69,9 +69,10 @@ func TestHealthyExamplesPassEveryCheck(t *testing.T) {
 	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs", "exchange/partner_application_sfb",
 		"sfb/access_edge_allow_federated_users", "sfb/hosting_provider_enabled", "sfb/hosting_provider_hosts_ocs_users", "sfb/hosting_provider_is_local",
 		"sfb/hosting_provider_present", "sfb/hosting_provider_proxy_fqdn", "sfb/hosting_provider_shared_address_space", "sfb/hosting_provider_verification_level",
-		"sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/oauth_token_issuer_roll_staged", "sfb/partner_application_exchange",
-		"sfb/teams_provider_autodiscover_url", "sfb/teams_provider_enabled", "sfb/teams_provider_hosts_ocs_users", "sfb/teams_provider_present",
-		"sfb/teams_provider_proxy_fqdn", "sfb/teams_provider_shared_address_space", "sfb/trusted_application_owa"}
+		"sfb/hybrid_app_minimum_build", "sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/oauth_token_issuer_roll_staged",
+		"sfb/partner_application_exchange", "sfb/server_supported", "sfb/teams_provider_autodiscover_url", "sfb/teams_provider_enabled",
+		"sfb/teams_provider_hosts_ocs_users", "sfb/teams_provider_present", "sfb/teams_provider_proxy_fqdn", "sfb/teams_provider_shared_address_space",
+		"sfb/tenant_shared_sip_address_space", "sfb/trusted_application_owa"}
 	got := slices.Sorted(func(yield func(string) bool) {
 		for k := range m {
 			if !yield(k) {
@@ -100,8 +101,10 @@ func TestBrokenExamplesFailTheirChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res.(*Result)
+	// FE02 runs Skype for Business Server 2019 7.0.2046.530, below the
+	// dedicated hybrid application's 7.0.2046.553 (in support in 2023).
 	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs",
-		"sfb/oauth_exchange_autodiscover_url", "sfb/partner_application_exchange", "sfb/teams_provider_present"}
+		"sfb/hybrid_app_minimum_build", "sfb/oauth_exchange_autodiscover_url", "sfb/partner_application_exchange", "sfb/teams_provider_present"}
 	if got := failing(checkStates(r)); !slices.Equal(got, want) {
 		t.Fatalf("failing %v, want %v", got, want)
 	}

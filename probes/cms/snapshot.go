@@ -87,6 +87,34 @@ type SfBData struct {
 	TrustedApplications          List[TrustedApp]
 	OAuthServers                 List[OAuthServer]
 	OAuthTokenIssuerCertificates List[Certificate]
+	// Script 1.2.0 and later: the server's product and component versions.
+	ServerVersion List[ServerVersion]
+	PatchVersions List[PatchVersion]
+	// The optional Teams part (Connect-MicrosoftTeams): absent when the
+	// script was not given a tenant to connect to.
+	TenantFederationConfiguration List[TenantFederation]
+}
+
+// ServerVersion is Get-CsServerVersion's one line of text, e.g. "Skype for
+// Business Server 2019 (7.0.2046.0): Volume license key installed." Its
+// version is the release the server was installed from, not its patch
+// level.
+type ServerVersion struct {
+	Product Text
+}
+
+// PatchVersion is one row of Get-CsServerPatchVersion: a component
+// installed on the server and its version ("Skype for Business Server
+// 2019, Core Components", "7.0.2046.553").
+type PatchVersion struct {
+	ComponentName Text
+	Version       Text
+}
+
+// TenantFederation is the Teams tenant's Get-CsTenantFederationConfiguration.
+type TenantFederation struct {
+	Identity              Text
+	SharedSipAddressSpace Bool
 }
 
 // ReplicaState is one row of Get-CsManagementStoreReplicationStatus.
@@ -153,6 +181,10 @@ type Certificate struct {
 	Subject    Text
 	NotAfter   Time
 	Use        Text
+	// EffectiveDate is when a certificate staged with Set-CsCertificate
+	// -Roll -EffectiveDate takes over (Get-CsCertificate, script 1.2.0 and
+	// later); absent for the current one and from Get-ExchangeCertificate.
+	EffectiveDate Time
 }
 
 // ExchangeData is what the Exchange Management Shell showed.
@@ -501,19 +533,32 @@ func (s *Snapshot) checkTimestamp() error {
 // sectionCmdlets names the cmdlet behind each section, for snapshots of
 // scripts before 1.1.0, whose errors name only the cmdlet.
 var sectionCmdlets = map[string]string{
-	"SkypeForBusiness.ReplicationStatus":            "Get-CsManagementStoreReplicationStatus",
-	"SkypeForBusiness.HostingProviders":             "Get-CsHostingProvider",
-	"SkypeForBusiness.AccessEdgeConfiguration":      "Get-CsAccessEdgeConfiguration",
-	"SkypeForBusiness.OAuthConfiguration":           "Get-CsOAuthConfiguration",
-	"SkypeForBusiness.PartnerApplications":          "Get-CsPartnerApplication",
-	"SkypeForBusiness.TrustedApplications":          "Get-CsTrustedApplication",
-	"SkypeForBusiness.OAuthServers":                 "Get-CsOAuthServer",
-	"SkypeForBusiness.OAuthTokenIssuerCertificates": "Get-CsCertificate",
-	"Exchange.AuthConfig":                           "Get-AuthConfig",
-	"Exchange.AuthCertificates":                     "Get-ExchangeCertificate",
-	"Exchange.PartnerApplications":                  "Get-PartnerApplication",
-	"Exchange.AuthServers":                          "Get-AuthServer",
-	"Exchange.OwaVirtualDirectories":                "Get-OwaVirtualDirectory",
+	"SkypeForBusiness.ReplicationStatus":             "Get-CsManagementStoreReplicationStatus",
+	"SkypeForBusiness.HostingProviders":              "Get-CsHostingProvider",
+	"SkypeForBusiness.AccessEdgeConfiguration":       "Get-CsAccessEdgeConfiguration",
+	"SkypeForBusiness.OAuthConfiguration":            "Get-CsOAuthConfiguration",
+	"SkypeForBusiness.PartnerApplications":           "Get-CsPartnerApplication",
+	"SkypeForBusiness.TrustedApplications":           "Get-CsTrustedApplication",
+	"SkypeForBusiness.OAuthServers":                  "Get-CsOAuthServer",
+	"SkypeForBusiness.OAuthTokenIssuerCertificates":  "Get-CsCertificate",
+	"SkypeForBusiness.ServerVersion":                 "Get-CsServerVersion",
+	"SkypeForBusiness.PatchVersions":                 "Get-CsServerPatchVersion",
+	"SkypeForBusiness.TenantFederationConfiguration": "Get-CsTenantFederationConfiguration",
+	"Exchange.AuthConfig":                            "Get-AuthConfig",
+	"Exchange.AuthCertificates":                      "Get-ExchangeCertificate",
+	"Exchange.PartnerApplications":                   "Get-PartnerApplication",
+	"Exchange.AuthServers":                           "Get-AuthServer",
+	"Exchange.OwaVirtualDirectories":                 "Get-OwaVirtualDirectory",
+}
+
+// optionalSections may be absent without an error: the versions came with
+// script 1.2.0 (older snapshots lack them), and the Teams part runs only
+// when the script is given a tenant. A failure the script records for them
+// is reported as for any section.
+var optionalSections = map[string]bool{
+	"SkypeForBusiness.ServerVersion":                 true,
+	"SkypeForBusiness.PatchVersions":                 true,
+	"SkypeForBusiness.TenantFederationConfiguration": true,
 }
 
 // markFailedSections makes every section an error names null, so that a
@@ -558,7 +603,7 @@ func (s *Snapshot) markFailedSections() {
 	}
 	for i := range data.NumField() {
 		sec := prefix + data.Type().Field(i).Name
-		if data.Field(i).IsNil() && !named[sec] && len(s.Errors) < maxItems {
+		if data.Field(i).IsNil() && !named[sec] && !optionalSections[sec] && len(s.Errors) < maxItems {
 			s.Errors = append(s.Errors, CmdletError{Section: Text(sec), Cmdlet: Text(sectionCmdlets[sec]), Message: "the section is missing or null and no error was recorded"})
 		}
 	}

@@ -117,6 +117,12 @@ var expectedAlerts = map[string][]string{
 	"hosting-provider-wrong-cloud": {"SfbexIntegrationCheckFailing{check=hosting_provider_proxy_fqdn}"},
 	"sfb-oauth-roll-missing":       {"SfbexIntegrationCheckFailing{check=oauth_token_issuer_roll_staged}"},
 	"teams-provider-wrong":         {"SfbexIntegrationCheckFailing{check=teams_provider_hosts_ocs_users}"},
+	"sfb-out-of-support":           {"SfbexSkypeServerOutOfSupport{product=sfb_2015}"},
+	// 2019 below the hybrid app's minimum is also out of support: two
+	// checks, each with its own alert (neither fires the generic one).
+	"sfb-hybrid-app-build-too-old": {"SfbexSkypeHybridAppBuildTooOld{check=hybrid_app_minimum_build}", "SfbexSkypeServerOutOfSupport{product=sfb_2019}"},
+	"oauth-roll-late":              {"SfbexIntegrationCheckFailing{check=oauth_token_issuer_roll_staged}"},
+	"tenant-shared-sip-off":        {"SfbexIntegrationCheckFailing{check=tenant_shared_sip_address_space}"},
 	"federation-disabled":          {"SfbexIntegrationCheckFailing{check=access_edge_allow_federated_users}"},
 	"oauth-autodiscover-xml":       {"SfbexIntegrationCheckFailing{check=oauth_exchange_autodiscover_url}"},
 	"partner-app-missing":          {"SfbexIntegrationCheckFailing{check=partner_application_exchange}"},
