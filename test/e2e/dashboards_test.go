@@ -855,7 +855,7 @@ func TestRenderOverview(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 			"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-			"--hide-scrollbars", "--user-data-dir="+t.TempDir(), "--window-size=1920,1080",
+			"--hide-scrollbars", "--user-data-dir="+t.TempDir(), fmt.Sprintf("--window-size=1920,%d", pageHeight(over)),
 			"--screenshot="+png, "file://"+htmlPath)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("chromium: %v\n%s", err, out)
@@ -924,19 +924,43 @@ func thresholdColor(defs map[string]any, v float64) string {
 	return colorOf(c)
 }
 
-// mapped applies value mappings: the text and, when given, the colour.
+// mapped applies value mappings as Grafana does, the first that matches:
+// value (the exact text), range (from and to inclusive, either open when
+// absent) and special null (raw "": no value at all). It returns the text
+// and, when given, the colour.
 func mapped(mappings any, raw string) (text, color string, ok bool) {
 	list, _ := mappings.([]any)
+	result := func(o map[string]any) (string, string, bool) {
+		text, _ := o["text"].(string)
+		color, _ := o["color"].(string)
+		return text, color, true
+	}
+	v, numErr := strconv.ParseFloat(raw, 64)
 	for _, m := range list {
 		mm, _ := m.(map[string]any)
-		if mm["type"] != "value" {
-			continue
-		}
 		opts, _ := mm["options"].(map[string]any)
-		if o, found := opts[raw].(map[string]any); found {
-			text, _ = o["text"].(string)
-			color, _ = o["color"].(string)
-			return text, color, true
+		switch mm["type"] {
+		case "value":
+			if o, found := opts[raw].(map[string]any); found && raw != "" {
+				return result(o)
+			}
+		case "range":
+			if raw == "" || numErr != nil {
+				continue
+			}
+			if from, ok := opts["from"].(float64); ok && v < from {
+				continue
+			}
+			if to, ok := opts["to"].(float64); ok && v > to {
+				continue
+			}
+			o, _ := opts["result"].(map[string]any)
+			return result(o)
+		case "special":
+			if raw == "" && opts["match"] == "null" {
+				o, _ := opts["result"].(map[string]any)
+				return result(o)
+			}
 		}
 	}
 	return "", "", false
@@ -998,16 +1022,34 @@ func markdown(s string) string {
 	return b.String()
 }
 
+// Grafana's grid: 38 px per row (30 px cells plus 8 px margins) below a
+// 50 px header.
+const renderRowH, renderTop = 38, 50
+
+// pageHeight is the height of the whole dashboard in pixels, at least a
+// 1080 px screen: a wall display longer than the screen is drawn whole, so
+// the picture shows what scrolls below the fold too.
+func pageHeight(d dashboard) int {
+	rows := 0
+	for _, p := range d.panels() {
+		g, _ := p["gridPos"].(map[string]any)
+		y, _ := g["y"].(float64)
+		h, _ := g["h"].(float64)
+		rows = max(rows, int(y+h))
+	}
+	return max(1080, renderTop+rows*renderRowH+8)
+}
+
 // renderDashboard lays the panels out on a 1920 px wide page (24 columns,
 // 38 px per grid row: Grafana's 30 px cells plus 8 px margins) and fills them
 // from the Prometheus API.
 func renderDashboard(t *testing.T, d dashboard, promURL string, vars map[string]string) string {
 	t.Helper()
-	const width, colW, rowH, top = 1920, 1920.0 / 24, 38, 50
+	const width, colW, rowH, top = 1920, 1920.0 / 24, renderRowH, renderTop
 	var b strings.Builder
 	title, _ := d.raw["title"].(string)
 	fmt.Fprintf(&b, `<!doctype html><html><head><meta charset="utf-8"><style>
-body{margin:0;background:#111217;color:#ccccdc;font-family:"DejaVu Sans",Arial,sans-serif;width:%dpx;height:1080px;overflow:hidden}
+body{margin:0;background:#111217;color:#ccccdc;font-family:"DejaVu Sans",Arial,sans-serif;width:%dpx;height:%dpx;overflow:hidden}
 .hdr{height:%dpx;display:flex;align-items:center;justify-content:space-between;padding:0 16px;font-size:22px;box-sizing:border-box}
 .hdr small{font-size:15px;color:#8e8e9e}
 .p{position:absolute;box-sizing:border-box;background:#181b1f;border:1px solid #2a2d33;border-radius:3px;overflow:hidden;display:flex;flex-direction:column}
@@ -1023,7 +1065,7 @@ td{padding:1px 6px;border-bottom:1px solid #22252b}
 .nodata{color:#8e8e9e;font-size:22px;margin:auto}
 </style></head><body>
 <div class="hdr"><span>%s</span><small>rendered from the Prometheus API by test/e2e/dashboards_test.go · %s</small></div>
-`, width, top, html.EscapeString(title), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+`, width, pageHeight(d), top, html.EscapeString(title), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	av := allValues(d)
 	for _, p := range d.panels() {
 		g, _ := p["gridPos"].(map[string]any)
@@ -1057,10 +1099,26 @@ td{padding:1px 6px;border-bottom:1px solid #22252b}
 			}
 		}
 		fmt.Fprintf(&b, `<div class="p" style="%s"><div class="pt">%s</div><div class="pb">`, pos, ptitle)
-		if len(cells) == 0 {
-			b.WriteString(`<div class="nodata">No data</div>`)
-		}
 		bodyH := h*rowH - 6 - 34 - 12
+		if len(cells) == 0 {
+			// Grafana's "no data": a null mapping or noValue, coloured by the
+			// mapping or else the base threshold (it reduces nothing to null).
+			txt, col, ok := mapped(defs["mappings"], "")
+			if nv, _ := defs["noValue"].(string); !ok && nv != "" {
+				txt, ok = nv, true
+			}
+			if ok && p.str("type") == "stat" {
+				if col == "" {
+					col = thresholdColor(defs, math.Inf(-1))
+				} else {
+					col = colorOf(col)
+				}
+				size := math.Min(bodyH*0.55, (w*colW-6-12)*0.92/(0.72*float64(max(len([]rune(txt)), 1))))
+				fmt.Fprintf(&b, `<div class="cell" style="background:%s"><div style="font-size:%.0fpx;line-height:1.1;white-space:nowrap">%s</div></div>`, col, size, html.EscapeString(txt))
+			} else {
+				b.WriteString(`<div class="nodata">No data</div>`)
+			}
+		}
 		switch p.str("type") {
 		case "stat":
 			cellW := (w*colW - 6 - 12) / float64(max(len(cells), 1))
@@ -1213,4 +1271,36 @@ func renderTable(b *strings.Builder, p panel, rows []promSample) {
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</table>")
+}
+
+// The picture applies value mappings as Grafana does: the first that
+// matches, value by its text, range with open ends, special null for no data.
+func TestRenderValueMappings(t *testing.T) {
+	var mappings any
+	err := json.Unmarshal([]byte(`[
+		{"type": "value", "options": {"1": {"text": "UP", "color": "green"}}},
+		{"type": "range", "options": {"to": 0, "result": {"text": "EWS OFF", "color": "red"}}},
+		{"type": "range", "options": {"from": 100, "to": 200, "result": {"text": "FAR"}}},
+		{"type": "special", "options": {"match": "null", "result": {"text": "NO DEPENDENCY", "color": "dark-green"}}}
+	]`), &mappings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		raw, text, color string
+		ok               bool
+	}{
+		{"1", "UP", "green", true},
+		{"0", "EWS OFF", "red", true},
+		{"-3.5", "EWS OFF", "red", true},
+		{"0.5", "", "", false},
+		{"100", "FAR", "", true},
+		{"200.5", "", "", false},
+		{"", "NO DEPENDENCY", "dark-green", true},
+	} {
+		text, color, ok := mapped(mappings, c.raw)
+		if text != c.text || color != c.color || ok != c.ok {
+			t.Errorf("mapped(%q) = %q, %q, %v; want %q, %q, %v", c.raw, text, color, ok, c.text, c.color, c.ok)
+		}
+	}
 }
