@@ -4,14 +4,13 @@
 function(lib, ids, y, h, link={})
   local panel = lib.panel, q = lib.target;
   local sel = 'job=~"$job",instance=~"$instance"';
-  // The integration checks of the readiness concerns (dedicated hybrid apps, the Exchange Online
-  // EWS settings, the Teams hosting provider, the OAuthTokenIssuer roll). Names another part of
-  // the work may still be adding match nothing until then.
+  // The settings checks of the dedicated hybrid apps, the hosting provider to Microsoft 365, the
+  // shared SIP address space and the OAuthTokenIssuer roll. The Exchange Online EWS checks
+  // (component exchange_online) count on the EWS tile instead, so one failing setting turns one
+  // tile red. Names another part of issue 14 may still be adding match nothing until then.
   local checks = 'check=~"%s"' % std.join('|', [
     'hybrid_app_minimum_build',
     'hybrid_dedicated_app',
-    'ews_app_allowed',
-    'ews_enabled',
     'teams_provider_.*',
     'oauth_token_issuer_roll_staged',
     'tenant_shared_sip_address_space',
@@ -77,7 +76,7 @@ function(lib, ids, y, h, link={})
         (count(count by (domain, product) (sfbex_exchange_support_end_timestamp_seconds{%(sel)s,domain=~"$domain"} < time())) or vector(0))
         + (count(count by (server, product) (sfbex_sfb_support_end_timestamp_seconds{%(sel)s} < time())) or vector(0))
       ||| % { sel: sel }),
-      stat(ids[3], 'Hybrid apps and providers', 'Failing checks of the settings snapshot for 2026: the dedicated hybrid applications (Skype for Business minimum build, Exchange ExchangeOnpremAsThirdPartyAppId), the Exchange Online EWS settings, the hosting provider to Microsoft 365, the shared SIP address space, the staged OAuthTokenIssuer roll. NOT JUDGED when no snapshot shows any of them.', 18, 6, [
+      stat(ids[3], 'Hybrid apps and providers', 'Failing checks of the settings snapshot for 2026: the dedicated hybrid applications (Skype for Business minimum build, Exchange ExchangeOnpremAsThirdPartyAppId), the hosting provider to Microsoft 365, the shared SIP address space, the staged OAuthTokenIssuer roll (the Exchange Online EWS settings count on the EWS tile). NOT JUDGED when no snapshot shows any of them.', 18, 6, [
         whenAbsent('NOT JUDGED', 'dark-blue'),
       ], okAtZero('dark-red'), 'none', |||
         count(sfbex_integration_check{%(sel)s,%(checks)s} == 0)

@@ -135,8 +135,8 @@ function(config)
       table(6, 'EWS policy blocks', 'EWS URLs that answer 403 with X-EWS-Policy-Reason: disabled is "EWS is disabled for this user or tenant" (EwsEnabled False), blocked_by_policy is "EWS is blocked by policy for this user or tenant" (the app or user agent is not allowed), other is a text Microsoft has not documented. Alert: SfbexEWSBlockedByPolicy.', [0, 12, 12, 6], [
         'sfbex_ews_policy_blocked{%s,domain=~"$domain"} == 1' % sel,
       ], { domain: 'Domain', url: 'EWS URL', reason: 'Reason' }, exclude={ Value: true }),
-      table(7, 'Readiness checks', 'The settings snapshot checks of the 2026 concerns (component/check): the dedicated hybrid applications, the Exchange Online EWS settings (EwsEnabled, the allowed apps), the hosting provider to Microsoft 365, the shared SIP address space, the OAuthTokenIssuer roll. Absent when no snapshot shows the setting or it does not apply; docs/metrics.md lists what each reads.', [12, 12, 12, 6], [
-        'sfbex_integration_check{%s,%s} or sfbex_integration_check{%s,component="exchange_online"}' % [sel, tiles.checks, sel],
+      table(7, 'Readiness checks', 'The settings snapshot checks of the 2026 concerns (component/check): the dedicated hybrid applications, the Exchange Online EWS settings (EwsEnabled, the allowed apps), the hosting provider to Microsoft 365, the shared SIP address space, the OAuthTokenIssuer roll, whether the Skype for Business servers are in support. Absent when no snapshot shows the setting or it does not apply; docs/metrics.md lists what each reads.', [12, 12, 12, 6], [
+        'sfbex_integration_check{%s,%s} or sfbex_integration_check{%s,component="exchange_online"} or sfbex_integration_check{%s,check="server_supported"}' % [sel, tiles.checks, sel, sel],
       ], { component: 'Component', check: 'Check', Value: 'Result' }, [passFail('Result')], sortBy=[{ desc: false, displayName: 'Result' }]),
       panel('row', 8, 'Versions and support lifecycle (docs/lifecycle.md)', '', [0, 18, 24, 1]) + {
         panels: [
