@@ -8,4 +8,5 @@
   'sfbex-certificates': import 'sfbex-certificates.libsonnet',
   'sfbex-agent': import 'sfbex-agent.libsonnet',
   'sfbex-sip': import 'sfbex-sip.libsonnet',
+  'sfbex-readiness': import 'sfbex-readiness.libsonnet',
 }

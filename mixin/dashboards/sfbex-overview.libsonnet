@@ -4,6 +4,7 @@ function(config)
   // Below the first row, every panel sits 4 rows lower: the SIP tiles take y 5 to 8.
   local below(p) = if p.gridPos.y >= 5 then p { gridPos+: { y: p.gridPos.y + 4 } } else p;
   local sip = import 'sfbex-overview-sip.libsonnet';
+  local readiness = (import 'sfbex-readiness-tiles.libsonnet')(lib, [42, 43, 44, 45], 21, 4, lib.drilldown('sfbex-readiness', '2026 readiness'));
   lib.dashboard(
     uid='sfbex-overview',
     title='Skype for Business ↔ Exchange — overview',
@@ -927,11 +928,16 @@ function(config)
           },
         ],
       },
-      panel('row', 30, 'Agent and alerts', '', [0, 20, 24, 1]) + {
+      panel('row', 41, '2026 readiness · Exchange Online EWS shutdown (2027-04-01), support lifecycle, dedicated hybrid apps', '', [0, 20, 24, 1]) + {
         panels: [
         ],
       },
-      panel('stat', 31, 'Agent scraped', "Prometheus' up for the agent: DOWN means nothing above is fresh. Alert: SfbexAgentDown.", [0, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
+    ] + readiness.tiles + [
+      panel('row', 30, 'Agent and alerts', '', [0, 25, 24, 1]) + {
+        panels: [
+        ],
+      },
+      panel('stat', 31, 'Agent scraped', "Prometheus' up for the agent: DOWN means nothing above is fresh. Alert: SfbexAgentDown.", [0, 26, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [
@@ -975,7 +981,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 32, 'Checks failing', 'Checks whose latest run could not observe its target (no definitive DNS answer, fetch or handshake failed); their panels show the last good data. Alert: SfbexProbeFailing.', [4, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
+      panel('stat', 32, 'Checks failing', 'Checks whose latest run could not observe its target (no definitive DNS answer, fetch or handshake failed); their panels show the last good data. Alert: SfbexProbeFailing.', [4, 26, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -1005,7 +1011,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 33, 'Checks with old data', 'Checks whose last success is older than three intervals (at least 10 minutes), as in SfbexProbeDataStale.', [8, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
+      panel('stat', 33, 'Checks with old data', 'Checks whose last success is older than three intervals (at least 10 minutes), as in SfbexProbeDataStale.', [8, 26, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -1035,7 +1041,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 34, 'Alerts firing', 'Sfbex alerts firing now for the selected agents, all severities.', [12, 21, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
+      panel('stat', 34, 'Alerts firing', 'Sfbex alerts firing now for the selected agents, all severities.', [12, 26, 4, 5]) + lib.drilldown('sfbex-agent', 'Agent') + {
         fieldConfig+: {
           defaults+: {
             mappings: [],
@@ -1065,7 +1071,7 @@ function(config)
           },
         ],
       },
-      panel('table', 35, 'Alerts firing now', 'Every Sfbex alert firing now, with its severity and how many series fire it. docs/runbooks.md has the entry for each.', [16, 21, 8, 5]) + {
+      panel('table', 35, 'Alerts firing now', 'Every Sfbex alert firing now, with its severity and how many series fire it. docs/runbooks.md has the entry for each.', [16, 26, 8, 5]) + {
         fieldConfig+: {
           defaults+: {
             unit: 'none',

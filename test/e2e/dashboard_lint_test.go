@@ -5,11 +5,17 @@ package e2e
 // module cannot be fetched in CI. Each check names the rule it stands for.
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sfbex/sfbex_exporter/docs"
+	"github.com/sfbex/sfbex_exporter/test/infra"
 )
 
 // grafanaUnits are the units Grafana knows (its value formats, as listed by
@@ -246,5 +252,34 @@ func TestOverviewTilesLinkToTheirDashboard(t *testing.T) {
 	}
 	if tiles == 0 {
 		t.Fatal("no tiles on the overview")
+	}
+}
+
+// Every runbook link of a dashboard (the readiness dashboard's text points
+// at the agent's /runbooks) names a section docs/runbooks.md has.
+func TestDashboardRunbookLinks(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(infra.ModuleRoot(t), "docs", "runbooks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]bool{}
+	for _, line := range strings.Split(string(src), "\n") {
+		if h, ok := strings.CutPrefix(strings.TrimLeft(line, "#"), " "); ok && strings.HasPrefix(line, "#") {
+			sections[docs.Anchor(h)] = true
+		}
+	}
+	linkRe := regexp.MustCompile(`/runbooks#([A-Za-z0-9_-]+)`)
+	links := 0
+	for _, d := range loadDashboards(t) {
+		b, _ := json.Marshal(d.raw)
+		for _, m := range linkRe.FindAllStringSubmatch(string(b), -1) {
+			links++
+			if !sections[m[1]] {
+				t.Errorf("%s: link to /runbooks#%s, which is no section of docs/runbooks.md", d.file, m[1])
+			}
+		}
+	}
+	if links == 0 {
+		t.Error("no dashboard links to a runbook section")
 	}
 }

@@ -40,6 +40,27 @@ var domainMetricPrefixes = []string{
 	"sfbex_directory_users", "sfbex_directory_sip_", "sfbex_sip_", "sfbex_exchange_",
 }
 
+// noDomainMetrics are the metrics under a domainMetricPrefixes prefix that
+// carry no domain label, with the reason. Filtering one by $domain would
+// empty its panels whenever a domain is picked. The lab test checks that
+// they have no domain label.
+var noDomainMetrics = map[string]string{
+	"sfbex_ews_online_shutdown_timestamp_seconds": "a dependency of the estate on Exchange Online (Skype for Business Server, Exchange hybrid), not of one email domain",
+}
+
+// awaitedMetrics are metrics the readiness dashboard queries that other
+// work of issue 14 adds (the Skype for Business settings snapshot), with who
+// adds them. Until docs/metrics.md documents one the lint accepts it, and
+// until the lab exposes it a query that returns nothing because of it is
+// logged instead of failed; from then on its queries must return data or
+// name their fault in faultOnlyQueries. Remove an entry once documented.
+var awaitedMetrics = map[string]string{
+	"sfbex_sfb_build_info":                                          "issue 14, the Skype for Business snapshot (Get-CsServerPatchVersion)",
+	"sfbex_sfb_support_end_timestamp_seconds":                       "issue 14, the Skype for Business snapshot and the lifecycle table",
+	"sfbex_sfb_oauth_token_issuer_not_after_timestamp_seconds":      "issue 14, the Skype for Business snapshot (Get-CsCertificate -Type OAuthTokenIssuer)",
+	"sfbex_sfb_oauth_token_issuer_roll_effective_timestamp_seconds": "issue 14, the Skype for Business snapshot (Set-CsCertificate -Roll)",
+}
+
 // literalWindows lists the panels allowed a literal range window instead of
 // $__rate_interval or $__range, with the reason. Everything else must use
 // $__rate_interval (rates and per-interval changes) or $__range (totals
@@ -60,6 +81,17 @@ var faultOnlyQueries = map[string]string{
 	"sfbex-cms.json/Replicas behind for/A": "cms-replica-stale",
 	// The healthy lab's answers are 200 OK without ms-diagnostics.
 	"sfbex-sip.json/ms-diagnostics of the last answers/A": "sip-federation-504",
+	// The healthy lab's Exchange is on-premises: no dependency on EWS in
+	// Exchange Online, so no countdown.
+	"sfbex-overview.json/Exchange Online EWS off in/A":  "autodiscover-online",
+	"sfbex-readiness.json/Exchange Online EWS off in/A": "autodiscover-online",
+	"sfbex-readiness.json/EWS dependencies/A":           "autodiscover-online",
+	"sfbex-readiness.json/EWS dependencies/B":           "autodiscover-online",
+	// The healthy lab's EWS answers 401 with its challenges.
+	"sfbex-readiness.json/EWS policy blocks/A": "ews-policy-blocked",
+	// The healthy lab runs Exchange Subscription Edition, which has no end
+	// of support (Modern Lifecycle).
+	"sfbex-readiness.json/Exchange builds/B": "exchange-out-of-support",
 }
 
 // dashboard is one file of dashboards/, decoded loosely.
@@ -343,6 +375,9 @@ func hasMatcher(matchers, label, variable string) bool {
 }
 
 func isDomainMetric(name string) bool {
+	if _, ok := noDomainMetrics[name]; ok {
+		return false
+	}
 	for _, p := range domainMetricPrefixes {
 		if strings.HasPrefix(name, p) {
 			return true
@@ -505,7 +540,11 @@ func TestDashboardsLint(t *testing.T) {
 					if isDomainMetric(s.name) && !hasMatcher(s.matchers, "domain", "domain") {
 						t.Errorf("%s: %s has a domain label but is not filtered by domain=~\"$domain\"", tw, s.name)
 					}
-					if strings.HasPrefix(s.name, "sfbex_") && !strings.Contains(string(metricsDoc), s.name) {
+					if _, awaited := awaitedMetrics[s.name]; awaited {
+						if documented(metricsDoc, s.name) {
+							t.Errorf("%s: %s is documented in docs/metrics.md now: remove it from awaitedMetrics", tw, s.name)
+						}
+					} else if strings.HasPrefix(s.name, "sfbex_") && !documented(metricsDoc, s.name) {
 						t.Errorf("%s: %s is not in docs/metrics.md (a metric that does not exist yet?)", tw, s.name)
 					}
 					if !strings.HasPrefix(s.name, "sfbex_") && !standard.MatchString(s.name) {
@@ -535,6 +574,12 @@ func TestDashboardsLint(t *testing.T) {
 			t.Errorf("literalWindows: %s is not used any more", key)
 		}
 	}
+}
+
+// documented reports whether docs/metrics.md names metric (a whole word:
+// sfbex_sfb_build_info is not documented by sfbex_sfb_build_info_x).
+func documented(doc []byte, metric string) bool {
+	return regexp.MustCompile(`(^|[^a-z0-9_])` + metric + `([^a-z0-9_]|$)`).Match(doc)
 }
 
 func TestDashboardPromQLScanner(t *testing.T) {
@@ -699,16 +744,26 @@ func TestDashboardQueriesReturnDataOnTheLab(t *testing.T) {
 	lab := startScrapedLab(t)
 	vars := lab.vars()
 
-	// The domain-label list the lint uses matches what the agent exposes.
-	res, err := instantQuery(lab.prom.URL, `count by (__name__) ({job="sfbex",domain=~".+"})`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range res {
-		if !isDomainMetric(s.Metric["__name__"]) {
-			t.Errorf("%s has a domain label; add it to domainMetricPrefixes", s.Metric["__name__"])
+	// The domain-label list the lint uses matches what the agent exposes:
+	// checked on the healthy lab and again with the faults on, which bring
+	// series the healthy lab lacks (the EWS shutdown countdown).
+	checkDomainLabels := func(phase string) {
+		t.Helper()
+		// The agent's own series: firing alerts copy their series' labels.
+		res, err := instantQuery(lab.prom.URL, `count by (__name__) ({job="sfbex",domain=~".+",__name__=~"sfbex_.+"})`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range res {
+			name := s.Metric["__name__"]
+			if _, ok := noDomainMetrics[name]; ok {
+				t.Errorf("%s: %s has a domain label; remove it from noDomainMetrics", phase, name)
+			} else if !isDomainMetric(name) {
+				t.Errorf("%s: %s has a domain label; add it to domainMetricPrefixes", phase, name)
+			}
 		}
 	}
+	checkDomainLabels("healthy lab")
 
 	// Template variables: label_values(selector, label) as the label values API.
 	lvRe := regexp.MustCompile(`^label_values\((.*),\s*(\w+)\)$`)
@@ -764,12 +819,31 @@ func TestDashboardQueriesReturnDataOnTheLab(t *testing.T) {
 	}
 	t.Logf("%d queries on the healthy lab, %d with a fault on", len(healthy), len(faulty))
 
+	// awaiting names the awaitedMetrics a query uses that the lab does not
+	// expose (yet): such a query may come back empty.
+	awaiting := func(expr string) []string {
+		var out []string
+		sels, _ := scanPromQL(expr)
+		for _, s := range sels {
+			if _, ok := awaitedMetrics[s.name]; !ok || slices.Contains(out, s.name) {
+				continue
+			}
+			res, err := instantQuery(lab.prom.URL, fmt.Sprintf(`count({__name__=%q,job="sfbex"})`, s.name))
+			if err == nil && len(res) == 0 {
+				out = append(out, s.name)
+			}
+		}
+		return out
+	}
+
 	// checkAll polls until every query returns data; a query Prometheus
 	// rejects fails at once. Rates need two samples in their window, so the
-	// first rounds may come back empty.
+	// first rounds may come back empty. A query still empty that awaits a
+	// metric the lab does not have is logged, not failed, and not waited for.
 	checkAll := func(phase string, qs []panelQuery) {
 		pending := slices.Clone(qs)
 		lastErr := map[string]string{}
+		waits := map[string][]string{}
 		deadline := time.Now().Add(60 * time.Second)
 		for len(pending) > 0 {
 			var next []panelQuery
@@ -780,16 +854,24 @@ func TestDashboardQueriesReturnDataOnTheLab(t *testing.T) {
 					t.Errorf("%s: %s: Prometheus rejects %q: %v", phase, q.key, q.expr, err)
 				case len(res) == 0:
 					lastErr[q.key] = "no data"
+					if _, seen := waits[q.key]; !seen {
+						waits[q.key] = awaiting(q.expr)
+					}
 					next = append(next, q)
 				}
 			}
 			pending = next
-			if len(pending) == 0 || time.Now().After(deadline) {
+			onlyAwaiting := !slices.ContainsFunc(pending, func(q panelQuery) bool { return len(waits[q.key]) == 0 })
+			if len(pending) == 0 || onlyAwaiting || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(time.Second)
 		}
 		for _, q := range pending {
+			if w := waits[q.key]; len(w) > 0 {
+				t.Logf("%s: %s: no data: the lab has no %v yet (awaitedMetrics)", phase, q.key, w)
+				continue
+			}
 			t.Errorf("%s: %s: %s after 60 s: %s", phase, q.key, lastErr[q.key], q.expr)
 		}
 	}
@@ -803,6 +885,12 @@ func TestDashboardQueriesReturnDataOnTheLab(t *testing.T) {
 		setFault(t, lab.agent, f, true)
 	}
 	checkAll("faults on", faulty)
+	checkDomainLabels("faults on")
+	for name := range noDomainMetrics {
+		if res, err := instantQuery(lab.prom.URL, fmt.Sprintf(`count({__name__=%q,job="sfbex"})`, name)); err != nil || len(res) == 0 {
+			t.Errorf("faults on: no %s, so nothing showed it has no domain label (%v)", name, err)
+		}
+	}
 }
 
 // --- the wall display as a picture ---
@@ -855,7 +943,7 @@ func TestRenderOverview(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 			"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-			"--hide-scrollbars", "--user-data-dir="+t.TempDir(), "--window-size=1920,1080",
+			"--hide-scrollbars", "--user-data-dir="+t.TempDir(), fmt.Sprintf("--window-size=1920,%d", pageHeight(over)),
 			"--screenshot="+png, "file://"+htmlPath)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("chromium: %v\n%s", err, out)
@@ -890,8 +978,8 @@ func TestRenderOverview(t *testing.T) {
 // renderFaults are the faults of the second picture, and renderFaultAlerts
 // the alerts it waits for before taking it.
 var (
-	renderFaults      = []string{"dns-missing", "directory-sip-stripped", "ews-no-oauth", "tls-expired"}
-	renderFaultAlerts = []string{"SfbexDNSRecordMissing", "SfbexTLSCertificateExpired", "SfbexEWSNoOAuth"}
+	renderFaults      = []string{"dns-missing", "directory-sip-stripped", "ews-no-oauth", "tls-expired", "autodiscover-online", "exchange-out-of-support"}
+	renderFaultAlerts = []string{"SfbexDNSRecordMissing", "SfbexTLSCertificateExpired", "SfbexEWSNoOAuth", "SfbexEWSOnlineShutdownNear", "SfbexExchangeOutOfSupport"}
 )
 
 // grafanaColors maps the named colours the dashboards use to Grafana's
@@ -924,19 +1012,43 @@ func thresholdColor(defs map[string]any, v float64) string {
 	return colorOf(c)
 }
 
-// mapped applies value mappings: the text and, when given, the colour.
+// mapped applies value mappings as Grafana does, the first that matches:
+// value (the exact text), range (from and to inclusive, either open when
+// absent) and special null (raw "": no value at all). It returns the text
+// and, when given, the colour.
 func mapped(mappings any, raw string) (text, color string, ok bool) {
 	list, _ := mappings.([]any)
+	result := func(o map[string]any) (string, string, bool) {
+		text, _ := o["text"].(string)
+		color, _ := o["color"].(string)
+		return text, color, true
+	}
+	v, numErr := strconv.ParseFloat(raw, 64)
 	for _, m := range list {
 		mm, _ := m.(map[string]any)
-		if mm["type"] != "value" {
-			continue
-		}
 		opts, _ := mm["options"].(map[string]any)
-		if o, found := opts[raw].(map[string]any); found {
-			text, _ = o["text"].(string)
-			color, _ = o["color"].(string)
-			return text, color, true
+		switch mm["type"] {
+		case "value":
+			if o, found := opts[raw].(map[string]any); found && raw != "" {
+				return result(o)
+			}
+		case "range":
+			if raw == "" || numErr != nil {
+				continue
+			}
+			if from, ok := opts["from"].(float64); ok && v < from {
+				continue
+			}
+			if to, ok := opts["to"].(float64); ok && v > to {
+				continue
+			}
+			o, _ := opts["result"].(map[string]any)
+			return result(o)
+		case "special":
+			if raw == "" && opts["match"] == "null" {
+				o, _ := opts["result"].(map[string]any)
+				return result(o)
+			}
 		}
 	}
 	return "", "", false
@@ -998,16 +1110,34 @@ func markdown(s string) string {
 	return b.String()
 }
 
+// Grafana's grid: 38 px per row (30 px cells plus 8 px margins) below a
+// 50 px header.
+const renderRowH, renderTop = 38, 50
+
+// pageHeight is the height of the whole dashboard in pixels, at least a
+// 1080 px screen: a wall display longer than the screen is drawn whole, so
+// the picture shows what scrolls below the fold too.
+func pageHeight(d dashboard) int {
+	rows := 0
+	for _, p := range d.panels() {
+		g, _ := p["gridPos"].(map[string]any)
+		y, _ := g["y"].(float64)
+		h, _ := g["h"].(float64)
+		rows = max(rows, int(y+h))
+	}
+	return max(1080, renderTop+rows*renderRowH+8)
+}
+
 // renderDashboard lays the panels out on a 1920 px wide page (24 columns,
 // 38 px per grid row: Grafana's 30 px cells plus 8 px margins) and fills them
 // from the Prometheus API.
 func renderDashboard(t *testing.T, d dashboard, promURL string, vars map[string]string) string {
 	t.Helper()
-	const width, colW, rowH, top = 1920, 1920.0 / 24, 38, 50
+	const width, colW, rowH, top = 1920, 1920.0 / 24, renderRowH, renderTop
 	var b strings.Builder
 	title, _ := d.raw["title"].(string)
 	fmt.Fprintf(&b, `<!doctype html><html><head><meta charset="utf-8"><style>
-body{margin:0;background:#111217;color:#ccccdc;font-family:"DejaVu Sans",Arial,sans-serif;width:%dpx;height:1080px;overflow:hidden}
+body{margin:0;background:#111217;color:#ccccdc;font-family:"DejaVu Sans",Arial,sans-serif;width:%dpx;height:%dpx;overflow:hidden}
 .hdr{height:%dpx;display:flex;align-items:center;justify-content:space-between;padding:0 16px;font-size:22px;box-sizing:border-box}
 .hdr small{font-size:15px;color:#8e8e9e}
 .p{position:absolute;box-sizing:border-box;background:#181b1f;border:1px solid #2a2d33;border-radius:3px;overflow:hidden;display:flex;flex-direction:column}
@@ -1023,7 +1153,7 @@ td{padding:1px 6px;border-bottom:1px solid #22252b}
 .nodata{color:#8e8e9e;font-size:22px;margin:auto}
 </style></head><body>
 <div class="hdr"><span>%s</span><small>rendered from the Prometheus API by test/e2e/dashboards_test.go · %s</small></div>
-`, width, top, html.EscapeString(title), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+`, width, pageHeight(d), top, html.EscapeString(title), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	av := allValues(d)
 	for _, p := range d.panels() {
 		g, _ := p["gridPos"].(map[string]any)
@@ -1057,10 +1187,26 @@ td{padding:1px 6px;border-bottom:1px solid #22252b}
 			}
 		}
 		fmt.Fprintf(&b, `<div class="p" style="%s"><div class="pt">%s</div><div class="pb">`, pos, ptitle)
-		if len(cells) == 0 {
-			b.WriteString(`<div class="nodata">No data</div>`)
-		}
 		bodyH := h*rowH - 6 - 34 - 12
+		if len(cells) == 0 {
+			// Grafana's "no data": a null mapping or noValue, coloured by the
+			// mapping or else the base threshold (it reduces nothing to null).
+			txt, col, ok := mapped(defs["mappings"], "")
+			if nv, _ := defs["noValue"].(string); !ok && nv != "" {
+				txt, ok = nv, true
+			}
+			if ok && p.str("type") == "stat" {
+				if col == "" {
+					col = thresholdColor(defs, math.Inf(-1))
+				} else {
+					col = colorOf(col)
+				}
+				size := math.Min(bodyH*0.55, (w*colW-6-12)*0.92/(0.72*float64(max(len([]rune(txt)), 1))))
+				fmt.Fprintf(&b, `<div class="cell" style="background:%s"><div style="font-size:%.0fpx;line-height:1.1;white-space:nowrap">%s</div></div>`, col, size, html.EscapeString(txt))
+			} else {
+				b.WriteString(`<div class="nodata">No data</div>`)
+			}
+		}
 		switch p.str("type") {
 		case "stat":
 			cellW := (w*colW - 6 - 12) / float64(max(len(cells), 1))
@@ -1213,4 +1359,36 @@ func renderTable(b *strings.Builder, p panel, rows []promSample) {
 		b.WriteString("</tr>")
 	}
 	b.WriteString("</table>")
+}
+
+// The picture applies value mappings as Grafana does: the first that
+// matches, value by its text, range with open ends, special null for no data.
+func TestRenderValueMappings(t *testing.T) {
+	var mappings any
+	err := json.Unmarshal([]byte(`[
+		{"type": "value", "options": {"1": {"text": "UP", "color": "green"}}},
+		{"type": "range", "options": {"to": 0, "result": {"text": "EWS OFF", "color": "red"}}},
+		{"type": "range", "options": {"from": 100, "to": 200, "result": {"text": "FAR"}}},
+		{"type": "special", "options": {"match": "null", "result": {"text": "NO DEPENDENCY", "color": "dark-green"}}}
+	]`), &mappings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		raw, text, color string
+		ok               bool
+	}{
+		{"1", "UP", "green", true},
+		{"0", "EWS OFF", "red", true},
+		{"-3.5", "EWS OFF", "red", true},
+		{"0.5", "", "", false},
+		{"100", "FAR", "", true},
+		{"200.5", "", "", false},
+		{"", "NO DEPENDENCY", "dark-green", true},
+	} {
+		text, color, ok := mapped(mappings, c.raw)
+		if text != c.text || color != c.color || ok != c.ok {
+			t.Errorf("mapped(%q) = %q, %q, %v; want %q, %q, %v", c.raw, text, color, ok, c.text, c.color, c.ok)
+		}
+	}
 }
