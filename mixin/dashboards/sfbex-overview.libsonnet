@@ -3,6 +3,12 @@ function(config)
   local panel = lib.panel, q = lib.target;
   // Below the first row, every panel sits 4 rows lower: the SIP tiles take y 5 to 8.
   local below(p) = if p.gridPos.y >= 5 then p { gridPos+: { y: p.gridPos.y + 4 } } else p;
+  // The wall fits one 1080p screen in kiosk mode: every tile is 3 grid
+  // units high (a unit is 30 px plus an 8 px gap), 27 units in all. The
+  // panels are written 4 (agent row: 5) high; compact maps each y to its
+  // place and sets the height.
+  local compactY = { '0': 0, '1': 1, '5': 4, '9': 7, '10': 8, '14': 11, '15': 12, '19': 15, '20': 16, '24': 19, '25': 20, '29': 23, '30': 24 };
+  local compact(p) = p { gridPos+: { y: compactY[std.toString(p.gridPos.y)], h: if p.type == 'row' then 1 else 3 } };
   local sip = import 'sfbex-overview-sip.libsonnet';
   local readiness = (import 'sfbex-readiness-tiles.libsonnet')(lib, [42, 43, 44, 45], 21, 4, lib.drilldown('sfbex-readiness', '2026 readiness'));
   lib.dashboard(
@@ -14,7 +20,7 @@ function(config)
     variables=[
       lib.variable('domain', 'Domain', 'label_values(sfbex_dns_record_required{job=~"$job", instance=~"$instance"}, domain)'),
     ],
-    panels=std.map(below, [
+    panels=std.map(compact, std.map(below, [
       panel('row', 1, '1 · DNS and federation — discovery and federation records, SIP to the Edge (seed step 1)', '', [0, 0, 24, 1]) + {
         panels: [
         ],
@@ -1147,5 +1153,5 @@ function(config)
           },
         ],
       },
-    ]) + sip,
+    ]) + sip),
   )

@@ -8,6 +8,7 @@ package e2e
 //	SFBEX_RENDER=1 go test -count=1 -run TestRenderOverview ./test/e2e   # docs/img/overview-*.png
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,19 +49,6 @@ var noDomainMetrics = map[string]string{
 	"sfbex_ews_online_shutdown_timestamp_seconds": "a dependency of the estate on Exchange Online (Skype for Business Server, Exchange hybrid), not of one email domain",
 }
 
-// awaitedMetrics are metrics the readiness dashboard queries that other
-// work of issue 14 adds (the Skype for Business settings snapshot), with who
-// adds them. Until docs/metrics.md documents one the lint accepts it, and
-// until the lab exposes it a query that returns nothing because of it is
-// logged instead of failed; from then on its queries must return data or
-// name their fault in faultOnlyQueries. Remove an entry once documented.
-var awaitedMetrics = map[string]string{
-	"sfbex_sfb_build_info":                                          "issue 14, the Skype for Business snapshot (Get-CsServerPatchVersion)",
-	"sfbex_sfb_support_end_timestamp_seconds":                       "issue 14, the Skype for Business snapshot and the lifecycle table",
-	"sfbex_sfb_oauth_token_issuer_not_after_timestamp_seconds":      "issue 14, the Skype for Business snapshot (Get-CsCertificate -Type OAuthTokenIssuer)",
-	"sfbex_sfb_oauth_token_issuer_roll_effective_timestamp_seconds": "issue 14, the Skype for Business snapshot (Set-CsCertificate -Roll)",
-}
-
 // literalWindows lists the panels allowed a literal range window instead of
 // $__rate_interval or $__range, with the reason. Everything else must use
 // $__rate_interval (rates and per-interval changes) or $__range (totals
@@ -92,7 +80,14 @@ var faultOnlyQueries = map[string]string{
 	// The healthy lab runs Exchange Subscription Edition, which has no end
 	// of support (Modern Lifecycle).
 	"sfbex-readiness.json/Exchange builds/B": "exchange-out-of-support",
+	// Subscription Edition has no support end: a 2015 Front End has one.
+	"sfbex-readiness.json/Skype for Business builds/B": "sfb-out-of-support",
+	// Only a staged roll has an effective date.
+	"sfbex-readiness.json/OAuthTokenIssuer roll takes effect/A": "oauth-roll-late",
 }
+
+// wallUnits is how many grid units of the wall display fit a 1080p screen.
+const wallUnits = 27
 
 // dashboard is one file of dashboards/, decoded loosely.
 type dashboard struct {
@@ -540,11 +535,7 @@ func TestDashboardsLint(t *testing.T) {
 					if isDomainMetric(s.name) && !hasMatcher(s.matchers, "domain", "domain") {
 						t.Errorf("%s: %s has a domain label but is not filtered by domain=~\"$domain\"", tw, s.name)
 					}
-					if _, awaited := awaitedMetrics[s.name]; awaited {
-						if documented(metricsDoc, s.name) {
-							t.Errorf("%s: %s is documented in docs/metrics.md now: remove it from awaitedMetrics", tw, s.name)
-						}
-					} else if strings.HasPrefix(s.name, "sfbex_") && !documented(metricsDoc, s.name) {
+					if strings.HasPrefix(s.name, "sfbex_") && !documented(metricsDoc, s.name) {
 						t.Errorf("%s: %s is not in docs/metrics.md (a metric that does not exist yet?)", tw, s.name)
 					}
 					if !strings.HasPrefix(s.name, "sfbex_") && !standard.MatchString(s.name) {
@@ -567,6 +558,13 @@ func TestDashboardsLint(t *testing.T) {
 					t.Errorf("%s: no datasource", tw)
 				}
 			}
+		}
+		// The wall display is read on one screen: Grafana's grid unit is
+		// 30 px high with 8 px between units, so 27 units (1018 px) fit a
+		// 1080p screen in kiosk mode; 28 would not leave its padding.
+		if bottom := slices.MaxFunc(rects, func(a, b rect) int { return cmp.Compare(a.y+a.h, b.y+b.h) }); f == "sfbex-overview.json" && bottom.y+bottom.h > wallUnits {
+			t.Errorf("%s is %d grid units high (%q ends there): the wall display must fit one 1080p screen, at most %d units (%d px)",
+				f, bottom.y+bottom.h, bottom.title, wallUnits, wallUnits*38-8)
 		}
 	}
 	for key := range literalWindows {
@@ -819,31 +817,12 @@ func TestDashboardQueriesReturnDataOnTheLab(t *testing.T) {
 	}
 	t.Logf("%d queries on the healthy lab, %d with a fault on", len(healthy), len(faulty))
 
-	// awaiting names the awaitedMetrics a query uses that the lab does not
-	// expose (yet): such a query may come back empty.
-	awaiting := func(expr string) []string {
-		var out []string
-		sels, _ := scanPromQL(expr)
-		for _, s := range sels {
-			if _, ok := awaitedMetrics[s.name]; !ok || slices.Contains(out, s.name) {
-				continue
-			}
-			res, err := instantQuery(lab.prom.URL, fmt.Sprintf(`count({__name__=%q,job="sfbex"})`, s.name))
-			if err == nil && len(res) == 0 {
-				out = append(out, s.name)
-			}
-		}
-		return out
-	}
-
 	// checkAll polls until every query returns data; a query Prometheus
 	// rejects fails at once. Rates need two samples in their window, so the
-	// first rounds may come back empty. A query still empty that awaits a
-	// metric the lab does not have is logged, not failed, and not waited for.
+	// first rounds may come back empty.
 	checkAll := func(phase string, qs []panelQuery) {
 		pending := slices.Clone(qs)
 		lastErr := map[string]string{}
-		waits := map[string][]string{}
 		deadline := time.Now().Add(60 * time.Second)
 		for len(pending) > 0 {
 			var next []panelQuery
@@ -854,24 +833,16 @@ func TestDashboardQueriesReturnDataOnTheLab(t *testing.T) {
 					t.Errorf("%s: %s: Prometheus rejects %q: %v", phase, q.key, q.expr, err)
 				case len(res) == 0:
 					lastErr[q.key] = "no data"
-					if _, seen := waits[q.key]; !seen {
-						waits[q.key] = awaiting(q.expr)
-					}
 					next = append(next, q)
 				}
 			}
 			pending = next
-			onlyAwaiting := !slices.ContainsFunc(pending, func(q panelQuery) bool { return len(waits[q.key]) == 0 })
-			if len(pending) == 0 || onlyAwaiting || time.Now().After(deadline) {
+			if len(pending) == 0 || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(time.Second)
 		}
 		for _, q := range pending {
-			if w := waits[q.key]; len(w) > 0 {
-				t.Logf("%s: %s: no data: the lab has no %v yet (awaitedMetrics)", phase, q.key, w)
-				continue
-			}
 			t.Errorf("%s: %s: %s after 60 s: %s", phase, q.key, lastErr[q.key], q.expr)
 		}
 	}
