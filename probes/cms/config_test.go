@@ -30,6 +30,8 @@ func TestConfiguration(t *testing.T) {
 		{"token without folder", map[string]string{"SFBEX_INGEST_TOKEN": token}, []string{"SFBEX_INGEST_TOKEN", "SFBEX_CMS_SNAPSHOT_PATH", "e.g."}},
 		{"token with a file", map[string]string{"SFBEX_INGEST_TOKEN": token, "SFBEX_CMS_SNAPSHOT_PATH": file}, []string{"not an existing folder"}},
 		{"short token", map[string]string{"SFBEX_INGEST_TOKEN": "abc", "SFBEX_CMS_SNAPSHOT_PATH": dir}, []string{"shorter than 16", "SFBEX_INGEST_TOKEN_FILE"}},
+		{"app id not a GUID", map[string]string{"SFBEX_EXO_EWS_REQUIRED_APP_IDS": "11111111-2222-3333-4444-555555555555,skype-hybrid"}, []string{`SFBEX_EXO_EWS_REQUIRED_APP_IDS: "skype-hybrid" is not a GUID`, "e.g. SFBEX_EXO_EWS_REQUIRED_APP_IDS=11111111-2222-3333-4444-555555555555,"}},
+		{"bad shutdown date", map[string]string{"SFBEX_EWS_ONLINE_SHUTDOWN_DATE": "1 April 2027"}, []string{"SFBEX_EWS_ONLINE_SHUTDOWN_DATE", "e.g."}},
 		{"max bytes", map[string]string{"SFBEX_INGEST_MAX_BYTES": "99999999"}, []string{"SFBEX_INGEST_MAX_BYTES=99999999", "e.g."}},
 	} {
 		env, _ := probestest.Env(t, probestest.Merge(base, tc.env))

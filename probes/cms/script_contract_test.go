@@ -29,8 +29,8 @@ type scriptStep struct {
 }
 
 var (
-	stepRe      = regexp.MustCompile(`Invoke-Step \(\$s \+ '(\w+)'\) '([\w-]+)' \{(.*)\} (-Text .*)$`)
-	stepParamRe = regexp.MustCompile(`-(Text|Bool|Date) ((?:'\w+'(?:, )?)+)`)
+	stepRe      = regexp.MustCompile(`Invoke-Step \(\$s \+ '(\w+)'\) '([\w-]+)' \{(.*)\} (-(?:Text|Bool|Date|List) .*)$`)
+	stepParamRe = regexp.MustCompile(`-(Text|Bool|Date|List) ((?:'\w+'(?:, )?)+)`)
 	quotedRe    = regexp.MustCompile(`'[^']*'`)
 	cmdletRe    = regexp.MustCompile(`\b(Get-[A-Za-z]+)\b([^;{}]*)`)
 )
@@ -48,14 +48,14 @@ func scriptSteps(t *testing.T) map[string]scriptStep {
 			continue
 		}
 		st := scriptStep{section: shell + "." + m[1], cmdlet: m[2], run: m[3]}
-		// Invoke-Step writes -Text, then -Bool, then -Date properties.
+		// Invoke-Step writes -Text, then -Bool, then -Date, then -List properties.
 		byKind := map[string][]string{}
 		for _, p := range stepParamRe.FindAllStringSubmatch(m[4], -1) {
 			for _, q := range quotedRe.FindAllString(p[2], -1) {
 				byKind[p[1]] = append(byKind[p[1]], strings.Trim(q, "'"))
 			}
 		}
-		st.props = slices.Concat(byKind["Text"], byKind["Bool"], byKind["Date"])
+		st.props = slices.Concat(byKind["Text"], byKind["Bool"], byKind["Date"], byKind["List"])
 		steps[st.section] = st
 	}
 	if len(steps) == 0 {
@@ -160,7 +160,7 @@ func objectKeys(t *testing.T, raw json.RawMessage) []string {
 func TestExamplesHaveTheScriptsProperties(t *testing.T) {
 	steps := scriptSteps(t)
 	rows := 0
-	for _, name := range []string{"sfb-ps7.json", "exchange-ps7.json", "sfb-ps51.json", "exchange-ps51.json", "sfb-ps51-th-TH.json"} {
+	for _, name := range allExamples {
 		var top map[string]json.RawMessage
 		if err := json.Unmarshal(readTestdata(t, name), &top); err != nil {
 			t.Fatal(err)
@@ -170,7 +170,11 @@ func TestExamplesHaveTheScriptsProperties(t *testing.T) {
 		if _, ok := top[ShellExchange]; ok {
 			shell = ShellExchange
 		}
-		if got := objectKeys(t, readTestdata(t, name)); !slices.Equal(got, append(want, shell, "Errors")) {
+		want = append(want, shell)
+		if _, ok := top[ExchangeOnlineSection]; ok {
+			want = append(want, ExchangeOnlineSection)
+		}
+		if got := objectKeys(t, readTestdata(t, name)); !slices.Equal(got, append(want, "Errors")) {
 			t.Errorf("%s: top-level %v", name, got)
 		}
 		for _, e := range mustRows(t, top["Errors"]) {
@@ -182,8 +186,28 @@ func TestExamplesHaveTheScriptsProperties(t *testing.T) {
 		if err := json.Unmarshal(top[shell], &sections); err != nil {
 			t.Fatal(err)
 		}
+		prefixed := map[string]json.RawMessage{}
 		for sec, raw := range sections {
-			st, ok := steps[shell+"."+sec]
+			prefixed[shell+"."+sec] = raw
+		}
+		if raw, ok := top[ExchangeOnlineSection]; ok {
+			// The Exchange Online part: what it connected to, then its sections.
+			if got := objectKeys(t, raw); !slices.Equal(got, []string{"Organization", "Environment", "OrganizationConfig", "EwsOperationAccessPolicy"}) {
+				t.Errorf("%s: ExchangeOnline %v", name, got)
+			}
+			var exo map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &exo); err != nil {
+				t.Fatal(err)
+			}
+			for _, sec := range []string{"OrganizationConfig", "EwsOperationAccessPolicy"} {
+				prefixed[ExchangeOnlineSection+"."+sec] = exo[sec]
+			}
+		}
+		for sec, raw := range prefixed {
+			if string(raw) == "null" {
+				continue // not exported
+			}
+			st, ok := steps[sec]
 			if !ok {
 				t.Errorf("%s: section %s is not in the script", name, sec)
 				continue
