@@ -33,7 +33,7 @@ var (
 		"Since when the replica has been out of date, from consecutive snapshots and LastUpdateCreation (Unix time). Absent while up to date.", []string{"replica"}, nil)
 
 	integrationCheckDesc = prometheus.NewDesc("sfbex_integration_check",
-		"1 if the seed step is configured as documented, 0 if not; absent when no snapshot shows it or it does not apply to the deployment. component: sfb or exchange.",
+		"1 if the seed step is configured as documented, 0 if not; absent when no snapshot shows it or it does not apply to the deployment. component: sfb, exchange or exchange_online.",
 		[]string{"component", "check"}, nil)
 )
 
