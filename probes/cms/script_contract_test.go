@@ -233,3 +233,59 @@ func mustRows(t *testing.T, raw json.RawMessage) []json.RawMessage {
 	}
 	return rows
 }
+
+// TestScriptExchangeOnlinePart holds the optional Exchange Online part to
+// what docs/configuration.md promises: app-only certificate authentication
+// in the four documented clouds, no banner, the Exchange Online cmdlets
+// kept apart from the Exchange Management Shell's by a prefix, a failed
+// connection recorded against both sections, a disconnect whatever
+// happens, the Entra app documented, and no password on the command line.
+func TestScriptExchangeOnlinePart(t *testing.T) {
+	s := readScript(t)
+	if m := regexp.MustCompile(`\[ValidateSet\(([^)]*)\)\]\[string\]\$ExchangeOnlineEnvironment = 'O365Default'`).FindStringSubmatch(s); m == nil ||
+		m[1] != "'O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China'" {
+		t.Errorf("ExchangeOnlineEnvironment: %v", m)
+	}
+	connect := regexp.MustCompile(`\$connect = @\{([^}]*)\}`).FindStringSubmatch(s)
+	if connect == nil {
+		t.Fatal("no Connect-ExchangeOnline parameters ($connect = @{...})")
+	}
+	for _, want := range []string{"AppId = $ExchangeOnlineAppId", "Organization = $ExchangeOnlineOrganization", "ExchangeEnvironmentName = $ExchangeOnlineEnvironment",
+		"Prefix = 'SfbexExo'", "ShowBanner = $false", "ErrorAction = 'Stop'"} {
+		if !strings.Contains(connect[1], want) {
+			t.Errorf("Connect-ExchangeOnline without %s", want)
+		}
+	}
+	for _, want := range []string{"$connect.CertificateThumbprint = $ExchangeOnlineCertificateThumbprint", "$connect.CertificateFilePath = $ExchangeOnlineCertificateFilePath",
+		"Connect-ExchangeOnline @connect", "Exchange.ManageAsApp", "Global Reader",
+		"foreach ($n in 'OrganizationConfig', 'EwsOperationAccessPolicy') { Add-ExportError ($s + $n) 'Connect-ExchangeOnline' $_.Exception.Message }"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the script lacks %s", want)
+		}
+	}
+	// Every Exchange Online cmdlet carries the prefix, and the disconnect
+	// follows them in a finally block.
+	steps := scriptSteps(t)
+	for _, sec := range []string{"ExchangeOnline.OrganizationConfig", "ExchangeOnline.EwsOperationAccessPolicy"} {
+		if !strings.Contains(steps[sec].run, "Get-SfbexExoOrganizationConfig") {
+			t.Errorf("%s runs %q, not the prefixed Exchange Online cmdlet", sec, steps[sec].run)
+		}
+	}
+	if !strings.Contains(steps["ExchangeOnline.EwsOperationAccessPolicy"].run, "-RetrieveEwsOperationAccessPolicy") {
+		t.Error("the allow list is not read with -RetrieveEwsOperationAccessPolicy")
+	}
+	last, fin := strings.LastIndex(s, "Get-SfbexExoOrganizationConfig"), regexp.MustCompile(`finally \{\s*Disconnect-ExchangeOnline -Confirm:\$false`).FindStringIndex(s)
+	if fin == nil || fin[0] < last {
+		t.Error("Disconnect-ExchangeOnline does not follow the Exchange Online cmdlets in a finally block")
+	}
+	// Secrets: no password parameter (only a file holding it), and the
+	// password is never written anywhere.
+	if regexp.MustCompile(`\[(string|securestring)\]\$\w*Password\b`).MatchString(s) {
+		t.Error("a password parameter: the password would be on the command line")
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, "$exoPassword") && regexp.MustCompile(`Write-|Add-ExportError|\$snapshot`).MatchString(line) {
+			t.Errorf("the certificate password may be written: %s", strings.TrimSpace(line))
+		}
+	}
+}
