@@ -13,6 +13,9 @@ import (
 	"github.com/sfbex/sfbex_exporter/probes/lifecycle"
 )
 
+// maxFixIDs bounds the allowed IDs a fix repeats.
+const maxFixIDs = 20
+
 // ComponentExchangeOnline is the component of the checks on the Exchange
 // Online part of a snapshot.
 const ComponentExchangeOnline = "exchange_online"
@@ -83,13 +86,21 @@ func exchangeOnlineChecks(source string, d *ExchangeOnlineData, dep Deployment, 
 			}
 		}
 		// Set-OrganizationConfig -EwsAllowedAppIDs replaces the list: the
-		// fix keeps what is there.
+		// fix keeps what is there (named up to a point: the list is the
+		// tenant's, and a fix must stay readable).
+		keep := strings.Join(allowed, ",")
+		if len(allowed) > maxFixIDs {
+			keep = fmt.Sprintf("<the %d IDs already there>", len(allowed))
+		}
+		if keep != "" {
+			keep += ","
+		}
 		c.add(ComponentExchangeOnline, "ews_app_allowed", len(missing) == 0, probes.Critical,
 			"Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy EwsAllowedAppIDs",
 			"With EwsEnabled True only the application IDs in EwsAllowedAppIDs can use EWS in Exchange Online; the dedicated Skype for Business and Exchange hybrid applications (SFBEX_EXO_EWS_REQUIRED_APP_IDS) must be in it."+note,
 			fmt.Sprintf("EwsAllowedAppIDs lacks %s (it holds %s): Exchange Online refuses their EWS requests (403, X-EWS-Policy-Reason: EWS is blocked by policy for this user or tenant)",
 				strings.Join(missing, ", "), plural.Count(len(allowed), "ID", "IDs")),
-			fmt.Sprintf(`Set-OrganizationConfig -EwsAllowedAppIDs "%s" (the list is replaced, so it keeps the IDs already there; changes take up to 24 hours)`, strings.Join(append(slices.Clone(allowed), missing...), ",")))
+			fmt.Sprintf(`Set-OrganizationConfig -EwsAllowedAppIDs "%s%s" (the list is replaced, so it keeps the IDs already there; changes take up to 24 hours)`, keep, strings.Join(missing, ",")))
 	}
 	if len(ews.UserAgents) > 0 && oc != nil {
 		userAgentPolicy(c, oc, ews.UserAgents, note)

@@ -2,6 +2,7 @@ package cms
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,6 +156,10 @@ func TestExchangeOnlineEWSChecks(t *testing.T) {
 		{name: "a required app missing", dep: onPremExchangeHybrid, ews: EWSConfig{RequiredAppIDs: append([]string{learnTeamsAppID}, testEWS.RequiredAppIDs...), Shutdown: testEWS.Shutdown},
 			want: map[string]bool{"ews_enabled": true, "ews_app_allowed": false},
 			text: map[string]string{"ews_app_allowed": learnTeamsAppID + " (it holds 2 IDs)", "ews_app_allowed fix": `-EwsAllowedAppIDs "` + learnAllowedAppIDs + "," + learnTeamsAppID + `"`}},
+		{name: "a long allow list is not repeated", dep: onPremExchangeHybrid, ews: EWSConfig{RequiredAppIDs: []string{learnTeamsAppID}, Shutdown: testEWS.Shutdown},
+			edits: [][2]string{{appIDs, `"EwsAllowedAppIDs": ["` + strings.Repeat("11111111-2222-3333-4444-555555555555,", 5) + strings.TrimSuffix(strings.Repeat("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee,", 3), ",") + `", ` + manyIDs(30) + `]`}},
+			want:  map[string]bool{"ews_enabled": true, "ews_app_allowed": false},
+			text:  map[string]string{"ews_app_allowed": "(it holds 32 IDs)", "ews_app_allowed fix": `-EwsAllowedAppIDs "<the 32 IDs already there>,` + learnTeamsAppID + `"`}},
 		{name: "empty allow list", dep: onPremExchangeHybrid, ews: testEWS, edits: [][2]string{{appIDs, `"EwsAllowedAppIDs": []`}},
 			want: map[string]bool{"ews_enabled": true, "ews_app_allowed": false, "ews_access_policy": true},
 			text: map[string]string{"ews_app_allowed": "EWS is blocked by policy for this user or tenant"}},
@@ -247,6 +252,15 @@ func TestExchangeOnlineConnectFailed(t *testing.T) {
 	if _, ok := checkStates(r)["exchange_online/ews_app_allowed"]; ok {
 		t.Error("judged on a missing section")
 	}
+}
+
+// manyIDs is n distinct application IDs as JSON strings.
+func manyIDs(n int) string {
+	var ids []string
+	for i := range n {
+		ids = append(ids, fmt.Sprintf(`"%08d-0000-4000-8000-000000000000"`, i))
+	}
+	return strings.Join(ids, ", ")
 }
 
 func TestHybridDedicatedApp(t *testing.T) {
