@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/internal/estate"
-	"github.com/sfbex/sfbex_exporter/probes/lifecycle"
 )
 
 // The CMS part of the lab (probes/cms): a feed that writes, every lab
@@ -108,7 +107,7 @@ var exchangeEnvironment = map[estate.Cloud]string{estate.Worldwide: "O365Default
 // family's EWS dependencies); nil elsewhere, as the script writes none
 // without its Exchange Online parameters.
 func (l *Lab) exchangeOnline() map[string]any {
-	if len(lifecycle.EWSDependencies(l.variant.lync(), l.variant.exchange())) == 0 {
+	if sfb, hybrid := estate.EWSOnline(l.variant.lync(), l.variant.exchange()); !sfb && !hybrid {
 		return nil
 	}
 	var enabled any = true

@@ -10,7 +10,6 @@ import (
 	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/plural"
 	"github.com/sfbex/sfbex_exporter/probes"
-	"github.com/sfbex/sfbex_exporter/probes/lifecycle"
 )
 
 // maxFixIDs bounds the allowed IDs a fix repeats.
@@ -40,7 +39,8 @@ type EWSConfig struct {
 // Business Server or Exchange on-premises works with Exchange Online
 // mailboxes, the dependencies the lifecycle family counts down.
 func exoApplies(dep Deployment) bool {
-	return len(lifecycle.EWSDependencies(dep.Lync, dep.Exchange)) > 0
+	sfb, hybrid := estate.EWSOnline(dep.Lync, dep.Exchange)
+	return sfb || hybrid
 }
 
 // shutdownNote says that even a passing EWS setting only lasts until the
