@@ -76,16 +76,68 @@ func (l *Lab) cmsEnv(interval time.Duration) map[string]string {
 	default:
 	}
 	return map[string]string{
-		"SFBEX_CMS_SNAPSHOT_PATH":       l.cms.dir,
-		"SFBEX_CMS_INTERVAL":            interval.String(),
-		"SFBEX_CMS_TIMEOUT":             min(interval, 10*time.Second).String(),
-		"SFBEX_CMS_SNAPSHOT_MAX_AGE":    (3 * interval).String(),
-		"SFBEX_CMS_REPLICA_STALE_AFTER": "1m",
+		// The lab's dedicated Skype for Business and Exchange hybrid
+		// applications, and the user agent its EWS requests carry.
+		"SFBEX_EXO_EWS_REQUIRED_APP_IDS": labSfBHybridAppID + "," + labExchangeHybridAppID,
+		"SFBEX_EXO_EWS_USER_AGENTS":      labEWSUserAgent,
+		"SFBEX_CMS_SNAPSHOT_PATH":        l.cms.dir,
+		"SFBEX_CMS_INTERVAL":             interval.String(),
+		"SFBEX_CMS_TIMEOUT":              min(interval, 10*time.Second).String(),
+		"SFBEX_CMS_SNAPSHOT_MAX_AGE":     (3 * interval).String(),
+		"SFBEX_CMS_REPLICA_STALE_AFTER":  "1m",
 	}
 }
 
 // CMSSnapshotDir is where the lab's feed writes.
 func (l *Lab) CMSSnapshotDir() string { return l.cms.dir }
+
+// The lab's Entra applications (Learn's example IDs) and user agent.
+const (
+	labSfBHybridAppID      = "11111111-2222-3333-4444-555555555555"
+	labExchangeHybridAppID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+	labEWSUserAgent        = "LabSfBServer/7.0"
+)
+
+// exchangeEnvironment is Connect-ExchangeOnline's -ExchangeEnvironmentName
+// for a cloud.
+var exchangeEnvironment = map[estate.Cloud]string{estate.Worldwide: "O365Default", estate.GCCHigh: "O365USGovGCCHigh", estate.DoD: "O365USGovDoD", estate.China: "O365China"}
+
+// exchangeOnline is the Exchange Online part of the Exchange snapshot,
+// where the integration uses Exchange Online mailboxes (the lifecycle
+// family's EWS dependencies); nil elsewhere, as the script writes none
+// without its Exchange Online parameters.
+func (l *Lab) exchangeOnline() map[string]any {
+	if sfb, hybrid := estate.EWSOnline(l.variant.lync(), l.variant.exchange()); !sfb && !hybrid {
+		return nil
+	}
+	var enabled any = true
+	if l.On("exo-ews-disabled") {
+		enabled = nil
+	}
+	allow := []any{"OWA/*", "LabSfBServer/*"}
+	if l.On("exo-ews-user-agent-blocked") {
+		allow = []any{"OWA/*"}
+	}
+	ids := labSfBHybridAppID + "," + labExchangeHybridAppID
+	if l.On("exo-ews-app-not-allowed") {
+		ids = labExchangeHybridAppID
+	}
+	return map[string]any{
+		"Organization": "contoso.onmicrosoft.com", "Environment": exchangeEnvironment[l.variant.Cloud],
+		"OrganizationConfig":       []any{map[string]any{"EwsApplicationAccessPolicy": "EnforceAllowList", "EwsEnabled": enabled, "EwsAllowList": allow, "EwsBlockList": []any{}}},
+		"EwsOperationAccessPolicy": []any{map[string]any{"EwsAllowedAppIDs": []any{ids}}},
+	}
+}
+
+// settingOverrides: an Exchange hybrid has switched its dedicated
+// application on (Learn "deploy dedicated Exchange hybrid app").
+func (l *Lab) settingOverrides() []any {
+	if l.variant.exchange() != estate.Hybrid || l.On("exchange-hybrid-app-shared") {
+		return []any{}
+	}
+	return []any{map[string]any{"Name": "EnableExchangeHybrid3PAppFeature", "ComponentName": "Global", "SectionName": "ExchangeOnpremAsThirdPartyAppId",
+		"Parameters": []any{"Enabled=true"}, "Server": []any{}}}
+}
 
 // psDate is a date the two shells write differently.
 type psDate time.Time
@@ -170,7 +222,7 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 			"MetadataUrl": "https://autodiscover." + d + "/autodiscover/metadata/json/1", "Enabled": true})
 	}
 	fe = map[string]any{
-		"SnapshotVersion": "1", "ScriptVersion": "1.1.0", "Culture": "en-US", "Timestamp": psDate(now), "ComputerName": "FE01", "ComputerFqdn": "fe01." + d,
+		"SnapshotVersion": "1", "ScriptVersion": "1.2.0", "Culture": "en-US", "Timestamp": psDate(now), "ComputerName": "FE01", "ComputerFqdn": "fe01." + d,
 		"Shell": "SkypeForBusiness", "PSVersion": "5.1.17763.5830", "PSEdition": "Desktop", "Errors": []any{},
 		"SkypeForBusiness": map[string]any{
 			"ReplicationStatus": []any{
@@ -202,7 +254,7 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 		auth["NextCertificateThumbprint"], auth["NextCertificateEffectiveDate"] = nil, nil
 	}
 	ex = map[string]any{
-		"SnapshotVersion": "1", "ScriptVersion": "1.1.0", "Culture": "en-US", "Timestamp": psDate(now), "ComputerName": "EX01", "ComputerFqdn": "ex01." + d,
+		"SnapshotVersion": "1", "ScriptVersion": "1.2.0", "Culture": "en-US", "Timestamp": psDate(now), "ComputerName": "EX01", "ComputerFqdn": "ex01." + d,
 		"Shell": "Exchange", "PSVersion": "7.4.1", "PSEdition": "Core", "Errors": []any{},
 		"Exchange": map[string]any{
 			"AuthConfig": []any{auth},
@@ -213,7 +265,11 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 			"PartnerApplications":   []any{map[string]any{"Name": "LyncEnterprise-ApplicationAccount", "ApplicationIdentifier": "00000004-0000-0ff1-ce00-000000000000", "AuthMetadataUrl": "https://pool01." + d + "/metadata/json/1", "Enabled": true}},
 			"AuthServers":           []any{},
 			"OwaVirtualDirectories": []any{map[string]any{"Identity": `EX01\owa (Default Web Site)`, "Server": "EX01", "InstantMessagingEnabled": !l.On("owa-im-disabled"), "InstantMessagingType": "Ocs"}},
+			"SettingOverrides":      l.settingOverrides(),
 		},
+	}
+	if exo := l.exchangeOnline(); exo != nil {
+		ex["ExchangeOnline"] = exo
 	}
 	return fe, ex
 }

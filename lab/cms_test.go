@@ -89,3 +89,72 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 		})
 	}
 }
+
+// The Exchange-side 2026 faults need a lab whose integration uses Exchange
+// Online mailboxes: on the variants that have one, the healthy snapshot
+// passes every Exchange Online check, and each fault turns exactly its own
+// check red; the default lab exports no Exchange Online part.
+func TestExchangeOnlineFaultsTurnExactlyTheirCheckRed(t *testing.T) {
+	ews := cms.EWSConfig{RequiredAppIDs: []string{labSfBHybridAppID, labExchangeHybridAppID}, UserAgents: []string{labEWSUserAgent}, Shutdown: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)}
+	for _, name := range []string{"hybrid", "exchange-online", "exchange-hybrid"} {
+		v, _ := VariantNamed(name)
+		t.Run(name, func(t *testing.T) {
+			l, err := StartVariant(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			dep := cms.Deployment{Lync: v.lync(), Exchange: v.exchange(), Cloud: v.Cloud}
+			for _, tc := range []struct{ fault, check string }{
+				{"", ""},
+				{"exo-ews-disabled", "exchange_online/ews_enabled"},
+				{"exo-ews-app-not-allowed", "exchange_online/ews_app_allowed"},
+				{"exo-ews-user-agent-blocked", "exchange_online/ews_access_policy"},
+				{"exchange-hybrid-app-shared", "exchange/hybrid_dedicated_app"},
+			} {
+				if tc.fault != "" {
+					l.Set(tc.fault, true)
+				}
+				p, err := cms.NewProber(cms.Config{Path: l.CMSSnapshotDir(), Deployment: dep, SnapshotMaxAge: 45 * time.Second, ReplicaStaleAfter: time.Minute, OAuthRenewDays: 60, EWS: ews})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := p.Probe(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.fault != "" {
+					l.Set(tc.fault, false)
+				}
+				var failed, judged []string
+				for _, c := range res.(*cms.Result).Checks {
+					if c.Component == cms.ComponentExchangeOnline || c.Check == "hybrid_dedicated_app" {
+						judged = append(judged, c.Component+"/"+c.Check)
+					}
+					if !c.Pass {
+						failed = append(failed, c.Component+"/"+c.Check)
+					}
+				}
+				wantJudged := map[string]int{"hybrid": 0, "exchange-online": 3, "exchange-hybrid": 4}[name]
+				if tc.fault == "exo-ews-disabled" && wantJudged > 0 {
+					wantJudged-- // the allow list has no effect while EWS is off
+				}
+				if len(judged) != wantJudged {
+					t.Errorf("%s: judged %v, want %d checks", tc.fault, judged, wantJudged)
+				}
+				var want []string
+				if tc.check != "" && slices.Contains(judged, tc.check) {
+					want = []string{tc.check}
+				}
+				if !slices.Equal(failed, want) {
+					t.Errorf("%s: failing %v, want %v", tc.fault, failed, want)
+				}
+			}
+		})
+	}
+	for f, v := range VariantFaults {
+		if _, err := VariantNamed(v); err != nil || !slices.ContainsFunc(Faults, func(x Fault) bool { return x.Name == f }) {
+			t.Errorf("VariantFaults: %s -> %s", f, v)
+		}
+	}
+}

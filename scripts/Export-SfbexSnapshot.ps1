@@ -10,6 +10,35 @@
   it leaves out, and that section is null. Dates are written in the invariant culture (ISO 8601
   round-trip, UTC), whatever the server's culture. Only the properties the checks need are
   exported; no user data.
+
+  With -ExchangeOnlineAppId it also reads the Exchange Online organisation's EWS settings
+  (Get-OrganizationConfig EwsEnabled, EwsApplicationAccessPolicy, EwsAllowList, EwsBlockList, and
+  the application ID allow list of Get-OrganizationConfig -RetrieveEwsOperationAccessPolicy) into
+  an ExchangeOnline section. It connects with the ExchangeOnlineManagement module (v3, under both
+  shells) by app-only certificate authentication and disconnects at the end. A failed connection
+  or cmdlet is recorded in Errors like any other; nothing secret is written.
+
+  The Entra application it needs (docs/configuration.md#cms-snapshots):
+    - an app registration with a certificate (its public key uploaded, the private key in the
+      running account's certificate store, or a .pfx file);
+    - API permission "Office 365 Exchange Online" > Application > Exchange.ManageAsApp, with
+      admin consent;
+    - an Entra role for its service principal: Global Reader (read-only) is enough to read the
+      organisation configuration.
+.PARAMETER ExchangeOnlineAppId
+  Application (client) ID of the Entra app above. Turns the Exchange Online part on.
+.PARAMETER ExchangeOnlineOrganization
+  The tenant's initial domain, e.g. contoso.onmicrosoft.com.
+.PARAMETER ExchangeOnlineCertificateThumbprint
+  Thumbprint of the app's certificate in the running account's certificate store.
+.PARAMETER ExchangeOnlineCertificateFilePath
+  Instead of a thumbprint: the app's certificate as a .pfx file.
+.PARAMETER ExchangeOnlineCertificatePasswordFile
+  File holding the .pfx file's password (readable by the task's account only). Never pass the
+  password on the command line.
+.PARAMETER ExchangeOnlineEnvironment
+  Connect-ExchangeOnline's -ExchangeEnvironmentName for the tenant's cloud: O365Default
+  (worldwide and GCC), O365USGovGCCHigh, O365USGovDoD or O365China (21Vianet).
 .PARAMETER OutputFolder
   Folder to write <source>.json into, atomically (temporary file, then an atomic replace).
 .PARAMETER Uri
@@ -34,6 +63,8 @@
   .\Export-SfbexSnapshot.ps1 -Uri https://monitor01.contoso.com:9726/api/snapshots -TokenFile C:\ProgramData\sfbex\token
 .EXAMPLE
   .\Export-SfbexSnapshot.ps1 -OutputFolder \\monitor01\sfbex-snapshots -TeamsTenantId contoso.onmicrosoft.com -TeamsApplicationId 00000000-0000-0000-0000-000000000000 -TeamsCertificateThumbprint 3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E
+.EXAMPLE
+  .\Export-SfbexSnapshot.ps1 -OutputFolder \\monitor01\sfbex-snapshots -ExchangeOnlineAppId 11111111-2222-3333-4444-555555555555 -ExchangeOnlineOrganization contoso.onmicrosoft.com -ExchangeOnlineCertificateThumbprint 0123456789ABCDEF0123456789ABCDEF01234567
 #>
 [CmdletBinding(DefaultParameterSetName = 'Folder')]
 param(
@@ -42,11 +73,17 @@ param(
     [Parameter(Mandatory, ParameterSetName = 'Post')][string]$TokenFile,
     [string]$TeamsTenantId,
     [string]$TeamsApplicationId,
-    [string]$TeamsCertificateThumbprint
+    [string]$TeamsCertificateThumbprint,
+    [string]$ExchangeOnlineAppId,
+    [string]$ExchangeOnlineOrganization,
+    [string]$ExchangeOnlineCertificateThumbprint,
+    [string]$ExchangeOnlineCertificateFilePath,
+    [string]$ExchangeOnlineCertificatePasswordFile,
+    [ValidateSet('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China')][string]$ExchangeOnlineEnvironment = 'O365Default'
 )
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = 'Stop'
-$ScriptVersion = '1.1.0'
+$ScriptVersion = '1.2.0'
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
 # Read the token first: without one the run cannot deliver anything, so say so before the cmdlets run.
@@ -60,6 +97,22 @@ if ($PSCmdlet.ParameterSetName -eq 'Post') {
 $teamsParams = @($TeamsTenantId, $TeamsApplicationId, $TeamsCertificateThumbprint | Where-Object { $_ })
 if ($teamsParams.Count -ne 0 -and $teamsParams.Count -ne 3) {
     throw 'Give -TeamsTenantId, -TeamsApplicationId and -TeamsCertificateThumbprint together (app-only certificate authentication for Connect-MicrosoftTeams), or none of them.'
+}
+
+# The Exchange Online parameters go together: say what is missing before anything runs.
+if ($ExchangeOnlineAppId -or $ExchangeOnlineOrganization -or $ExchangeOnlineCertificateThumbprint -or $ExchangeOnlineCertificateFilePath) {
+    if (-not $ExchangeOnlineAppId -or -not $ExchangeOnlineOrganization) {
+        throw 'The Exchange Online part needs -ExchangeOnlineAppId and -ExchangeOnlineOrganization (e.g. contoso.onmicrosoft.com).'
+    }
+    if ([bool]$ExchangeOnlineCertificateThumbprint -eq [bool]$ExchangeOnlineCertificateFilePath) {
+        throw 'The Exchange Online part needs one of -ExchangeOnlineCertificateThumbprint and -ExchangeOnlineCertificateFilePath.'
+    }
+    $exoPassword = $null
+    if ($ExchangeOnlineCertificatePasswordFile) {
+        $raw = Get-Content -LiteralPath $ExchangeOnlineCertificatePasswordFile -Raw
+        if ($null -ne $raw -and $raw.Trim() -ne '') { $exoPassword = ConvertTo-SecureString -String $raw.Trim() -AsPlainText -Force }
+        $raw = $null
+    }
 }
 
 # The Exchange Management Shell in a remote session exposes its cmdlets through a module; a
@@ -105,11 +158,11 @@ function Get-Prop($o, [string]$Name) {
 }
 
 # Invoke-Step runs one cmdlet, keeps only the named properties (enums and identities as strings,
-# dates as UTC) and records a failure, with the section it leaves out, instead of stopping. The
+# dates as UTC, multi-valued properties as lists) and records a failure, with the section it leaves out, instead of stopping. The
 # cmdlets in $Run take -ErrorAction Stop themselves: the Exchange cmdlets are proxy functions of a
 # remote session, which ignore this script's $ErrorActionPreference, so their errors would
 # otherwise come back as an empty section.
-function Invoke-Step([string]$Section, [string]$Cmdlet, [scriptblock]$Run, [string[]]$Text, [string[]]$Bool, [string[]]$Date) {
+function Invoke-Step([string]$Section, [string]$Cmdlet, [scriptblock]$Run, [string[]]$Text, [string[]]$Bool, [string[]]$Date, [string[]]$List) {
     try {
         $rows = @(& $Run)
         $out = New-Object System.Collections.ArrayList
@@ -118,6 +171,11 @@ function Invoke-Step([string]$Section, [string]$Cmdlet, [scriptblock]$Run, [stri
             foreach ($p in $Text) { $v = Get-Prop $r $p; $o[$p] = if ($null -eq $v) { $null } else { [string]$v } }
             foreach ($p in $Bool) { $v = Get-Prop $r $p; $o[$p] = if ($null -eq $v) { $null } else { [bool]$v } }
             foreach ($p in $Date) { $o[$p] = ConvertTo-Utc (Get-Prop $r $p) }
+            # Multi-valued properties as lists of text (an empty one as []).
+            foreach ($p in $List) {
+                $v = Get-Prop $r $p
+                if ($null -eq $v) { $o[$p] = $null } else { $o[$p] = [string[]]@($v | ForEach-Object { [string]$_ }) }
+            }
             [void]$out.Add([pscustomobject]$o)
         }
         return , $out.ToArray()
@@ -200,7 +258,42 @@ else {
         PartnerApplications   = Invoke-Step ($s + 'PartnerApplications') 'Get-PartnerApplication' { Get-PartnerApplication -ErrorAction Stop } -Text 'Name', 'ApplicationIdentifier', 'AuthMetadataUrl' -Bool 'Enabled'
         AuthServers           = Invoke-Step ($s + 'AuthServers') 'Get-AuthServer' { Get-AuthServer -ErrorAction Stop } -Text 'Name', 'Type', 'AuthMetadataUrl' -Bool 'Enabled'
         OwaVirtualDirectories = Invoke-Step ($s + 'OwaVirtualDirectories') 'Get-OwaVirtualDirectory' { Get-OwaVirtualDirectory -ADPropertiesOnly -ErrorAction Stop } -Text 'Identity', 'Server', 'InstantMessagingType' -Bool 'InstantMessagingEnabled'
+        # The dedicated Exchange hybrid application is switched on by a setting override.
+        SettingOverrides      = Invoke-Step ($s + 'SettingOverrides') 'Get-SettingOverride' { Get-SettingOverride -ErrorAction Stop } -Text 'Name', 'ComponentName', 'SectionName' -List 'Parameters', 'Server'
     }
+}
+
+if ($ExchangeOnlineAppId) {
+    # Exchange Online's cmdlets share their names with the Exchange Management Shell's: the
+    # prefix keeps them apart (Get-SfbexExoOrganizationConfig).
+    $s = 'ExchangeOnline.'
+    $exo = [ordered]@{ Organization = $ExchangeOnlineOrganization; Environment = $ExchangeOnlineEnvironment; OrganizationConfig = $null; EwsOperationAccessPolicy = $null }
+    $connected = $false
+    try {
+        Import-Module ExchangeOnlineManagement -ErrorAction Stop
+        $connect = @{ AppId = $ExchangeOnlineAppId; Organization = $ExchangeOnlineOrganization; ExchangeEnvironmentName = $ExchangeOnlineEnvironment; Prefix = 'SfbexExo'; ShowBanner = $false; ErrorAction = 'Stop' }
+        if ($ExchangeOnlineCertificateThumbprint) { $connect.CertificateThumbprint = $ExchangeOnlineCertificateThumbprint }
+        else {
+            $connect.CertificateFilePath = $ExchangeOnlineCertificateFilePath
+            if ($null -ne $exoPassword) { $connect.CertificatePassword = $exoPassword }
+        }
+        Connect-ExchangeOnline @connect
+        $connected = $true
+    }
+    catch {
+        # Not connected: both sections are not exported, which is not "EWS off".
+        foreach ($n in 'OrganizationConfig', 'EwsOperationAccessPolicy') { Add-ExportError ($s + $n) 'Connect-ExchangeOnline' $_.Exception.Message }
+    }
+    if ($connected) {
+        try {
+            $exo.OrganizationConfig = Invoke-Step ($s + 'OrganizationConfig') 'Get-OrganizationConfig' { Get-SfbexExoOrganizationConfig -ErrorAction Stop } -Text 'EwsApplicationAccessPolicy' -Bool 'EwsEnabled' -List 'EwsAllowList', 'EwsBlockList'
+            $exo.EwsOperationAccessPolicy = Invoke-Step ($s + 'EwsOperationAccessPolicy') 'Get-OrganizationConfig' { Get-SfbexExoOrganizationConfig -RetrieveEwsOperationAccessPolicy -ErrorAction Stop } -List 'EwsAllowedAppIDs'
+        }
+        finally {
+            Disconnect-ExchangeOnline -Confirm:$false -ErrorAction SilentlyContinue
+        }
+    }
+    $snapshot.ExchangeOnline = $exo
 }
 $snapshot.Errors = $errors.ToArray()
 

@@ -141,7 +141,7 @@ func TestAgentServesRunbooksAndReferences(t *testing.T) {
 // fails on it, so a configuration of that shape shows no false finding.
 func TestCheckOnEveryLabVariantExitsZero(t *testing.T) {
 	for _, v := range lab.VariantNames() {
-		if v == "exchange-online" {
+		if v == "exchange-online" || v == "exchange-hybrid" {
 			continue // a real dependency: TestExchangeOnlineLabStatesTheEWSDependency
 		}
 		t.Run(v, func(t *testing.T) {
@@ -156,8 +156,16 @@ func TestCheckOnEveryLabVariantExitsZero(t *testing.T) {
 // Skype for Business on-premises with Exchange Online: `check --verbose`
 // states the EWS dependency and the days left, and nothing else fails.
 func TestExchangeOnlineLabStatesTheEWSDependency(t *testing.T) {
+	for _, v := range []string{"exchange-online", "exchange-hybrid"} {
+		t.Run(v, func(t *testing.T) { testEWSDependencyLab(t, v) })
+	}
+}
+
+// testEWSDependencyLab: the variant's only failing check is the EWS
+// dependency; its snapshot's Exchange Online settings pass.
+func testEWSDependencyLab(t *testing.T, variant string) {
 	clearEnv(t)
-	l, err := startLab("exchange-online", nil)
+	l, err := startLab(variant, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +179,7 @@ func TestExchangeOnlineLabStatesTheEWSDependency(t *testing.T) {
 	collector.RunOnce(t.Context(), store, a.Checks, a.MaxConcurrent)
 	failed := web.WriteReport(&out, web.Views(store.Entries()), true)
 	days := int(time.Until(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
-	for _, want := range []string{"[FAIL] lifecycle    ews-online", "EWS dependency sfb_server_exchange_online: ", " days left until 2027-04-01", "days left): Skype for Business Server reaches"} {
+	for _, want := range []string{"[FAIL] lifecycle    ews-online", "EWS dependency sfb_server_exchange_online: ", " days left until 2027-04-01", "days left): Skype for Business Server reaches", "exchange_online/ews_enabled"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in\n%s", want, out.String())
 		}

@@ -138,6 +138,28 @@ func HTTPSURLs(name string, in []string, example string) ([]string, error) {
 	return out, nil
 }
 
+var guidRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// IsGUID reports whether s is a GUID in its usual form
+// (11111111-2222-3333-4444-555555555555), any case, without braces.
+func IsGUID(s string) bool { return guidRe.MatchString(strings.ToLower(s)) }
+
+// GUIDs checks a list of GUIDs (Entra application IDs), lower-cases them
+// and drops repeats.
+func GUIDs(name string, in []string, example string) ([]string, error) {
+	var out []string
+	for _, g := range Items(in) {
+		g = strings.ToLower(g)
+		if !IsGUID(g) {
+			return nil, InvalidItem(name, g, "a GUID (an application ID such as 11111111-2222-3333-4444-555555555555)", example)
+		}
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
 // HostPort is a checked host:port.
 type HostPort struct {
 	Host string // lower case, no trailing dot

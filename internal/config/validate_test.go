@@ -22,6 +22,9 @@ func TestValidators(t *testing.T) {
 		{"url list item", second(HTTPSURLs("SFBEX_U", []string{"https://a.b/", "ftp://a.b/"}, "https://a.b/")), `SFBEX_U: "ftp://a.b/" is not an https URL`},
 		{"host:port ok", second(HostPorts("SFBEX_H", []string{"sip.contoso.com:5061", "10.0.0.1:443"}, "a.b:443")), ""},
 		{"host:port bad port", second(HostPorts("SFBEX_H", []string{"sip.contoso.com:70000"}, "a.b:443")), `SFBEX_H: "sip.contoso.com:70000" is not host:port; e.g. SFBEX_H=a.b:443`},
+		{"guids ok", second(GUIDs("SFBEX_G", []string{" 11111111-2222-3333-4444-555555555555 ", "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"}, "a")), ""},
+		{"guid braces", second(GUIDs("SFBEX_G", []string{"{11111111-2222-3333-4444-555555555555}"}, "11111111-2222-3333-4444-555555555555")), `SFBEX_G: "{11111111-2222-3333-4444-555555555555}" is not a GUID`},
+		{"guid short", second(GUIDs("SFBEX_G", []string{"11111111-2222-3333-4444-55555555555"}, "x")), "is not a GUID"},
 		{"one of", second(OneOf("SFBEX_R", []string{"sip", "nope"}, []string{"sip", "lyncdiscover"}, "sip")), `SFBEX_R: "nope" is not one of sip,lyncdiscover; e.g. SFBEX_R=sip`},
 		{"choice", second(Choice("SFBEX_C", "Maybe", []string{"simple", "ntlm"}, "ntlm")), `SFBEX_C="Maybe" is not one of simple, ntlm; e.g. SFBEX_C=ntlm`},
 		{"schedule ok", Schedule("SFBEX_DNS", time.Minute, 20*time.Second), ""},
@@ -43,6 +46,9 @@ func TestValidators(t *testing.T) {
 	got, _ := Domains("SFBEX_SIP_DOMAINS", []string{" Contoso.COM. ", "", "contoso.com", "fabrikam.com"})
 	if strings.Join(got, ",") != "contoso.com,fabrikam.com" {
 		t.Errorf("Domains = %v", got)
+	}
+	if g, _ := GUIDs("SFBEX_G", []string{"AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}, ""); strings.Join(g, ",") != "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" {
+		t.Errorf("GUIDs = %v", g)
 	}
 	u, _ := HTTPSURL("SFBEX_U", "https://Mail.Contoso.com/EWS/Exchange.asmx", "")
 	if u != "https://mail.contoso.com/EWS/Exchange.asmx" {

@@ -42,6 +42,15 @@ func ParseMode(s string) (Mode, error) {
 // then expected to serve clients.
 func (m Mode) InCloud() bool { return m == Online || m == TeamsOnly }
 
+// EWSOnline says which parts of an estate reach Exchange Online mailboxes
+// over EWS (domain-facts §7): Skype for Business Server (on-premises or
+// hybrid) with mailboxes in Exchange Online (online or hybrid), and an
+// Exchange hybrid. The lifecycle family counts down to the EWS shutdown
+// for them; the snapshots' Exchange Online checks apply to them.
+func EWSOnline(lync, exchange Mode) (sfbServer, exchangeHybrid bool) {
+	return !lync.InCloud() && (exchange == Online || exchange == Hybrid), exchange == Hybrid
+}
+
 // Cloud is the Microsoft 365 instance an online deployment uses.
 type Cloud string
 

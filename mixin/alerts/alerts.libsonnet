@@ -516,14 +516,59 @@
           },
           {
             alert: 'SfbexIntegrationCheckFailing',
-            // Checks with an alert of their own are left out, so each fires once.
-            expr: 'sfbex_integration_check{%(sfbexSelector)s,check!~"server_supported|hybrid_app_minimum_build"} == 0' % $._config,
+            // Checks with an alert of their own are left out, so each fires once: the Exchange Online
+            // EWS checks, the dedicated hybrid app, the Front End's support and minimum build.
+            expr: 'sfbex_integration_check{%(sfbexSelector)s, component!="exchange_online", check!~"hybrid_dedicated_app|server_supported|hybrid_app_minimum_build"} == 0' % $._config,
             'for': '10m',
             labels: { severity: 'critical' },
             annotations: {
               summary: 'Integration setting {{ $labels.component }}/{{ $labels.check }} is wrong',
               description: 'The {{ $labels.component }} setting {{ $labels.check }} does not match what the integration needs (seed documents); the status page names the value found and the cmdlet that fixes it.',
               runbook_url: runbook('cms-and-integration-settings'),
+            },
+          },
+          {
+            alert: 'SfbexExchangeOnlineEWSDisabled',
+            expr: 'sfbex_integration_check{%(sfbexSelector)s, component="exchange_online", check="ews_enabled"} == 0' % $._config,
+            'for': '10m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'EWS is off in the Exchange Online organisation',
+              description: 'Get-OrganizationConfig shows EwsEnabled False or never set (blocked since 2026-10-01): Skype for Business Server and Exchange hybrid cannot reach the Exchange Online mailboxes over EWS until 2027-04-01, when EWS goes off for good anyway.',
+              runbook_url: runbook('exchange-online-ews-disabled'),
+            },
+          },
+          {
+            alert: 'SfbexExchangeOnlineEWSAppNotAllowed',
+            expr: 'sfbex_integration_check{%(sfbexSelector)s, component="exchange_online", check="ews_app_allowed"} == 0' % $._config,
+            'for': '10m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'An integration application is missing from the Exchange Online EWS allow list',
+              description: 'EwsAllowedAppIDs lacks an application ID of SFBEX_EXO_EWS_REQUIRED_APP_IDS: Exchange Online refuses its EWS requests (EWS is blocked by policy for this user or tenant).',
+              runbook_url: runbook('exchange-online-ews-app-not-allowed'),
+            },
+          },
+          {
+            alert: 'SfbexExchangeOnlineEWSUserAgentBlocked',
+            expr: 'sfbex_integration_check{%(sfbexSelector)s, component="exchange_online", check="ews_access_policy"} == 0' % $._config,
+            'for': '10m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: "Exchange Online's EWS user-agent policy blocks the integration",
+              description: 'EwsApplicationAccessPolicy with EwsAllowList or EwsBlockList refuses a user agent of SFBEX_EXO_EWS_USER_AGENTS: Exchange Online refuses those EWS requests.',
+              runbook_url: runbook('exchange-online-ews-user-agent-blocked'),
+            },
+          },
+          {
+            alert: 'SfbexExchangeHybridAppNotDedicated',
+            expr: 'sfbex_integration_check{%(sfbexSelector)s, component="exchange", check="hybrid_dedicated_app"} == 0' % $._config,
+            'for': '10m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'Exchange hybrid does not use its dedicated application',
+              description: 'No setting override Global/ExchangeOnpremAsThirdPartyAppId with Enabled=true: Exchange hybrid uses the shared Exchange Online service principal, whose EWS access Microsoft blocked on 2025-10-31 (free/busy, MailTips).',
+              runbook_url: runbook('exchange-hybrid-dedicated-app'),
             },
           },
         ],

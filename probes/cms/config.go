@@ -12,6 +12,7 @@ import (
 	"github.com/sfbex/sfbex_exporter/internal/support"
 	"github.com/sfbex/sfbex_exporter/probes"
 	"github.com/sfbex/sfbex_exporter/probes/certs"
+	"github.com/sfbex/sfbex_exporter/probes/lifecycle"
 )
 
 // Family reads the settings snapshots the PowerShell exporter writes (CMS
@@ -28,6 +29,10 @@ type Vars struct {
 	ReplicaStaleAfter time.Duration `env:"SFBEX_CMS_REPLICA_STALE_AFTER, default=10m"`
 	IngestToken       config.Secret `env:"SFBEX_INGEST_TOKEN"`
 	IngestMaxBytes    int64         `env:"SFBEX_INGEST_MAX_BYTES, default=1048576"`
+	// The Exchange Online EWS checks: the application IDs that must be
+	// allowed, and the user agents the integration's EWS requests carry.
+	EWSRequiredAppIDs []string `env:"SFBEX_EXO_EWS_REQUIRED_APP_IDS"`
+	EWSUserAgents     []string `env:"SFBEX_EXO_EWS_USER_AGENTS"`
 	// HybridAppMinBuilds overrides the minimum build per product for the
 	// dedicated hybrid application (a secondary source, KB5065372):
 	// product=build items; products not named keep support.MinHybridApp.
@@ -75,6 +80,10 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 	if err != nil {
 		return nil, err
 	}
+	ews, err := v.ews(env.Vars)
+	if err != nil {
+		return nil, err
+	}
 	path, dir, err := v.path()
 	if err != nil {
 		return nil, err
@@ -95,6 +104,7 @@ func Checks(env *probes.Env) ([]*probes.Check, error) {
 		ReplicaStaleAfter:  v.ReplicaStaleAfter,
 		OAuthRenewDays:     limits.OAuthRenewDays,
 		HybridAppMinBuilds: minBuilds,
+		EWS:                ews,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cms check %s: %w", path, err)
@@ -114,6 +124,24 @@ func (v *Vars) check() error {
 		return err
 	}
 	return config.Range("SFBEX_INGEST_MAX_BYTES", v.IngestMaxBytes, 1024, MaxSnapshotBytes, "1048576")
+}
+
+// ews checks the EWS checks' lists; the shutdown day is the lifecycle
+// family's (SFBEX_EWS_ONLINE_SHUTDOWN_DATE), which words its errors.
+func (v *Vars) ews(src config.Source) (EWSConfig, error) {
+	ids, err := config.GUIDs("SFBEX_EXO_EWS_REQUIRED_APP_IDS", v.EWSRequiredAppIDs, "11111111-2222-3333-4444-555555555555,aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
+	if err != nil {
+		return EWSConfig{}, err
+	}
+	var lv lifecycle.Vars
+	if err := config.Load(src, &lv); err != nil {
+		return EWSConfig{}, err
+	}
+	day, err := time.Parse(time.DateOnly, lv.EWSShutdown)
+	if err != nil {
+		return EWSConfig{}, fmt.Errorf("SFBEX_EWS_ONLINE_SHUTDOWN_DATE=%q is not a date (YYYY-MM-DD); e.g. SFBEX_EWS_ONLINE_SHUTDOWN_DATE=2027-04-01", lv.EWSShutdown)
+	}
+	return EWSConfig{RequiredAppIDs: ids, UserAgents: config.Items(v.EWSUserAgents), Shutdown: day}, nil
 }
 
 // path makes the snapshot path absolute and says whether it is a folder,

@@ -31,6 +31,8 @@ func TestConfiguration(t *testing.T) {
 		{"token without folder", map[string]string{"SFBEX_INGEST_TOKEN": token}, []string{"SFBEX_INGEST_TOKEN", "SFBEX_CMS_SNAPSHOT_PATH", "e.g."}},
 		{"token with a file", map[string]string{"SFBEX_INGEST_TOKEN": token, "SFBEX_CMS_SNAPSHOT_PATH": file}, []string{"not an existing folder"}},
 		{"short token", map[string]string{"SFBEX_INGEST_TOKEN": "abc", "SFBEX_CMS_SNAPSHOT_PATH": dir}, []string{"shorter than 16", "SFBEX_INGEST_TOKEN_FILE"}},
+		{"app id not a GUID", map[string]string{"SFBEX_EXO_EWS_REQUIRED_APP_IDS": "11111111-2222-3333-4444-555555555555,skype-hybrid"}, []string{`SFBEX_EXO_EWS_REQUIRED_APP_IDS: "skype-hybrid" is not a GUID`, "e.g. SFBEX_EXO_EWS_REQUIRED_APP_IDS=11111111-2222-3333-4444-555555555555,"}},
+		{"bad shutdown date", map[string]string{"SFBEX_EWS_ONLINE_SHUTDOWN_DATE": "1 April 2027"}, []string{"SFBEX_EWS_ONLINE_SHUTDOWN_DATE", "e.g."}},
 		{"max bytes", map[string]string{"SFBEX_INGEST_MAX_BYTES": "99999999"}, []string{"SFBEX_INGEST_MAX_BYTES=99999999", "e.g."}},
 		{"hybrid app: unknown product", map[string]string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS": "sfb_2016=6.0.9319.881"}, []string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS", `"sfb_2016" is not one of sfb_2015,sfb_2019,sfb_se`, "e.g. SFBEX_SFB_HYBRID_APP_MIN_BUILDS=sfb_2015=6.0.9319.881"}},
 		{"hybrid app: not a build", map[string]string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS": "sfb_2019=latest"}, []string{"SFBEX_SFB_HYBRID_APP_MIN_BUILDS", "not major.minor", "e.g."}},

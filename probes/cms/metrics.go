@@ -48,7 +48,7 @@ var (
 		[]string{"server"}, nil)
 
 	integrationCheckDesc = prometheus.NewDesc("sfbex_integration_check",
-		"1 if the seed step is configured as documented, 0 if not; absent when no snapshot shows it or it does not apply to the deployment. component: sfb or exchange.",
+		"1 if the seed step is configured as documented, 0 if not; absent when no snapshot shows it or it does not apply to the deployment. component: sfb, exchange or exchange_online.",
 		[]string{"component", "check"}, nil)
 )
 

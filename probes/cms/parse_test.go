@@ -22,7 +22,7 @@ func readTestdata(t *testing.T, name string) []byte {
 	return b
 }
 
-// The examples are what scripts/Export-SfbexSnapshot.ps1 1.1.0 writes
+// The examples are what scripts/Export-SfbexSnapshot.ps1 1.2.0 writes
 // (docs/cms-snapshots.md says how they were made): PowerShell 7 and
 // Windows PowerShell 5.1, and 5.1 on a Thai server.
 func TestParseExamplesOfBothShells(t *testing.T) {
@@ -35,6 +35,8 @@ func TestParseExamplesOfBothShells(t *testing.T) {
 		{"exchange-ps7.json", "exchange-ex01.contoso.com", ShellExchange, time.Date(2023, 11, 14, 22, 15, 0, 551204300, time.UTC)},
 		{"exchange-ps51.json", "exchange-ex02.contoso.com", ShellExchange, time.UnixMilli(1700000100000).UTC()},
 		{"sfb-ps51-th-TH.json", "sfb-fe03.contoso.co.th", ShellSfB, time.Date(2026, 3, 2, 4, 5, 6, 789123400, time.UTC)},
+		{"exchange-online-ps7.json", "exchange-ex03.contoso.com", ShellExchange, time.Date(2026, 12, 1, 8, 0, 0, 123456700, time.UTC)},
+		{"exchange-online-ps51.json", "exchange-ex04.contoso.com", ShellExchange, time.Date(2026, 12, 1, 8, 5, 0, 0, time.UTC)},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			s, err := Parse(readTestdata(t, tc.file))
@@ -51,6 +53,9 @@ func TestParseExamplesOfBothShells(t *testing.T) {
 	}
 }
 
+// allExamples are the testdata examples of the script's output.
+var allExamples = []string{"sfb-ps7.json", "exchange-ps7.json", "sfb-ps51.json", "exchange-ps51.json", "sfb-ps51-th-TH.json", "exchange-online-ps7.json", "exchange-online-ps51.json"}
+
 // isoRoundTrip is DateTime.ToString("o") of a UTC time.
 var isoRoundTrip = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$`)
 
@@ -60,7 +65,7 @@ var isoRoundTrip = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{
 // after a colon and \u0027 for an apostrophe, 7's two-space indent, and
 // every date as invariant round-trip text.
 func TestExamplesAreWhatTheScriptWrites(t *testing.T) {
-	for _, name := range []string{"sfb-ps7.json", "exchange-ps7.json", "sfb-ps51.json", "exchange-ps51.json", "sfb-ps51-th-TH.json"} {
+	for _, name := range allExamples {
 		b := readTestdata(t, name)
 		ps51 := strings.Contains(name, "ps51")
 		switch {

@@ -37,6 +37,8 @@ type Config struct {
 	// product for the dedicated hybrid application
 	// (SFBEX_SFB_HYBRID_APP_MIN_BUILDS); nil means support.MinHybridApp.
 	HybridAppMinBuilds map[string]support.Build
+	// EWS configures the Exchange Online EWS checks.
+	EWS EWSConfig
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -343,7 +345,9 @@ func (p *Prober) judge(held map[string]*held, staleSrc map[string]string, bad []
 			}
 		case s.Exchange != nil && s.Shell == ShellExchange:
 			checks = append(checks, exchangeChecks(n, s.Exchange, p.cfg.Deployment, now, p.cfg.OAuthRenewDays)...)
+			checks = append(checks, hybridAppChecks(n, string(firstNonEmpty(s.ComputerFqdn, s.ComputerName)), s.Exchange, p.cfg.Deployment)...)
 		}
+		checks = append(checks, exchangeOnlineChecks(n, s.ExchangeOnline, p.cfg.Deployment, p.cfg.EWS, now)...)
 	}
 	r.Checks = append(r.Checks, mergeChecks(checks)...)
 
@@ -420,6 +424,11 @@ func cmdletFinding(s Source, e CmdletError) probes.Finding {
 		return probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name + " name lookup",
 			Problem: "the server could not resolve its own name in DNS (" + msg + "); the script named it from its local configuration, so the source name may differ from earlier snapshots",
 			Fix:     "On " + s.Computer + " check the DNS client settings and its host record: Resolve-DnsName $env:COMPUTERNAME"}
+	}
+	if strings.HasPrefix(sec, ExchangeOnlineSection+".") {
+		return probes.Finding{Severity: probes.Warning, Subject: "CMS snapshot " + s.Name + " section " + sec + " (" + cmdlet + ")",
+			Problem: "section " + sec + " (" + cmdlet + ") not exported: " + msg + "; the Exchange Online EWS checks that read it are left out, not judged on an empty list",
+			Fix:     "On " + s.Computer + ", as the task's account, check the ExchangeOnlineManagement module, the Entra app (Exchange.ManageAsApp with admin consent, Global Reader role), its certificate and -ExchangeOnlineOrganization / -ExchangeOnlineEnvironment: Connect-ExchangeOnline -AppId <id> -CertificateThumbprint <thumbprint> -Organization <tenant>.onmicrosoft.com (docs/configuration.md#cms-snapshots)"}
 	}
 	what := cmdlet
 	if sec != "" {

@@ -29,8 +29,8 @@ type scriptStep struct {
 }
 
 var (
-	stepRe      = regexp.MustCompile(`Invoke-Step \(\$s \+ '(\w+)'\) '([\w-]+)' \{(.*)\} (-Text .*)$`)
-	stepParamRe = regexp.MustCompile(`-(Text|Bool|Date) ((?:'\w+'(?:, )?)+)`)
+	stepRe      = regexp.MustCompile(`Invoke-Step \(\$s \+ '(\w+)'\) '([\w-]+)' \{(.*)\} (-(?:Text|Bool|Date|List) .*)$`)
+	stepParamRe = regexp.MustCompile(`-(Text|Bool|Date|List) ((?:'\w+'(?:, )?)+)`)
 	quotedRe    = regexp.MustCompile(`'[^']*'`)
 	cmdletRe    = regexp.MustCompile(`\b(Get-[A-Za-z]+)\b([^;{}]*)`)
 )
@@ -48,14 +48,14 @@ func scriptSteps(t *testing.T) map[string]scriptStep {
 			continue
 		}
 		st := scriptStep{section: shell + "." + m[1], cmdlet: m[2], run: m[3]}
-		// Invoke-Step writes -Text, then -Bool, then -Date properties.
+		// Invoke-Step writes -Text, then -Bool, then -Date, then -List properties.
 		byKind := map[string][]string{}
 		for _, p := range stepParamRe.FindAllStringSubmatch(m[4], -1) {
 			for _, q := range quotedRe.FindAllString(p[2], -1) {
 				byKind[p[1]] = append(byKind[p[1]], strings.Trim(q, "'"))
 			}
 		}
-		st.props = slices.Concat(byKind["Text"], byKind["Bool"], byKind["Date"])
+		st.props = slices.Concat(byKind["Text"], byKind["Bool"], byKind["Date"], byKind["List"])
 		steps[st.section] = st
 	}
 	if len(steps) == 0 {
@@ -160,7 +160,7 @@ func objectKeys(t *testing.T, raw json.RawMessage) []string {
 func TestExamplesHaveTheScriptsProperties(t *testing.T) {
 	steps := scriptSteps(t)
 	rows := 0
-	for _, name := range []string{"sfb-ps7.json", "exchange-ps7.json", "sfb-ps51.json", "exchange-ps51.json", "sfb-ps51-th-TH.json"} {
+	for _, name := range allExamples {
 		var top map[string]json.RawMessage
 		if err := json.Unmarshal(readTestdata(t, name), &top); err != nil {
 			t.Fatal(err)
@@ -170,7 +170,11 @@ func TestExamplesHaveTheScriptsProperties(t *testing.T) {
 		if _, ok := top[ShellExchange]; ok {
 			shell = ShellExchange
 		}
-		if got := objectKeys(t, readTestdata(t, name)); !slices.Equal(got, append(want, shell, "Errors")) {
+		want = append(want, shell)
+		if _, ok := top[ExchangeOnlineSection]; ok {
+			want = append(want, ExchangeOnlineSection)
+		}
+		if got := objectKeys(t, readTestdata(t, name)); !slices.Equal(got, append(want, "Errors")) {
 			t.Errorf("%s: top-level %v", name, got)
 		}
 		for _, e := range mustRows(t, top["Errors"]) {
@@ -182,8 +186,28 @@ func TestExamplesHaveTheScriptsProperties(t *testing.T) {
 		if err := json.Unmarshal(top[shell], &sections); err != nil {
 			t.Fatal(err)
 		}
+		prefixed := map[string]json.RawMessage{}
 		for sec, raw := range sections {
-			st, ok := steps[shell+"."+sec]
+			prefixed[shell+"."+sec] = raw
+		}
+		if raw, ok := top[ExchangeOnlineSection]; ok {
+			// The Exchange Online part: what it connected to, then its sections.
+			if got := objectKeys(t, raw); !slices.Equal(got, []string{"Organization", "Environment", "OrganizationConfig", "EwsOperationAccessPolicy"}) {
+				t.Errorf("%s: ExchangeOnline %v", name, got)
+			}
+			var exo map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &exo); err != nil {
+				t.Fatal(err)
+			}
+			for _, sec := range []string{"OrganizationConfig", "EwsOperationAccessPolicy"} {
+				prefixed[ExchangeOnlineSection+"."+sec] = exo[sec]
+			}
+		}
+		for sec, raw := range prefixed {
+			if string(raw) == "null" {
+				continue // not exported
+			}
+			st, ok := steps[sec]
 			if !ok {
 				t.Errorf("%s: section %s is not in the script", name, sec)
 				continue
@@ -208,4 +232,60 @@ func mustRows(t *testing.T, raw json.RawMessage) []json.RawMessage {
 		t.Fatalf("not a list (the script keeps arrays): %s", raw)
 	}
 	return rows
+}
+
+// TestScriptExchangeOnlinePart holds the optional Exchange Online part to
+// what docs/configuration.md promises: app-only certificate authentication
+// in the four documented clouds, no banner, the Exchange Online cmdlets
+// kept apart from the Exchange Management Shell's by a prefix, a failed
+// connection recorded against both sections, a disconnect whatever
+// happens, the Entra app documented, and no password on the command line.
+func TestScriptExchangeOnlinePart(t *testing.T) {
+	s := readScript(t)
+	if m := regexp.MustCompile(`\[ValidateSet\(([^)]*)\)\]\[string\]\$ExchangeOnlineEnvironment = 'O365Default'`).FindStringSubmatch(s); m == nil ||
+		m[1] != "'O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China'" {
+		t.Errorf("ExchangeOnlineEnvironment: %v", m)
+	}
+	connect := regexp.MustCompile(`\$connect = @\{([^}]*)\}`).FindStringSubmatch(s)
+	if connect == nil {
+		t.Fatal("no Connect-ExchangeOnline parameters ($connect = @{...})")
+	}
+	for _, want := range []string{"AppId = $ExchangeOnlineAppId", "Organization = $ExchangeOnlineOrganization", "ExchangeEnvironmentName = $ExchangeOnlineEnvironment",
+		"Prefix = 'SfbexExo'", "ShowBanner = $false", "ErrorAction = 'Stop'"} {
+		if !strings.Contains(connect[1], want) {
+			t.Errorf("Connect-ExchangeOnline without %s", want)
+		}
+	}
+	for _, want := range []string{"$connect.CertificateThumbprint = $ExchangeOnlineCertificateThumbprint", "$connect.CertificateFilePath = $ExchangeOnlineCertificateFilePath",
+		"Connect-ExchangeOnline @connect", "Exchange.ManageAsApp", "Global Reader",
+		"foreach ($n in 'OrganizationConfig', 'EwsOperationAccessPolicy') { Add-ExportError ($s + $n) 'Connect-ExchangeOnline' $_.Exception.Message }"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the script lacks %s", want)
+		}
+	}
+	// Every Exchange Online cmdlet carries the prefix, and the disconnect
+	// follows them in a finally block.
+	steps := scriptSteps(t)
+	for _, sec := range []string{"ExchangeOnline.OrganizationConfig", "ExchangeOnline.EwsOperationAccessPolicy"} {
+		if !strings.Contains(steps[sec].run, "Get-SfbexExoOrganizationConfig") {
+			t.Errorf("%s runs %q, not the prefixed Exchange Online cmdlet", sec, steps[sec].run)
+		}
+	}
+	if !strings.Contains(steps["ExchangeOnline.EwsOperationAccessPolicy"].run, "-RetrieveEwsOperationAccessPolicy") {
+		t.Error("the allow list is not read with -RetrieveEwsOperationAccessPolicy")
+	}
+	last, fin := strings.LastIndex(s, "Get-SfbexExoOrganizationConfig"), regexp.MustCompile(`finally \{\s*Disconnect-ExchangeOnline -Confirm:\$false`).FindStringIndex(s)
+	if fin == nil || fin[0] < last {
+		t.Error("Disconnect-ExchangeOnline does not follow the Exchange Online cmdlets in a finally block")
+	}
+	// Secrets: no password parameter (only a file holding it), and the
+	// password is never written anywhere.
+	if regexp.MustCompile(`\[(string|securestring)\]\$\w*Password\b`).MatchString(s) {
+		t.Error("a password parameter: the password would be on the command line")
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, "$exoPassword") && regexp.MustCompile(`Write-|Add-ExportError|\$snapshot`).MatchString(line) {
+			t.Errorf("the certificate password may be written: %s", strings.TrimSpace(line))
+		}
+	}
 }

@@ -47,7 +47,7 @@ func TestExportScriptSyntax(t *testing.T) {
 	files := []string{script, install}
 	for name, broken := range map[string]string{
 		"brace":  strings.TrimSuffix(strings.TrimRight(string(good), "\r\n"), "}"),
-		"string": strings.Replace(string(good), "$ScriptVersion = '1.1.0'", "$ScriptVersion = '1.1.0", 1),
+		"string": strings.Replace(string(good), "$ScriptVersion = '1.2.0'", "$ScriptVersion = '1.2.0", 1),
 		"paren":  strings.Replace(string(good), "if ($null -eq $d) { return $null }", "if ($null -eq $d { return $null }", 1),
 	} {
 		if broken == string(good) {

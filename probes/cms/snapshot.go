@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +53,10 @@ type Snapshot struct {
 	Errors           List[CmdletError]
 	SkypeForBusiness *SfBData
 	Exchange         *ExchangeData
+	// ExchangeOnline is the optional Exchange Online part (script 1.2.0
+	// and later, run with its -ExchangeOnline… parameters), next to
+	// either shell's section; nil when it was not asked for.
+	ExchangeOnline *ExchangeOnlineData
 
 	// FieldErrors are the dates that could not be read (at most
 	// maxFieldErrors); each counts as unknown, the rest of the snapshot is
@@ -194,6 +200,66 @@ type ExchangeData struct {
 	PartnerApplications   List[ExPartnerApp]
 	AuthServers           List[ExAuthServer]
 	OwaVirtualDirectories List[OwaVirtualDirectory]
+	// SettingOverrides: Get-SettingOverride (script 1.2.0 and later);
+	// absent from earlier snapshots, which is not an error.
+	SettingOverrides List[SettingOverride]
+}
+
+// SettingOverride is one Get-SettingOverride row. The cmdlet shows the
+// -Component and -Section of New-SettingOverride as ComponentName and
+// SectionName, and -Parameters as a list of "Name=Value" strings.
+type SettingOverride struct {
+	Name          Text
+	ComponentName Text
+	SectionName   Text
+	Parameters    List[Text]
+	Server        List[Text]
+}
+
+// ExchangeOnlineData is what Exchange Online showed, read with
+// Connect-ExchangeOnline (app-only certificate authentication). A nil list
+// means the cmdlet (or the connection) failed.
+type ExchangeOnlineData struct {
+	// Organization and Environment are the -Organization and
+	// -ExchangeEnvironmentName the script connected with.
+	Organization Text
+	Environment  Text
+	// OrganizationConfig: Get-OrganizationConfig.
+	OrganizationConfig List[ExoOrganizationConfig]
+	// EwsOperationAccessPolicy: Get-OrganizationConfig
+	// -RetrieveEwsOperationAccessPolicy, the application ID allow list.
+	EwsOperationAccessPolicy List[EwsOperationAccessPolicy]
+}
+
+// ExoOrganizationConfig is Get-OrganizationConfig's EWS settings.
+// EwsEnabled null means never set; EwsApplicationAccessPolicy null means
+// no user-agent policy.
+type ExoOrganizationConfig struct {
+	EwsApplicationAccessPolicy Text
+	EwsEnabled                 Bool
+	EwsAllowList               List[Text]
+	EwsBlockList               List[Text]
+}
+
+// EwsOperationAccessPolicy is Get-OrganizationConfig
+// -RetrieveEwsOperationAccessPolicy. How EwsAllowedAppIDs reads back is
+// not documented (it is set as one comma-separated string): AppIDs
+// accepts one string of comma-separated IDs, a list of them, or both.
+type EwsOperationAccessPolicy struct {
+	EwsAllowedAppIDs List[Text]
+}
+
+// AppIDs returns the allowed application IDs, lower case, without repeats.
+func (p EwsOperationAccessPolicy) AppIDs() []string {
+	var out []string
+	for _, t := range p.EwsAllowedAppIDs {
+		for _, id := range strings.Split(string(t), ",") {
+			if id = strings.ToLower(strings.Trim(strings.TrimSpace(id), "{}")); id != "" && !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // AuthConfig is Get-AuthConfig.
@@ -549,31 +615,43 @@ var sectionCmdlets = map[string]string{
 	"Exchange.PartnerApplications":                   "Get-PartnerApplication",
 	"Exchange.AuthServers":                           "Get-AuthServer",
 	"Exchange.OwaVirtualDirectories":                 "Get-OwaVirtualDirectory",
+	"Exchange.SettingOverrides":                      "Get-SettingOverride",
+	"ExchangeOnline.OrganizationConfig":              "Get-OrganizationConfig",
+	"ExchangeOnline.EwsOperationAccessPolicy":        "Get-OrganizationConfig",
 }
 
-// optionalSections may be absent without an error: the versions came with
-// script 1.2.0 (older snapshots lack them), and the Teams part runs only
+// optionalSections may be absent without an error: the versions and the
+// setting overrides came with script 1.2.0 (older snapshots lack them), and the Teams part runs only
 // when the script is given a tenant. A failure the script records for them
 // is reported as for any section.
 var optionalSections = map[string]bool{
 	"SkypeForBusiness.ServerVersion":                 true,
 	"SkypeForBusiness.PatchVersions":                 true,
 	"SkypeForBusiness.TenantFederationConfiguration": true,
+	"Exchange.SettingOverrides":                      true,
 }
+
+// ExchangeOnlineSection prefixes the sections of the Exchange Online part.
+const ExchangeOnlineSection = "ExchangeOnline"
 
 // markFailedSections makes every section an error names null, so that a
 // failed cmdlet is never judged as "returned nothing", and records every
 // section that is null without an error, so that it is not silent either.
+// The shell's section and the Exchange Online part are handled alike.
 func (s *Snapshot) markFailedSections() {
-	var data reflect.Value
-	prefix := string(s.Shell) + "."
+	groups := map[string]reflect.Value{}
 	if s.Shell == ShellSfB {
-		data = reflect.ValueOf(s.SkypeForBusiness).Elem()
+		groups[ShellSfB] = reflect.ValueOf(s.SkypeForBusiness).Elem()
 	} else {
-		data = reflect.ValueOf(s.Exchange).Elem()
+		groups[ShellExchange] = reflect.ValueOf(s.Exchange).Elem()
 	}
+	if s.ExchangeOnline != nil {
+		groups[ExchangeOnlineSection] = reflect.ValueOf(s.ExchangeOnline).Elem()
+	}
+	prefix := string(s.Shell) + "."
 	field := func(sec string) (reflect.Value, bool) {
-		name, ok := strings.CutPrefix(sec, prefix)
+		g, name, _ := strings.Cut(sec, ".")
+		data, ok := groups[g]
 		if !ok || sectionCmdlets[sec] == "" {
 			return reflect.Value{}, false
 		}
@@ -584,6 +662,7 @@ func (s *Snapshot) markFailedSections() {
 		e := &s.Errors[i]
 		sec := strings.TrimSpace(string(e.Section))
 		if sec == "" {
+			// Scripts before 1.1.0 name only the cmdlet, of the shell's own sections.
 			for k, c := range sectionCmdlets {
 				if strings.HasPrefix(k, prefix) && eqFold(e.Cmdlet, c) {
 					sec = k
@@ -601,10 +680,16 @@ func (s *Snapshot) markFailedSections() {
 			named[sec] = true
 		}
 	}
-	for i := range data.NumField() {
-		sec := prefix + data.Type().Field(i).Name
-		if data.Field(i).IsNil() && !named[sec] && !optionalSections[sec] && len(s.Errors) < maxItems {
-			s.Errors = append(s.Errors, CmdletError{Section: Text(sec), Cmdlet: Text(sectionCmdlets[sec]), Message: "the section is missing or null and no error was recorded"})
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
+		data := groups[g]
+		for i := range data.NumField() {
+			sec := g + "." + data.Type().Field(i).Name
+			if data.Field(i).Kind() != reflect.Slice || optionalSections[sec] {
+				continue
+			}
+			if data.Field(i).IsNil() && !named[sec] && len(s.Errors) < maxItems {
+				s.Errors = append(s.Errors, CmdletError{Section: Text(sec), Cmdlet: Text(sectionCmdlets[sec]), Message: "the section is missing or null and no error was recorded"})
+			}
 		}
 	}
 }

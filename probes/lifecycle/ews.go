@@ -38,10 +38,11 @@ var (
 // (online or hybrid), and an Exchange hybrid.
 func EWSDependencies(lync, exchange estate.Mode) []Dependency {
 	var out []Dependency
-	if !lync.InCloud() && (exchange == estate.Online || exchange == estate.Hybrid) {
+	sfb, hybrid := estate.EWSOnline(lync, exchange)
+	if sfb {
 		out = append(out, DepSfBServer)
 	}
-	if exchange == estate.Hybrid {
+	if hybrid {
 		out = append(out, DepExchangeHybrid)
 	}
 	return out

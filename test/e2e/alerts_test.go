@@ -128,6 +128,20 @@ var expectedAlerts = map[string][]string{
 	"partner-app-missing":          {"SfbexIntegrationCheckFailing{check=partner_application_exchange}"},
 	"owa-im-disabled":              {"SfbexIntegrationCheckFailing{check=owa_im_enabled}"},
 	"next-cert-not-staged":         {"SfbexIntegrationCheckFailing{check=auth_next_certificate_staged}"},
+	// On the exchange-hybrid variant (lab.VariantFaults).
+	"exo-ews-disabled":           {"SfbexExchangeOnlineEWSDisabled"},
+	"exo-ews-app-not-allowed":    {"SfbexExchangeOnlineEWSAppNotAllowed"},
+	"exo-ews-user-agent-blocked": {"SfbexExchangeOnlineEWSUserAgentBlocked"},
+	"exchange-hybrid-app-shared": {"SfbexExchangeHybridAppNotDedicated"},
+}
+
+// variantAlerts fire on every agent of a lab variant, healthy or not: its
+// real dependencies on EWS in Exchange Online.
+var variantAlerts = map[string][]string{
+	"exchange-hybrid": {
+		"SfbexEWSOnlineShutdownNear{dependency=sfb_server_exchange_online}",
+		"SfbexEWSOnlineShutdownNear{dependency=exchange_hybrid}",
+	},
 }
 
 // labJob is the scrape job of the alerts test: not the mixin's default
@@ -149,6 +163,9 @@ func faultGroups() [][]string {
 	byFamily := map[string][]string{}
 	var families []string
 	for _, f := range lab.Faults {
+		if lab.VariantFaults[f.Name] != "" {
+			continue // variantGroups
+		}
 		if _, ok := byFamily[f.Family]; !ok {
 			families = append(families, f.Family)
 		}
@@ -167,6 +184,32 @@ func faultGroups() [][]string {
 		}
 		groups = append(groups, g)
 	}
+}
+
+// aloneFaults hide another fault's check, so they get an agent of their
+// own: with EwsEnabled unset the EWS allow list has no effect and is not
+// judged.
+var aloneFaults = map[string]bool{"exo-ews-disabled": true}
+
+// variantGroups puts the faults of each lab variant on one agent of that
+// variant ("<variant>:<fault>+<fault>"), next to a healthy one
+// ("<variant>:healthy"): they touch different checks.
+func variantGroups() []string {
+	byVariant := map[string][]string{}
+	var out []string
+	for _, f := range lab.Faults {
+		switch v := lab.VariantFaults[f.Name]; {
+		case v == "":
+		case aloneFaults[f.Name]:
+			out = append(out, v+":"+f.Name)
+		default:
+			byVariant[v] = append(byVariant[v], f.Name)
+		}
+	}
+	for v, fs := range byVariant {
+		out = append(out, v+":healthy", v+":"+strings.Join(fs, "+"))
+	}
+	return out
 }
 
 // testRules renders the mixin's rules with config (a Jsonnet object mixed
@@ -244,6 +287,9 @@ func firing(alerts []infra.Alert, faults []string) map[string][]string {
 // is a "+"-joined group of faults.
 func expectedFor(group string) []string {
 	var out []string
+	if v, rest, ok := strings.Cut(group, ":"); ok {
+		out, group = append(out, variantAlerts[v]...), rest
+	}
 	for _, f := range strings.Split(group, "+") {
 		out = append(out, expectedAlerts[f]...)
 	}
@@ -271,6 +317,7 @@ func TestAlertsFireOnTheirFaultAndNothingElse(t *testing.T) {
 	for _, g := range groups {
 		faults = append(faults, strings.Join(g, "+"))
 	}
+	faults = append(faults, variantGroups()...)
 	sort.Strings(faults)
 
 	// One lab agent per group of faults, all scraped by one Prometheus; the
@@ -279,7 +326,11 @@ func TestAlertsFireOnTheirFaultAndNothingElse(t *testing.T) {
 	agents := map[string]*infra.Agent{}
 	var targets strings.Builder
 	for _, f := range faults {
-		a := infra.StartAgent(t, bin, []string{"--lab", "--lab.interval=3s", "--log.level=warn"}, nil)
+		args := []string{"--lab", "--lab.interval=3s", "--log.level=warn"}
+		if v, _, ok := strings.Cut(f, ":"); ok {
+			args = append(args, "--lab.variant="+v)
+		}
+		a := infra.StartAgent(t, bin, args, nil)
 		agents[f] = a
 		fmt.Fprintf(&targets, "      - targets: [%q]\n        labels: {fault: %q}\n", a.Addr, f)
 	}
@@ -298,6 +349,9 @@ func TestAlertsFireOnTheirFaultAndNothingElse(t *testing.T) {
 		return len(res) == len(faults)
 	})
 	for group, a := range agents {
+		if _, rest, ok := strings.Cut(group, ":"); ok {
+			group = rest
+		}
 		if group == "healthy" {
 			continue
 		}
