@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,18 @@ type Vars struct {
 	PowerShell   string        `env:"SFBEX_EXPORT_POWERSHELL, default=powershell.exe"`
 	Interval     time.Duration `env:"SFBEX_EXPORT_INTERVAL, default=15m"`
 	Timeout      time.Duration `env:"SFBEX_EXPORT_TIMEOUT, default=5m"`
+	// The script's optional parts, passed on as its parameters: Exchange
+	// Online's EWS settings (Connect-ExchangeOnline, app-only) and the
+	// Teams tenant's federation settings (Connect-MicrosoftTeams).
+	EXOAppID            string `env:"SFBEX_EXPORT_EXO_APP_ID"`
+	EXOOrganization     string `env:"SFBEX_EXPORT_EXO_ORGANIZATION"`
+	EXOCertThumbprint   string `env:"SFBEX_EXPORT_EXO_CERTIFICATE_THUMBPRINT"`
+	EXOCertFile         string `env:"SFBEX_EXPORT_EXO_CERTIFICATE_FILE"`
+	EXOCertPasswordFile string `env:"SFBEX_EXPORT_EXO_CERTIFICATE_PASSWORD_FILE"`
+	EXOEnvironment      string `env:"SFBEX_EXPORT_EXO_ENVIRONMENT"`
+	TeamsTenantID       string `env:"SFBEX_EXPORT_TEAMS_TENANT_ID"`
+	TeamsAppID          string `env:"SFBEX_EXPORT_TEAMS_APP_ID"`
+	TeamsCertThumbprint string `env:"SFBEX_EXPORT_TEAMS_CERTIFICATE_THUMBPRINT"`
 }
 
 // The probe label of the export's check.
@@ -75,7 +88,76 @@ func arguments(v Vars) ([]string, error) {
 	default:
 		return nil, errors.New(`SFBEX_EXPORT_SCRIPT needs either SFBEX_EXPORT_OUTPUT_FOLDER (the folder SFBEX_CMS_SNAPSHOT_PATH reads) or both SFBEX_EXPORT_URI and SFBEX_EXPORT_TOKEN_FILE (post to an agent), not both; e.g. SFBEX_EXPORT_OUTPUT_FOLDER=C:\ProgramData\sfbex_exporter\snapshots`)
 	}
+	exo, err := exoArguments(v)
+	if err != nil {
+		return nil, err
+	}
+	teams, err := teamsArguments(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(args, exo...), teams...), nil
+}
+
+// exoEnvironments are Connect-ExchangeOnline's -ExchangeEnvironmentName
+// values the script accepts, one per cloud.
+var exoEnvironments = []string{"O365Default", "O365USGovGCCHigh", "O365USGovDoD", "O365China"}
+
+// exoArguments are the script's Exchange Online parameters. The script
+// refuses an incomplete set when it runs; the agent says so at start.
+func exoArguments(v Vars) ([]string, error) {
+	if v.EXOAppID == "" && v.EXOOrganization == "" && v.EXOCertThumbprint == "" && v.EXOCertFile == "" && v.EXOCertPasswordFile == "" && v.EXOEnvironment == "" {
+		return nil, nil
+	}
+	if !config.IsGUID(v.EXOAppID) {
+		return nil, config.Invalid("SFBEX_EXPORT_EXO_APP_ID", v.EXOAppID, "the application (client) ID of the Entra app the export connects to Exchange Online with (the Exchange Online part needs it)", "11111111-2222-3333-4444-555555555555")
+	}
+	if !strings.HasSuffix(strings.ToLower(v.EXOOrganization), ".onmicrosoft.com") && !strings.HasSuffix(strings.ToLower(v.EXOOrganization), ".onmicrosoft.us") && !strings.HasSuffix(strings.ToLower(v.EXOOrganization), ".partner.onmschina.cn") {
+		return nil, config.Invalid("SFBEX_EXPORT_EXO_ORGANIZATION", v.EXOOrganization, "the tenant's initial domain, as Connect-ExchangeOnline -Organization takes it", "contoso.onmicrosoft.com")
+	}
+	if (v.EXOCertThumbprint == "") == (v.EXOCertFile == "") {
+		return nil, errors.New("the Exchange Online part of the export needs one of SFBEX_EXPORT_EXO_CERTIFICATE_THUMBPRINT (a certificate in the service account's store) and SFBEX_EXPORT_EXO_CERTIFICATE_FILE (a .pfx file), not both")
+	}
+	if v.EXOCertPasswordFile != "" && v.EXOCertFile == "" {
+		return nil, errors.New("SFBEX_EXPORT_EXO_CERTIFICATE_PASSWORD_FILE is the password of SFBEX_EXPORT_EXO_CERTIFICATE_FILE, which is not set")
+	}
+	args := []string{"-ExchangeOnlineAppId", v.EXOAppID, "-ExchangeOnlineOrganization", v.EXOOrganization}
+	if v.EXOCertThumbprint != "" {
+		args = append(args, "-ExchangeOnlineCertificateThumbprint", v.EXOCertThumbprint)
+	} else {
+		args = append(args, "-ExchangeOnlineCertificateFilePath", v.EXOCertFile)
+		if v.EXOCertPasswordFile != "" {
+			args = append(args, "-ExchangeOnlineCertificatePasswordFile", v.EXOCertPasswordFile)
+		}
+	}
+	if v.EXOEnvironment != "" {
+		i := slices.IndexFunc(exoEnvironments, func(e string) bool { return strings.EqualFold(e, strings.TrimSpace(v.EXOEnvironment)) })
+		if i < 0 {
+			return nil, fmt.Errorf("SFBEX_EXPORT_EXO_ENVIRONMENT=%q is not one of %s (Connect-ExchangeOnline -ExchangeEnvironmentName of the tenant's cloud); e.g. SFBEX_EXPORT_EXO_ENVIRONMENT=O365USGovGCCHigh",
+				v.EXOEnvironment, strings.Join(exoEnvironments, ", "))
+		}
+		args = append(args, "-ExchangeOnlineEnvironment", exoEnvironments[i])
+	}
 	return args, nil
+}
+
+// teamsArguments are the script's Teams parameters: all three or none.
+func teamsArguments(v Vars) ([]string, error) {
+	set := 0
+	for _, s := range []string{v.TeamsTenantID, v.TeamsAppID, v.TeamsCertThumbprint} {
+		if s != "" {
+			set++
+		}
+	}
+	switch {
+	case set == 0:
+		return nil, nil
+	case set != 3:
+		return nil, errors.New("the Teams part of the export needs SFBEX_EXPORT_TEAMS_TENANT_ID, SFBEX_EXPORT_TEAMS_APP_ID and SFBEX_EXPORT_TEAMS_CERTIFICATE_THUMBPRINT together (Connect-MicrosoftTeams with app-only certificate authentication), or none of them")
+	case !config.IsGUID(v.TeamsAppID):
+		return nil, config.Invalid("SFBEX_EXPORT_TEAMS_APP_ID", v.TeamsAppID, "the application (client) ID of the Entra app the export connects to Teams with", "11111111-2222-3333-4444-555555555555")
+	}
+	return []string{"-TeamsTenantId", v.TeamsTenantID, "-TeamsApplicationId", v.TeamsAppID, "-TeamsCertificateThumbprint", v.TeamsCertThumbprint}, nil
 }
 
 // maxTail is how much of the script's output is kept: the end, where

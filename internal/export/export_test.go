@@ -120,3 +120,54 @@ func TestArguments(t *testing.T) {
 		t.Fatalf("got %q, %v; want %q", got, err, want)
 	}
 }
+
+// The optional parts' parameters are passed as the script takes them, and
+// an incomplete set is refused at start, as the script would refuse it
+// at every run.
+func TestArgumentsOptionalParts(t *testing.T) {
+	base := Vars{Script: `C:\s.ps1`, OutputFolder: `C:\out`}
+	head := []string{"-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", `C:\s.ps1`, "-OutputFolder", `C:\out`}
+	for _, tc := range []struct {
+		name string
+		set  func(*Vars)
+		want []string
+		err  string
+	}{
+		{"none", func(*Vars) {}, head, ""},
+		{"exchange online by thumbprint", func(v *Vars) {
+			v.EXOAppID, v.EXOOrganization, v.EXOCertThumbprint, v.EXOEnvironment = "11111111-2222-3333-4444-555555555555", "contoso.onmicrosoft.us", "0123456789ABCDEF0123456789ABCDEF01234567", "o365usgovgcchigh"
+		}, append(slices.Clone(head), "-ExchangeOnlineAppId", "11111111-2222-3333-4444-555555555555", "-ExchangeOnlineOrganization", "contoso.onmicrosoft.us",
+			"-ExchangeOnlineCertificateThumbprint", "0123456789ABCDEF0123456789ABCDEF01234567", "-ExchangeOnlineEnvironment", "O365USGovGCCHigh"), ""},
+		{"exchange online by file", func(v *Vars) {
+			v.EXOAppID, v.EXOOrganization, v.EXOCertFile, v.EXOCertPasswordFile = "11111111-2222-3333-4444-555555555555", "contoso.onmicrosoft.com", `C:\exo.pfx`, `C:\exo.pw`
+		}, append(slices.Clone(head), "-ExchangeOnlineAppId", "11111111-2222-3333-4444-555555555555", "-ExchangeOnlineOrganization", "contoso.onmicrosoft.com",
+			"-ExchangeOnlineCertificateFilePath", `C:\exo.pfx`, "-ExchangeOnlineCertificatePasswordFile", `C:\exo.pw`), ""},
+		{"teams", func(v *Vars) {
+			v.TeamsTenantID, v.TeamsAppID, v.TeamsCertThumbprint = "contoso.onmicrosoft.com", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E"
+		}, append(slices.Clone(head), "-TeamsTenantId", "contoso.onmicrosoft.com", "-TeamsApplicationId", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "-TeamsCertificateThumbprint", "3A5E0E0B1C4F6A0D9E2B7C1A0F5E4D3C2B1A0F9E"), ""},
+		{"exchange online without app", func(v *Vars) { v.EXOOrganization, v.EXOCertThumbprint = "contoso.onmicrosoft.com", "AB" }, nil, "SFBEX_EXPORT_EXO_APP_ID"},
+		{"exchange online with a domain, not the tenant", func(v *Vars) {
+			v.EXOAppID, v.EXOOrganization, v.EXOCertThumbprint = "11111111-2222-3333-4444-555555555555", "contoso.com", "AB"
+		}, nil, "SFBEX_EXPORT_EXO_ORGANIZATION"},
+		{"exchange online with both certificates", func(v *Vars) {
+			v.EXOAppID, v.EXOOrganization, v.EXOCertThumbprint, v.EXOCertFile = "11111111-2222-3333-4444-555555555555", "contoso.onmicrosoft.com", "AB", `C:\exo.pfx`
+		}, nil, "not both"},
+		{"exchange online in Germany", func(v *Vars) {
+			v.EXOAppID, v.EXOOrganization, v.EXOCertThumbprint, v.EXOEnvironment = "11111111-2222-3333-4444-555555555555", "contoso.onmicrosoft.com", "AB", "O365GermanyCloud"
+		}, nil, "is not one of O365Default"},
+		{"teams half set", func(v *Vars) { v.TeamsTenantID = "contoso.onmicrosoft.com" }, nil, "together"},
+	} {
+		v := base
+		tc.set(&v)
+		got, err := arguments(v)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %q, %v; want an error naming %q", tc.name, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
