@@ -260,6 +260,11 @@ else {
         OwaVirtualDirectories = Invoke-Step ($s + 'OwaVirtualDirectories') 'Get-OwaVirtualDirectory' { Get-OwaVirtualDirectory -ADPropertiesOnly -ErrorAction Stop } -Text 'Identity', 'Server', 'InstantMessagingType' -Bool 'InstantMessagingEnabled'
         # The dedicated Exchange hybrid application is switched on by a setting override.
         SettingOverrides      = Invoke-Step ($s + 'SettingOverrides') 'Get-SettingOverride' { Get-SettingOverride -ErrorAction Stop } -Text 'Name', 'ComponentName', 'SectionName' -List 'Parameters', 'Server'
+        # This server's build: AdminDisplayVersion shows the cumulative update only, the file
+        # version of ExSetup.exe the exact build with security updates (Learn "Exchange Server
+        # build numbers and release dates").
+        ExchangeServer        = Invoke-Step ($s + 'ExchangeServer') 'Get-ExchangeServer' { Get-ExchangeServer -Identity $env:COMPUTERNAME -ErrorAction Stop } -Text 'Name', 'Fqdn', 'Edition', 'AdminDisplayVersion'
+        ExSetup               = Invoke-Step ($s + 'ExSetup') 'Get-Command ExSetup.exe' { if ($env:ExchangeInstallPath -and (Test-Path -LiteralPath (Join-Path $env:ExchangeInstallPath 'bin\ExSetup.exe'))) { (Get-Item -LiteralPath (Join-Path $env:ExchangeInstallPath 'bin\ExSetup.exe') -ErrorAction Stop).VersionInfo } else { (Get-Command ExSetup.exe -ErrorAction Stop).FileVersionInfo } } -Text 'FileVersion'
     }
 }
 

@@ -465,6 +465,9 @@ func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Tim
 			"InstantMessagingType is not OCS on "+strings.Join(wrongType, ", "),
 			`Set-OwaVirtualDirectory -Identity "<server>\owa (Default Web Site)" -InstantMessagingType OCS`)
 	}
+	if v, ok := exchangeVersion(d); ok && v.known {
+		exchangeSupported(c, v, now)
+	}
 	// Domain facts §3: the next Exchange Auth certificate must be staged
 	// before the current one expires; outside the renewal window a missing
 	// next certificate is normal.
@@ -496,6 +499,23 @@ func exchangeChecks(source string, d *ExchangeData, dep Deployment, now time.Tim
 		}
 	}
 	return c.out
+}
+
+// exchangeSupported judges an Exchange server's build against the
+// lifecycle table (docs/lifecycle.md). A build read from
+// AdminDisplayVersion is the cumulative update's, which names the product
+// as well as the exact build does.
+func exchangeSupported(c *checker, v ExchangeVersion, now time.Time) {
+	p := v.product
+	end := ""
+	if !p.EndOfSupport.IsZero() {
+		end = p.EndOfSupport.Format("2006-01-02")
+	}
+	c.add(ComponentExchange, "server_supported", p.Supported(now), probes.Warning,
+		"Get-ExchangeServer AdminDisplayVersion, ExSetup.exe FileVersion",
+		"Microsoft supports Exchange Server 2016 and 2019 until 2025-10-14 and Exchange Server 2013 until 2023-04-11; Subscription Edition is supported while it gets updates (docs/lifecycle.md).",
+		fmt.Sprintf("the server runs %s (build %s), out of support since %s: no security updates or fixes", p.Name, v.Build, end),
+		"Move to Exchange Server Subscription Edition (in place from Exchange Server 2019 CU14 or later, side by side from earlier versions), then install its latest cumulative and security updates")
 }
 
 // mergeChecks folds the checks of several snapshots into one per

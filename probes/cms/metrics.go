@@ -47,6 +47,15 @@ var (
 		"When a Front End's staged OAuthTokenIssuer certificate takes over (Set-CsCertificate -Roll -EffectiveDate, Unix time); it must be at least 24 hours before the current one's expiry. Absent when no roll is staged or the snapshot does not show the date.",
 		[]string{"server"}, nil)
 
+	// The Exchange servers' builds (docs/lifecycle.md). server is the
+	// Exchange server's FQDN.
+	exchangeServerBuildInfoDesc = prometheus.NewDesc("sfbex_exchange_server_build_info",
+		"The Exchange Server build an Exchange server's snapshot shows (the file version of ExSetup.exe, security updates included; Get-ExchangeServer's AdminDisplayVersion, the cumulative update only, where the snapshot has no file version) and its product from the lifecycle table (docs/lifecycle.md; unknown outside the table). Always 1.",
+		[]string{"server", "product", "build"}, nil)
+	exchangeServerSupportEndDesc = prometheus.NewDesc("sfbex_exchange_server_support_end_timestamp_seconds",
+		"When support of the Exchange Server product an Exchange server's snapshot shows ends (Unix time, 00:00 UTC of the day after the last day of support); absent for Subscription Edition (Modern Lifecycle Policy) and unknown builds.",
+		[]string{"server", "product"}, nil)
+
 	integrationCheckDesc = prometheus.NewDesc("sfbex_integration_check",
 		"1 if the seed step is configured as documented, 0 if not; absent when no snapshot shows it or it does not apply to the deployment. component: sfb, exchange or exchange_online.",
 		[]string{"component", "check"}, nil)
@@ -95,6 +104,12 @@ func (r *Result) AppendMetrics(ms []prometheus.Metric) []prometheus.Metric {
 		}
 		if sv.RollEffective != nil {
 			ms = append(ms, probes.Gauge(sfbRollEffectiveDesc, float64(sv.RollEffective.Unix()), sv.Server))
+		}
+	}
+	for _, es := range r.ExchangeServers {
+		ms = append(ms, probes.Gauge(exchangeServerBuildInfoDesc, 1, es.Server, es.Version.Product, es.Version.Build))
+		if es.SupportEnd != nil {
+			ms = append(ms, probes.Gauge(exchangeServerSupportEndDesc, float64(es.SupportEnd.Unix()), es.Server, es.Version.Product))
 		}
 	}
 	for _, c := range r.Checks {

@@ -87,8 +87,11 @@ type Result struct {
 	Checks       []Check     `json:"checks"`
 	// SfBServers are the Front Ends' versions and OAuthTokenIssuer
 	// certificates, one per Skype for Business snapshot.
-	SfBServers  []SfBServer `json:"sfb_servers,omitempty"`
-	EvaluatedAt time.Time   `json:"evaluated_at"`
+	SfBServers []SfBServer `json:"sfb_servers,omitempty"`
+	// ExchangeServers are the Exchange servers' builds, one per Exchange
+	// snapshot that shows one.
+	ExchangeServers []ExchangeServer `json:"exchange_servers,omitempty"`
+	EvaluatedAt     time.Time        `json:"evaluated_at"`
 
 	findings []probes.Finding
 }
@@ -124,6 +127,16 @@ type SfBServer struct {
 	TokenIssuerNotAfter *time.Time `json:"token_issuer_not_after,omitempty"`
 	NextNotAfter        *time.Time `json:"token_issuer_next_not_after,omitempty"`
 	RollEffective       *time.Time `json:"token_issuer_roll_effective,omitempty"`
+}
+
+// ExchangeServer is what one Exchange server's snapshot shows of its build.
+type ExchangeServer struct {
+	Server  string          `json:"server"` // the computer's FQDN, lower case
+	Source  string          `json:"source"`
+	Version ExchangeVersion `json:"version"`
+	// SupportEnd is 00:00 UTC of the day after the last day of support;
+	// nil for Subscription Edition and unknown builds.
+	SupportEnd *time.Time `json:"support_end,omitempty"`
 }
 
 // FileError is a snapshot file that could not be read.
@@ -346,6 +359,14 @@ func (p *Prober) judge(held map[string]*held, staleSrc map[string]string, bad []
 		case s.Exchange != nil && s.Shell == ShellExchange:
 			checks = append(checks, exchangeChecks(n, s.Exchange, p.cfg.Deployment, now, p.cfg.OAuthRenewDays)...)
 			checks = append(checks, hybridAppChecks(n, string(firstNonEmpty(s.ComputerFqdn, s.ComputerName)), s.Exchange, p.cfg.Deployment)...)
+			if v, ok := exchangeVersion(s.Exchange); ok {
+				es := ExchangeServer{Server: strings.ToLower(src.Computer), Source: n, Version: v}
+				if v.known && !v.product.EndOfSupport.IsZero() {
+					end := v.product.EndOfSupport.AddDate(0, 0, 1)
+					es.SupportEnd = &end
+				}
+				r.ExchangeServers = append(r.ExchangeServers, es)
+			}
 		}
 		checks = append(checks, exchangeOnlineChecks(n, s.ExchangeOnline, p.cfg.Deployment, p.cfg.EWS, now)...)
 	}
@@ -493,6 +514,14 @@ func (r *Result) Details() []string {
 			}
 			out = append(out, line)
 		}
+	}
+	for _, es := range r.ExchangeServers {
+		v := es.Version
+		line := fmt.Sprintf("exchange server %s: build %s (%s), product %s", es.Server, v.Build, map[string]string{ExSetupSource: "ExSetup.exe file version", AdminDisplayVersionSource: "AdminDisplayVersion, the cumulative update only"}[v.From], v.Product)
+		if es.SupportEnd != nil {
+			line += ", support ended or ends " + es.SupportEnd.AddDate(0, 0, -1).Format("2006-01-02")
+		}
+		out = append(out, line)
 	}
 	for _, c := range r.Checks {
 		out = append(out, fmt.Sprintf("check %s/%s: %s (%s; %s)", c.Component, c.Check, map[bool]string{true: "pass", false: "FAIL"}[c.Pass], c.Setting, strings.Join(c.Sources, ", ")))

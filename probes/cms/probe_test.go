@@ -66,7 +66,7 @@ func TestHealthyExamplesPassEveryCheck(t *testing.T) {
 	}
 	r := res.(*Result)
 	m := checkStates(r)
-	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs", "exchange/partner_application_sfb",
+	want := []string{"exchange/auth_next_certificate_staged", "exchange/owa_im_enabled", "exchange/owa_im_type_ocs", "exchange/partner_application_sfb", "exchange/server_supported",
 		"sfb/access_edge_allow_federated_users", "sfb/hosting_provider_enabled", "sfb/hosting_provider_hosts_ocs_users", "sfb/hosting_provider_is_local",
 		"sfb/hosting_provider_present", "sfb/hosting_provider_proxy_fqdn", "sfb/hosting_provider_shared_address_space", "sfb/hosting_provider_verification_level",
 		"sfb/hybrid_app_minimum_build", "sfb/oauth_exchange_autodiscover_url", "sfb/oauth_server_office365", "sfb/oauth_token_issuer_roll_staged",

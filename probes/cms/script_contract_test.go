@@ -29,7 +29,8 @@ type scriptStep struct {
 }
 
 var (
-	stepRe      = regexp.MustCompile(`Invoke-Step \(\$s \+ '(\w+)'\) '([\w-]+)' \{(.*)\} (-(?:Text|Bool|Date|List) .*)$`)
+	// A step is named by its cmdlet, or by the command line it runs (Get-Command ExSetup.exe).
+	stepRe      = regexp.MustCompile(`Invoke-Step \(\$s \+ '(\w+)'\) '([\w-]+(?: [\w.-]+)?)' \{(.*)\} (-(?:Text|Bool|Date|List) .*)$`)
 	stepParamRe = regexp.MustCompile(`-(Text|Bool|Date|List) ((?:'\w+'(?:, )?)+)`)
 	quotedRe    = regexp.MustCompile(`'[^']*'`)
 	cmdletRe    = regexp.MustCompile(`\b(Get-[A-Za-z]+)\b([^;{}]*)`)

@@ -203,6 +203,27 @@ type ExchangeData struct {
 	// SettingOverrides: Get-SettingOverride (script 1.2.0 and later);
 	// absent from earlier snapshots, which is not an error.
 	SettingOverrides List[SettingOverride]
+	// Script 1.2.0 and later: the local server's Get-ExchangeServer and the
+	// file version of its ExSetup.exe; absent from earlier snapshots.
+	ExchangeServer List[ExServer]
+	ExSetup        List[ExSetupFile]
+}
+
+// ExServer is Get-ExchangeServer of the server the script ran on.
+// AdminDisplayVersion is its text, e.g. "Version 15.2 (Build 2562.17)":
+// the cumulative update installed, without security updates.
+type ExServer struct {
+	Name                Text
+	Fqdn                Text
+	Edition             Text
+	AdminDisplayVersion Text
+}
+
+// ExSetupFile is the file version of the server's ExSetup.exe in the long
+// format, e.g. "15.02.2562.017": the exact build, security updates
+// included (Learn "Exchange Server build numbers and release dates").
+type ExSetupFile struct {
+	FileVersion Text
 }
 
 // SettingOverride is one Get-SettingOverride row. The cmdlet shows the
@@ -616,6 +637,8 @@ var sectionCmdlets = map[string]string{
 	"Exchange.AuthServers":                           "Get-AuthServer",
 	"Exchange.OwaVirtualDirectories":                 "Get-OwaVirtualDirectory",
 	"Exchange.SettingOverrides":                      "Get-SettingOverride",
+	"Exchange.ExchangeServer":                        "Get-ExchangeServer",
+	"Exchange.ExSetup":                               "Get-Command ExSetup.exe",
 	"ExchangeOnline.OrganizationConfig":              "Get-OrganizationConfig",
 	"ExchangeOnline.EwsOperationAccessPolicy":        "Get-OrganizationConfig",
 }
@@ -629,6 +652,8 @@ var optionalSections = map[string]bool{
 	"SkypeForBusiness.PatchVersions":                 true,
 	"SkypeForBusiness.TenantFederationConfiguration": true,
 	"Exchange.SettingOverrides":                      true,
+	"Exchange.ExchangeServer":                        true,
+	"Exchange.ExSetup":                               true,
 }
 
 // ExchangeOnlineSection prefixes the sections of the Exchange Online part.
