@@ -214,12 +214,14 @@
           },
           {
             alert: 'SfbexExchangeOutOfSupport',
-            expr: 'max without (protocol, server) (sfbex_exchange_support_end_timestamp_seconds{%(sfbexSelector)s}) < time()' % $._config,
+            // Two views: from outside, one alert per domain (the server names an answer shows vary
+            // by protocol); from an Exchange server's own settings snapshot, one per server.
+            expr: '(max without (protocol, server) (sfbex_exchange_support_end_timestamp_seconds{%(sfbexSelector)s}) < time()) or (sfbex_exchange_server_support_end_timestamp_seconds{%(sfbexSelector)s} < time())' % $._config,
             'for': '5m',
             labels: { severity: 'warning' },
             annotations: {
-              summary: 'Exchange of {{ $labels.domain }} runs {{ $labels.product }}, out of support',
-              description: 'An Exchange server of {{ $labels.domain }} shows a build of {{ $labels.product }} (autodiscover answers, X-OWA-Version; sfbex_exchange_build_info names the servers), whose support has ended (docs/lifecycle.md): no security updates. Move to Exchange Server Subscription Edition.',
+              summary: '{{ if $labels.server }}Exchange server {{ $labels.server }}{{ else }}Exchange of {{ $labels.domain }}{{ end }} runs {{ $labels.product }}, out of support',
+              description: '{{ if $labels.server }}The settings snapshot of Exchange server {{ $labels.server }} shows a build of {{ $labels.product }} (ExSetup.exe, Get-ExchangeServer; sfbex_exchange_server_build_info){{ else }}An Exchange server of {{ $labels.domain }} shows a build of {{ $labels.product }} (autodiscover answers, X-OWA-Version; sfbex_exchange_build_info names the servers){{ end }}, whose support has ended (docs/lifecycle.md): no security updates. Move to Exchange Server Subscription Edition.',
               runbook_url: runbook('server-out-of-support'),
             },
           },
@@ -517,7 +519,8 @@
           {
             alert: 'SfbexIntegrationCheckFailing',
             // Checks with an alert of their own are left out, so each fires once: the Exchange Online
-            // EWS checks, the dedicated hybrid app, the Front End's support and minimum build.
+            // EWS checks, the dedicated hybrid app, the Front End's and the Exchange server's support
+            // (sfb/ and exchange/server_supported) and the Front End's minimum build.
             expr: 'sfbex_integration_check{%(sfbexSelector)s, component!="exchange_online", check!~"hybrid_dedicated_app|server_supported|hybrid_app_minimum_build"} == 0' % $._config,
             'for': '10m',
             labels: { severity: 'critical' },
