@@ -253,6 +253,14 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 	if l.On("next-cert-not-staged") {
 		auth["NextCertificateThumbprint"], auth["NextCertificateEffectiveDate"] = nil, nil
 	}
+	// EX01 runs Exchange Server Subscription Edition RTM, or Exchange 2016
+	// CU23 with exchange-out-of-support (as its web answers say):
+	// AdminDisplayVersion and ExSetup.exe's file version in Learn's long
+	// format, as the script writes them.
+	adminDisplayVersion, exSetup := "Version 15.2 (Build 2562.17)", "15.02.2562.017"
+	if l.On("exchange-out-of-support") {
+		adminDisplayVersion, exSetup = "Version 15.1 (Build 2507.6)", "15.01.2507.006"
+	}
 	ex = map[string]any{
 		"SnapshotVersion": "1", "ScriptVersion": "1.2.0", "Culture": "en-US", "Timestamp": psDate(now), "ComputerName": "EX01", "ComputerFqdn": "ex01." + d,
 		"Shell": "Exchange", "PSVersion": "7.4.1", "PSEdition": "Core", "Errors": []any{},
@@ -266,6 +274,8 @@ func labSnapshots(l *Lab, now time.Time) (fe, ex map[string]any) {
 			"AuthServers":           []any{},
 			"OwaVirtualDirectories": []any{map[string]any{"Identity": `EX01\owa (Default Web Site)`, "Server": "EX01", "InstantMessagingEnabled": !l.On("owa-im-disabled"), "InstantMessagingType": "Ocs"}},
 			"SettingOverrides":      l.settingOverrides(),
+			"ExchangeServer":        []any{map[string]any{"Name": "EX01", "Fqdn": "ex01." + d, "Edition": "Standard", "AdminDisplayVersion": adminDisplayVersion}},
+			"ExSetup":               []any{map[string]any{"FileVersion": exSetup}},
 		},
 	}
 	if exo := l.exchangeOnline(); exo != nil {

@@ -39,6 +39,8 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 		{"partner-app-missing", "sfb/partner_application_exchange", "New-CsPartnerApplication"},
 		{"owa-im-disabled", "exchange/owa_im_enabled", "Set-OwaVirtualDirectory"},
 		{"next-cert-not-staged", "exchange/auth_next_certificate_staged", "Set-AuthConfig -NewCertificateThumbprint"},
+		// The Exchange server's own snapshot shows the 2016 build its web answers show.
+		{"exchange-out-of-support", "exchange/server_supported", "Move to Exchange Server Subscription Edition"},
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			if tc.fault != "" {
@@ -57,6 +59,14 @@ func TestCMSFaultsTurnExactlyTheirCheckRed(t *testing.T) {
 			r := res.(*cms.Result)
 			if len(r.Sources) != 2 || len(r.Replicas) != 2 || len(r.Checks) < 14 {
 				t.Fatalf("sources %d replicas %d checks %d", len(r.Sources), len(r.Replicas), len(r.Checks))
+			}
+			build, product := "15.2.2562.17", "exchange_se"
+			if tc.fault == "exchange-out-of-support" {
+				build, product = "15.1.2507.6", "exchange_2016"
+			}
+			if len(r.ExchangeServers) != 1 || r.ExchangeServers[0].Server != "ex01.contoso.test" || r.ExchangeServers[0].Version.Build != build ||
+				r.ExchangeServers[0].Version.Product != product || r.ExchangeServers[0].Version.From != cms.ExSetupSource {
+				t.Errorf("Exchange servers %+v, want ex01.contoso.test %s %s from ExSetup.exe", r.ExchangeServers, build, product)
 			}
 			fs := r.Findings()
 			if tc.fault == "" {

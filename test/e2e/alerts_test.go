@@ -91,10 +91,15 @@ var expectedAlerts = map[string][]string{
 		"SfbexDNSRecordNotAsExpected{record=autodiscover,resolver=external}",
 		"SfbexDNSDrift{record=autodiscover,resolver=external}",
 	},
-	// One alert per domain and product, whichever answer (autodiscover
-	// SOAP/POX, X-OWA-Version) shows the build first.
-	"exchange-out-of-support": {"SfbexExchangeOutOfSupport{domain=contoso.test,product=exchange_2016}"},
-	"ews-policy-blocked":      {"SfbexEWSBlockedByPolicy{url=https://mail.contoso.test/EWS/Exchange.asmx,reason=disabled}"},
+	// From outside, one alert per domain and product, whichever answer
+	// (autodiscover SOAP/POX, X-OWA-Version) shows the build first; from
+	// the Exchange server's own settings snapshot, one per server. The
+	// failing exchange/server_supported check fires no generic alert.
+	"exchange-out-of-support": {
+		"SfbexExchangeOutOfSupport{domain=contoso.test,product=exchange_2016}",
+		"SfbexExchangeOutOfSupport{server=ex01.contoso.test,product=exchange_2016}",
+	},
+	"ews-policy-blocked": {"SfbexEWSBlockedByPolicy{url=https://mail.contoso.test/EWS/Exchange.asmx,reason=disabled}"},
 	// Something other than EWS answering 200: down, not "no OAuth".
 	"ews-html":          {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
 	"ews-garbage":       {"SfbexEWSUnreachable{url=https://mail.contoso.test/EWS/Exchange.asmx}"},
