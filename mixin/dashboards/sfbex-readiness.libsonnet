@@ -143,9 +143,10 @@ function(config)
         ],
       },
       tile(2, 0, 19),
-      table(10, 'Exchange builds', 'The Exchange build each server shows, per domain and where it was read (soap, pox: the autodiscover answers; owa: X-OWA-Version on /owa/), its product and when its support ends (empty for the Subscription Edition, under the Modern Lifecycle).', [6, 19, 18, 5], [
-        'max by (domain, server, protocol, build, product) (sfbex_exchange_build_info{%s,domain=~"$domain"})' % sel,
-        'max by (domain, server, protocol, build, product) (sfbex_exchange_support_end_timestamp_seconds{%s,domain=~"$domain"}) * 1000' % sel,
+      // The snapshot's servers belong to no email domain: they show whatever domain is picked.
+      table(10, 'Exchange builds', "The Exchange build each server shows and where it was read (from outside, per domain: soap, pox: the autodiscover answers; owa: X-OWA-Version on /owa/; ews: EWS's ServerVersionInfo; snapshot: the server's own settings snapshot, ExSetup.exe's file version or else AdminDisplayVersion, no domain), its product and when its support ends (empty for the Subscription Edition, under the Modern Lifecycle).", [6, 19, 18, 5], [
+        'max by (domain, server, protocol, build, product) (sfbex_exchange_build_info{%s,domain=~"$domain"}) or label_replace(max by (server, build, product) (sfbex_exchange_server_build_info{%s}), "protocol", "snapshot", "", "")' % [sel, sel],
+        'max by (domain, server, protocol, build, product) (sfbex_exchange_support_end_timestamp_seconds{%s,domain=~"$domain"}) * 1000 or label_replace(max by (server, product) (sfbex_exchange_server_support_end_timestamp_seconds{%s}) * 1000, "protocol", "snapshot", "", "")' % [sel, sel],
       ], { domain: 'Domain', server: 'Server', protocol: 'Read from', build: 'Build', product: 'Product', 'Value #B': 'Support ends' }, [
         dateColumn('Support ends'),
       ], exclude={ 'Value #A': true }),

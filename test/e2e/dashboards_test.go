@@ -46,7 +46,9 @@ var domainMetricPrefixes = []string{
 // empty its panels whenever a domain is picked. The lab test checks that
 // they have no domain label.
 var noDomainMetrics = map[string]string{
-	"sfbex_ews_online_shutdown_timestamp_seconds": "a dependency of the estate on Exchange Online (Skype for Business Server, Exchange hybrid), not of one email domain",
+	"sfbex_ews_online_shutdown_timestamp_seconds":         "a dependency of the estate on Exchange Online (Skype for Business Server, Exchange hybrid), not of one email domain",
+	"sfbex_exchange_server_build_info":                    "an Exchange server's own settings snapshot, which names the server, not an email domain",
+	"sfbex_exchange_server_support_end_timestamp_seconds": "an Exchange server's own settings snapshot, which names the server, not an email domain",
 }
 
 // literalWindows lists the panels allowed a literal range window instead of
@@ -77,8 +79,8 @@ var faultOnlyQueries = map[string]string{
 	"sfbex-readiness.json/EWS dependencies/B":           "autodiscover-online",
 	// The healthy lab's EWS answers 401 with its challenges.
 	"sfbex-readiness.json/EWS policy blocks/A": "ews-policy-blocked",
-	// The healthy lab runs Exchange Subscription Edition, which has no end
-	// of support (Modern Lifecycle).
+	// The healthy lab runs Exchange Subscription Edition, seen from outside
+	// and in its snapshot, which has no end of support (Modern Lifecycle).
 	"sfbex-readiness.json/Exchange builds/B": "exchange-out-of-support",
 	// Subscription Edition has no support end: a 2015 Front End has one.
 	"sfbex-readiness.json/Skype for Business builds/B": "sfb-out-of-support",
