@@ -484,6 +484,7 @@ func runCheckBinary(t *testing.T, bin, resolver string, domains []string, conc i
 		"SFBEX_DNS_RESOLVERS=internal="+resolver,
 		"SFBEX_DNS_INTERNAL_RESOLVERS=internal",
 		"SFBEX_TLS_SKIP_ENDPOINTS=all",
+		"SFBEX_SIP_ENABLED=false",
 		"SFBEX_LYNCDISCOVER_VIEWS=",
 		"SFBEX_MAX_CONCURRENT_PROBES="+strconv.Itoa(conc))
 	cmd.SysProcAttr = sysProcAttr()
