@@ -92,8 +92,60 @@ type chunk struct {
 // encoded is one entry's rendering.
 type encoded struct {
 	chunks []chunk
-	keys   []uint64 // seriesKey of each series, for the duplicate accounting
-	err    error    // the entry rendered something it must not (see encode)
+	// digest sums up the seriesKey of each series: a new rendering with
+	// the same set of series (the usual case: only values change) leaves
+	// the duplicate accounting alone. The keys themselves are not kept
+	// (8 bytes a series); when the set changes, the old ones are read
+	// back from the chunks (keysOf).
+	digest keyDigest
+	err    error // the entry rendered something it must not (see encode)
+}
+
+// keyDigest identifies a set of series keys.
+type keyDigest struct {
+	sum, xor uint64
+	n        int
+}
+
+func digestOf(keys []uint64) keyDigest {
+	d := keyDigest{n: len(keys)}
+	for _, k := range keys {
+		d.sum += k
+		d.xor ^= k * 0x9e3779b97f4a7c15
+	}
+	return d
+}
+
+// keysOf appends the seriesKey of every series of an encoding, read back
+// from its chunks.
+func keysOf(enc *encoded, keys []uint64) ([]uint64, error) {
+	r := flateReaders.Get().(io.ReadCloser)
+	defer flateReaders.Put(r)
+	var zr bytes.Reader
+	var text []byte
+	for i := range enc.chunks {
+		c := &enc.chunks[i]
+		zr.Reset(c.z)
+		if err := r.(flate.Resetter).Reset(&zr, nil); err != nil {
+			return keys, err
+		}
+		text = slices.Grow(text[:0], int(c.n))[:c.n]
+		if _, err := io.ReadFull(r, text); err != nil {
+			return keys, err
+		}
+		keys = appendKeys(keys, text)
+	}
+	return keys, nil
+}
+
+// appendKeys appends the seriesKey of each line of text.
+func appendKeys(keys []uint64, text []byte) []uint64 {
+	for l := text; len(l) > 0; {
+		i := bytes.IndexByte(l, '\n')
+		keys = append(keys, seriesKey(l[:i]))
+		l = l[i+1:]
+	}
+	return keys
 }
 
 // seriesKey hashes a series line up to its value: name and labels.
@@ -125,24 +177,25 @@ func (m metricsOf) Collect(ch chan<- prometheus.Metric) {
 // or a family whose help or type differs from another check's, is an
 // error that makes scrapes fail until the entry renders cleanly: the same
 // protection the registry gave at every scrape, paid once per result.
-func encode(ms []prometheus.Metric, fams map[string]*family) encoded {
+// The series' keys are appended to keys (scratch the caller reuses).
+func encode(ms []prometheus.Metric, fams map[string]*family, keys []uint64) (encoded, []uint64) {
 	if len(ms) == 0 {
-		return encoded{}
+		return encoded{}, keys
 	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(metricsOf(ms)); err != nil {
-		return encoded{err: err}
+		return encoded{err: err}, keys
 	}
 	mfs, err := reg.Gather()
 	if err != nil {
-		return encoded{err: err}
+		return encoded{err: err}, keys
 	}
 	var out encoded
 	var buf bytes.Buffer
 	for _, mf := range mfs {
 		buf.Reset()
 		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
-			return encoded{err: err}
+			return encoded{err: err}, keys
 		}
 		text := buf.Bytes()
 		// The first two lines are HELP and TYPE.
@@ -154,18 +207,20 @@ func encode(ms []prometheus.Metric, fams map[string]*family) encoded {
 			f = &family{name: mf.GetName(), head: slices.Clone(head), zhead: compress(head)}
 			fams[f.name] = f
 		} else if !bytes.Equal(f.head, head) {
-			return encoded{err: fmt.Errorf("metric family %s: help or type differs from another check's: %q against %q", f.name, head, f.head)}
+			return encoded{err: fmt.Errorf("metric family %s: help or type differs from another check's: %q against %q", f.name, head, f.head)}, keys
 		}
-		for l := lines; len(l) > 0; {
-			i := bytes.IndexByte(l, '\n')
-			out.keys = append(out.keys, seriesKey(l[:i]))
-			l = l[i+1:]
-		}
+		first := len(keys)
+		keys = appendKeys(keys, lines)
+		out.digest = addDigest(out.digest, keys[first:])
 		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines)})
 	}
 	out.chunks = slices.Clip(out.chunks)
-	out.keys = slices.Clip(out.keys)
-	return out
+	return out, keys
+}
+
+func addDigest(d keyDigest, keys []uint64) keyDigest {
+	e := digestOf(keys)
+	return keyDigest{sum: d.sum + e.sum, xor: d.xor ^ e.xor, n: d.n + e.n}
 }
 
 // snapshot lists the chunks to send, family by family (sorted by name),

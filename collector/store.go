@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -56,8 +57,9 @@ type Store struct {
 	// and shared counts those more than one entry renders, so that two
 	// checks rendering the same series are caught when the second result
 	// arrives rather than at every scrape.
-	owners        map[uint64]struct{}
+	owners        keySet
 	shared        map[uint64]uint32 // owners beyond the first
+	keys, oldKeys []uint64          // scratch for rerender
 	duplicates    int               // len(shared)
 	lastDuplicate string            // a check that rendered one
 	badEntries    int               // entries whose rendering failed (encoded.err)
@@ -75,7 +77,7 @@ const recentRuns = 100
 
 // NewStore returns a store for checks. The checks' IDs must be unique.
 func NewStore(checks []*probes.Check) *Store {
-	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, owners: map[uint64]struct{}{}, shared: map[uint64]uint32{}}
+	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, shared: map[uint64]uint32{}}
 	for _, c := range checks {
 		if _, dup := s.entries[c.ID()]; dup {
 			panic("collector: duplicate check " + c.ID())
@@ -159,10 +161,27 @@ func (s *Store) Ready() bool {
 // rerender renders and encodes e again and keeps the duplicate-series
 // accounting. The caller holds s.mu for writing (or owns s).
 func (s *Store) rerender(e *Entry) {
-	if e.enc.err != nil {
+	old := e.enc
+	e.enc, s.keys = encode(s.render(e), s.families, s.keys[:0])
+	if old.err != nil {
 		s.badEntries--
 	}
-	for _, k := range e.enc.keys {
+	if e.enc.err != nil {
+		s.badEntries++
+	}
+	if e.enc.digest == old.digest {
+		return // the same series as before: nothing to account
+	}
+	var err error
+	s.oldKeys, err = keysOf(&old, s.oldKeys[:0])
+	if err != nil {
+		// The store's own chunks do not inflate: a bug, reported as
+		// such on every scrape instead of accounting wrongly.
+		e.enc = encoded{err: fmt.Errorf("reading back the previous series: %w", err)}
+		s.badEntries++
+		return
+	}
+	for _, k := range s.oldKeys {
 		if n, ok := s.shared[k]; ok {
 			if n == 1 {
 				delete(s.shared, k)
@@ -171,15 +190,10 @@ func (s *Store) rerender(e *Entry) {
 			}
 			continue
 		}
-		delete(s.owners, k)
+		s.owners.remove(k)
 	}
-	e.enc = encode(s.render(e), s.families)
-	if e.enc.err != nil {
-		s.badEntries++
-	}
-	for _, k := range e.enc.keys {
-		if _, ok := s.owners[k]; !ok {
-			s.owners[k] = struct{}{}
+	for _, k := range s.keys {
+		if s.owners.add(k) {
 			continue
 		}
 		s.shared[k]++
