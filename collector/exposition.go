@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"slices"
@@ -87,7 +88,14 @@ type family struct {
 type chunk struct {
 	fam *family
 	zchunk
+	// sum is a hash of the text: a new rendering whose text for this
+	// family is the same reuses the chunk instead of compressing it again
+	// (most of a check's families do not change from run to run).
+	sum uint64
 }
+
+// textSeed keys the hashes of chunk texts (kept in memory only).
+var textSeed = maphash.MakeSeed()
 
 // encoded is one entry's rendering.
 type encoded struct {
@@ -178,7 +186,9 @@ func (m metricsOf) Collect(ch chan<- prometheus.Metric) {
 // error that makes scrapes fail until the entry renders cleanly: the same
 // protection the registry gave at every scrape, paid once per result.
 // The series' keys are appended to keys (scratch the caller reuses).
-func encode(ms []prometheus.Metric, fams map[string]*family, keys []uint64) (encoded, []uint64) {
+// Chunks of old (the entry's previous rendering) whose text is unchanged
+// are reused.
+func encode(ms []prometheus.Metric, fams map[string]*family, old *encoded, keys []uint64) (encoded, []uint64) {
 	if len(ms) == 0 {
 		return encoded{}, keys
 	}
@@ -192,6 +202,10 @@ func encode(ms []prometheus.Metric, fams map[string]*family, keys []uint64) (enc
 	}
 	var out encoded
 	var buf bytes.Buffer
+	var prev []chunk // old's chunks not yet passed, by family name as mfs
+	if old != nil {
+		prev = old.chunks
+	}
 	for _, mf := range mfs {
 		buf.Reset()
 		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
@@ -212,7 +226,15 @@ func encode(ms []prometheus.Metric, fams map[string]*family, keys []uint64) (enc
 		first := len(keys)
 		keys = appendKeys(keys, lines)
 		out.digest = addDigest(out.digest, keys[first:])
-		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines)})
+		sum := maphash.Bytes(textSeed, lines)
+		for len(prev) > 0 && prev[0].fam.name < f.name {
+			prev = prev[1:]
+		}
+		if len(prev) > 0 && prev[0].fam == f && prev[0].sum == sum && int(prev[0].n) == len(lines) {
+			out.chunks = append(out.chunks, prev[0])
+			continue
+		}
+		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines), sum: sum})
 	}
 	out.chunks = slices.Clip(out.chunks)
 	return out, keys

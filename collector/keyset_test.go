@@ -3,6 +3,7 @@ package collector
 import (
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,35 @@ func TestAccountingFollowsChangingSeries(t *testing.T) {
 		if !s.owners.contains(k) {
 			t.Fatalf("series %x not accounted", k)
 		}
+	}
+}
+
+// A family whose text did not change since the check's previous result
+// keeps its compressed chunk (no compression again); one that changed
+// (sfbex_probe_runs_total counts up) gets a new one.
+func TestUnchangedFamiliesKeepTheirChunks(t *testing.T) {
+	c := &probes.Check{Probe: "fake", Target: "c", Interval: time.Minute, Timeout: time.Second}
+	s := NewStore([]*probes.Check{c})
+	s.Record(c.ID(), Run{Result: manyResult{target: "c"}})
+	before := map[string]*byte{}
+	for _, ch := range s.entries[c.ID()].enc.chunks {
+		before[ch.fam.name] = &ch.z[0]
+	}
+	s.Record(c.ID(), Run{Result: manyResult{target: "c"}})
+	for _, ch := range s.entries[c.ID()].enc.chunks {
+		same := before[ch.fam.name] == &ch.z[0]
+		switch ch.fam.name {
+		case "sfbex_fake_many", "sfbex_probe_interval_seconds":
+			if !same {
+				t.Errorf("%s: compressed again, its text did not change", ch.fam.name)
+			}
+		case "sfbex_probe_runs_total":
+			if same {
+				t.Errorf("%s: the old chunk kept, its text changed", ch.fam.name)
+			}
+		}
+	}
+	if _, body := scrape(t, Handler(s, nil), false); !strings.Contains(body, `sfbex_probe_runs_total{probe="fake",target="c"} 2`) {
+		t.Errorf("the scrape shows the old count:\n%s", body)
 	}
 }

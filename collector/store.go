@@ -162,7 +162,7 @@ func (s *Store) Ready() bool {
 // accounting. The caller holds s.mu for writing (or owns s).
 func (s *Store) rerender(e *Entry) {
 	old := e.enc
-	e.enc, s.keys = encode(s.render(e), s.families, s.keys[:0])
+	e.enc, s.keys = encode(s.render(e), s.families, &old, s.keys[:0])
 	if old.err != nil {
 		s.badEntries--
 	}
