@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // The store keeps what a result renders as exposition text, encoded once
@@ -81,6 +83,7 @@ type family struct {
 	name  string
 	head  []byte // "# HELP …\n# TYPE …\n"
 	zhead zchunk
+	typ   prometheus.ValueType
 }
 
 // chunk is one check's series of one family. Never changed once made, so
@@ -187,11 +190,43 @@ func (m metricsOf) Collect(ch chan<- prometheus.Metric) {
 // protection the registry gave at every scrape, paid once per result.
 // The series' keys are appended to keys (scratch the caller reuses).
 // Chunks of old (the entry's previous rendering) whose text is unchanged
-// are reused.
-func encode(ms []prometheus.Metric, fams map[string]*family, old *encoded, keys []uint64) (encoded, []uint64) {
+// are reused. Series of known Descs are written without a registry
+// (text.go); the others go through one, which teaches descs theirs.
+func encode(ms []prometheus.Metric, fams map[string]*family, descs map[*prometheus.Desc]*descInfo, old *encoded, keys []uint64) (encoded, []uint64) {
 	if len(ms) == 0 {
 		return encoded{}, keys
 	}
+	var out encoded
+	var buf bytes.Buffer
+	var prev []chunk // old's chunks not yet passed, by family name
+	if old != nil {
+		prev = old.chunks
+	}
+	add := func(f *family, lines []byte) {
+		first := len(keys)
+		keys = appendKeys(keys, lines)
+		out.digest = addDigest(out.digest, keys[first:])
+		sum := maphash.Bytes(textSeed, lines)
+		for len(prev) > 0 && prev[0].fam.name < f.name {
+			prev = prev[1:]
+		}
+		if len(prev) > 0 && prev[0].fam == f && prev[0].sum == sum && int(prev[0].n) == len(lines) {
+			out.chunks = append(out.chunks, prev[0])
+			return
+		}
+		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines), sum: sum})
+	}
+
+	if groups, ok := fastGroups(ms, descs); ok {
+		for _, g := range groups {
+			buf.Reset()
+			writeSamples(&buf, g)
+			add(g[0].info.fam, buf.Bytes())
+		}
+		out.chunks = slices.Clip(out.chunks)
+		return out, keys
+	}
+
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(metricsOf(ms)); err != nil {
 		return encoded{err: err}, keys
@@ -199,12 +234,6 @@ func encode(ms []prometheus.Metric, fams map[string]*family, old *encoded, keys 
 	mfs, err := reg.Gather()
 	if err != nil {
 		return encoded{err: err}, keys
-	}
-	var out encoded
-	var buf bytes.Buffer
-	var prev []chunk // old's chunks not yet passed, by family name as mfs
-	if old != nil {
-		prev = old.chunks
 	}
 	for _, mf := range mfs {
 		buf.Reset()
@@ -218,25 +247,23 @@ func encode(ms []prometheus.Metric, fams map[string]*family, old *encoded, keys 
 		head, lines := text[:cut], text[cut:]
 		f, ok := fams[mf.GetName()]
 		if !ok {
-			f = &family{name: mf.GetName(), head: slices.Clone(head), zhead: compress(head)}
+			f = &family{name: mf.GetName(), head: slices.Clone(head), zhead: compress(head), typ: valueType(mf.GetType())}
 			fams[f.name] = f
 		} else if !bytes.Equal(f.head, head) {
 			return encoded{err: fmt.Errorf("metric family %s: help or type differs from another check's: %q against %q", f.name, head, f.head)}, keys
 		}
-		first := len(keys)
-		keys = appendKeys(keys, lines)
-		out.digest = addDigest(out.digest, keys[first:])
-		sum := maphash.Bytes(textSeed, lines)
-		for len(prev) > 0 && prev[0].fam.name < f.name {
-			prev = prev[1:]
-		}
-		if len(prev) > 0 && prev[0].fam == f && prev[0].sum == sum && int(prev[0].n) == len(lines) {
-			out.chunks = append(out.chunks, prev[0])
-			continue
-		}
-		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines), sum: sum})
+		add(f, lines)
 	}
 	out.chunks = slices.Clip(out.chunks)
+	for _, m := range ms {
+		if _, known := descs[m.Desc()]; !known {
+			if _, isSample := m.(*probes.Sample); isSample {
+				if info, ok := learnDesc(m.Desc(), fams); ok {
+					descs[m.Desc()] = info
+				}
+			}
+		}
+	}
 	return out, keys
 }
 

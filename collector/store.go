@@ -53,6 +53,7 @@ type Store struct {
 	render  func(*Entry) []prometheus.Metric
 
 	families map[string]*family
+	descs    map[*prometheus.Desc]*descInfo // learnt by encode
 	// owners holds the key (seriesKey) of every series an entry renders,
 	// and shared counts those more than one entry renders, so that two
 	// checks rendering the same series are caught when the second result
@@ -77,7 +78,7 @@ const recentRuns = 100
 
 // NewStore returns a store for checks. The checks' IDs must be unique.
 func NewStore(checks []*probes.Check) *Store {
-	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, shared: map[uint64]uint32{}}
+	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, descs: map[*prometheus.Desc]*descInfo{}, shared: map[uint64]uint32{}}
 	for _, c := range checks {
 		if _, dup := s.entries[c.ID()]; dup {
 			panic("collector: duplicate check " + c.ID())
@@ -162,7 +163,7 @@ func (s *Store) Ready() bool {
 // accounting. The caller holds s.mu for writing (or owns s).
 func (s *Store) rerender(e *Entry) {
 	old := e.enc
-	e.enc, s.keys = encode(s.render(e), s.families, &old, s.keys[:0])
+	e.enc, s.keys = encode(s.render(e), s.families, s.descs, &old, s.keys[:0])
 	if old.err != nil {
 		s.badEntries--
 	}
