@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -47,10 +46,39 @@ type zwriter struct {
 	buf bytes.Buffer
 }
 
-var flateWriters = sync.Pool{New: func() any {
+// freeList keeps a few reusable values across garbage collections. A
+// sync.Pool is emptied by every collection: with the soft memory limit
+// the collector runs often, and each compressor made again cost ~1 MB of
+// allocation, which made it run more often still (issue 17).
+type freeList[T any] struct {
+	free  chan T
+	fresh func() T
+}
+
+func newFreeList[T any](n int, fresh func() T) *freeList[T] {
+	return &freeList[T]{free: make(chan T, n), fresh: fresh}
+}
+
+func (l *freeList[T]) get() T {
+	select {
+	case v := <-l.free:
+		return v
+	default:
+		return l.fresh()
+	}
+}
+
+func (l *freeList[T]) put(v T) {
+	select {
+	case l.free <- v:
+	default:
+	}
+}
+
+var flateWriters = newFreeList(4, func() *zwriter {
 	w, _ := flate.NewWriter(nil, flate.BestSpeed)
 	return &zwriter{w: w}
-}}
+})
 
 // storedMax is the longest text kept as a stored (uncompressed) DEFLATE
 // block: a check's one-line families (sfbex_probe_success, …) would not
@@ -68,13 +96,13 @@ func compress(text []byte) zchunk {
 		out = append(out, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
 		return zchunk{z: append(out, text...), crc: crc, n: uint32(len(text))}
 	}
-	z := flateWriters.Get().(*zwriter)
+	z := flateWriters.get()
 	z.buf.Reset()
 	z.w.Reset(&z.buf)
 	_, _ = z.w.Write(text) // a bytes.Buffer does not fail
 	_ = z.w.Flush()
 	out := bytes.Clone(z.buf.Bytes()) // exactly sized: the store keeps it
-	flateWriters.Put(z)
+	flateWriters.put(z)
 	return zchunk{z: out, crc: crc, n: uint32(len(text))}
 }
 
@@ -130,8 +158,8 @@ func digestOf(keys []uint64) keyDigest {
 // keysOf appends the seriesKey of every series of an encoding, read back
 // from its chunks.
 func keysOf(enc *encoded, keys []uint64) ([]uint64, error) {
-	r := flateReaders.Get().(io.ReadCloser)
-	defer flateReaders.Put(r)
+	r := flateReaders.get()
+	defer flateReaders.put(r)
 	var zr bytes.Reader
 	var text []byte
 	for i := range enc.chunks {
@@ -306,7 +334,7 @@ func (s *Store) snapshot() ([]*zchunk, error) {
 	return out, nil
 }
 
-var flateReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+var flateReaders = newFreeList(4, func() io.ReadCloser { return flate.NewReader(bytes.NewReader(nil)) })
 
 // WriteExposition writes every entry's series in the text format, each
 // family's HELP and TYPE once before its series.
@@ -411,8 +439,8 @@ func Handler(s *Store, other prometheus.Gatherer) http.Handler {
 
 // inflateTo writes the chunks' text.
 func inflateTo(w io.Writer, chunks []*zchunk) error {
-	r := flateReaders.Get().(io.ReadCloser)
-	defer flateReaders.Put(r)
+	r := flateReaders.get()
+	defer flateReaders.put(r)
 	var zr bytes.Reader
 	var buf [32 << 10]byte
 	for _, c := range chunks {

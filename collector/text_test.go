@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,5 +77,21 @@ func TestTextLeavesErrorsToTheRegistry(t *testing.T) {
 		if enc, _ := encode(ms, fams, descs, nil, nil); enc.err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// A compressor outlives garbage collections: with the soft memory limit
+// they run often, and making one again allocates ~1 MB each time.
+func TestCompressorsSurviveGC(t *testing.T) {
+	text := bytes.Repeat([]byte(`sfbex_dns_record_present{domain="contoso.test",record="sip",resolver="internal",type="A"} 1`+"\n"), 20)
+	compress(text)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	compress(text)
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+		t.Errorf("compressing after two collections allocated %d KiB, want a reused compressor", n>>10)
 	}
 }
