@@ -50,7 +50,7 @@ type Store struct {
 	entries map[string]*Entry
 	order   []string // check IDs in registration order
 	recent  []RecentRun
-	render  func(*Entry) []prometheus.Metric
+	render  func(*Entry, []prometheus.Metric) []prometheus.Metric
 
 	families map[string]*family
 	descs    map[*prometheus.Desc]*descInfo // learnt by encode
@@ -59,11 +59,12 @@ type Store struct {
 	// checks rendering the same series are caught when the second result
 	// arrives rather than at every scrape.
 	owners        keySet
-	shared        map[uint64]uint32 // owners beyond the first
-	keys, oldKeys []uint64          // scratch for rerender
-	duplicates    int               // len(shared)
-	lastDuplicate string            // a check that rendered one
-	badEntries    int               // entries whose rendering failed (encoded.err)
+	shared        map[uint64]uint32   // owners beyond the first
+	keys, oldKeys []uint64            // scratch for rerender
+	ms            []prometheus.Metric // scratch for rerender
+	duplicates    int                 // len(shared)
+	lastDuplicate string              // a check that rendered one
+	badEntries    int                 // entries whose rendering failed (encoded.err)
 }
 
 // RecentRun is one line of the status page's recent-runs list.
@@ -163,7 +164,9 @@ func (s *Store) Ready() bool {
 // accounting. The caller holds s.mu for writing (or owns s).
 func (s *Store) rerender(e *Entry) {
 	old := e.enc
-	e.enc, s.keys = encode(s.render(e), s.families, s.descs, &old, s.keys[:0])
+	s.ms = s.render(e, s.ms[:0])
+	e.enc, s.keys = encode(s.ms, s.families, s.descs, &old, s.keys[:0])
+	clear(s.ms) // the scratch must not keep the result's samples alive
 	if old.err != nil {
 		s.badEntries--
 	}
