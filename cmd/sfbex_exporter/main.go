@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -320,9 +321,24 @@ func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 	return reg
 }
 
+// applyMemoryLimit sets the garbage collector's soft limit, unless the Go
+// runtime's own GOMEMLIMIT is set (it wins: the operator asked the runtime).
+func applyMemoryLimit(log *zap.Logger, a *agent) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		log.Info("soft memory limit from GOMEMLIMIT; SFBEX_MEMORY_LIMIT is not used", zap.String("GOMEMLIMIT", os.Getenv("GOMEMLIMIT")))
+		return
+	}
+	if a.MemoryLimit <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(a.MemoryLimit)
+	log.Info("soft memory limit", zap.Int64("bytes", a.MemoryLimit), zap.Bool("derived_from_checks", a.MemoryLimitAuto))
+}
+
 // serve runs the scheduler and the HTTP server until ctx ends.
 func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig, a *agent, estate *lab.Lab, pprofOn bool) int {
 	checks := a.Checks
+	applyMemoryLimit(log, a)
 	store := collector.NewStore(checks)
 	mux := newMux(store, agentRegistry(estate != nil), a, estate)
 	if pprofOn {
