@@ -221,11 +221,22 @@ func (m metricsOf) Collect(ch chan<- prometheus.Metric) {
 // are reused. Series of known Descs are written without a registry
 // (text.go); the others go through one, which teaches descs theirs.
 func encode(ms []prometheus.Metric, fams map[string]*family, descs map[*prometheus.Desc]*descInfo, old *encoded, keys []uint64) (encoded, []uint64) {
+	var sc scratch
+	return sc.encode(ms, fams, descs, old, keys)
+}
+
+// scratch is what encode reuses from one call to the next (the store's).
+type scratch struct {
+	buf     bytes.Buffer
+	samples []sample
+}
+
+func (sc *scratch) encode(ms []prometheus.Metric, fams map[string]*family, descs map[*prometheus.Desc]*descInfo, old *encoded, keys []uint64) (encoded, []uint64) {
 	if len(ms) == 0 {
 		return encoded{}, keys
 	}
 	var out encoded
-	var buf bytes.Buffer
+	buf := &sc.buf
 	var prev []chunk // old's chunks not yet passed, by family name
 	if old != nil {
 		prev = old.chunks
@@ -245,10 +256,16 @@ func encode(ms []prometheus.Metric, fams map[string]*family, descs map[*promethe
 		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines), sum: sum})
 	}
 
-	if groups, ok := fastGroups(ms, descs); ok {
+	groups, ok := fastGroups(ms, descs, sc.samples[:0])
+	if len(groups) > 0 {
+		sc.samples = groups[0][:cap(groups[0])] // keep the grown array
+	}
+	defer clear(sc.samples) // nor keep the samples alive
+	if ok {
+		out.chunks = make([]chunk, 0, len(groups)) // kept: exactly sized
 		for _, g := range groups {
 			buf.Reset()
-			writeSamples(&buf, g)
+			writeSamples(buf, g)
 			add(g[0].info.fam, buf.Bytes())
 		}
 		out.chunks = slices.Clip(out.chunks)
@@ -265,7 +282,7 @@ func encode(ms []prometheus.Metric, fams map[string]*family, descs map[*promethe
 	}
 	for _, mf := range mfs {
 		buf.Reset()
-		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+		if _, err := expfmt.MetricFamilyToText(buf, mf); err != nil {
 			return encoded{err: err}, keys
 		}
 		text := buf.Bytes()
@@ -309,28 +326,38 @@ func (s *Store) snapshot() ([]*zchunk, error) {
 		s.mu.RUnlock()
 		return nil, err
 	}
-	byFam := make(map[*family][]*zchunk, len(s.families))
+	// Two passes, so that every family's list is allocated once at its
+	// size (appending grew 30 lists of 10,000 at every scrape).
+	count := make(map[*family]int, len(s.families))
+	n := 0
+	for _, id := range s.order {
+		for _, c := range s.entries[id].enc.chunks {
+			count[c.fam]++
+			n++
+		}
+	}
+	fams := make([]*family, 0, len(count))
+	for f := range count {
+		fams = append(fams, f)
+	}
+	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	out := make([]*zchunk, n+len(fams))
+	next := make(map[*family]int, len(fams))
+	at := 0
+	for _, f := range fams {
+		out[at] = &f.zhead
+		next[f] = at + 1
+		at += 1 + count[f]
+	}
 	for _, id := range s.order {
 		enc := &s.entries[id].enc
 		for i := range enc.chunks {
 			c := &enc.chunks[i]
-			byFam[c.fam] = append(byFam[c.fam], &c.zchunk)
+			out[next[c.fam]] = &c.zchunk
+			next[c.fam]++
 		}
 	}
 	s.mu.RUnlock()
-
-	fams := make([]*family, 0, len(byFam))
-	n := 0
-	for f, cs := range byFam {
-		fams = append(fams, f)
-		n += 1 + len(cs)
-	}
-	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	out := make([]*zchunk, 0, n)
-	for _, f := range fams {
-		out = append(out, &f.zhead)
-		out = append(out, byFam[f]...)
-	}
 	return out, nil
 }
 

@@ -62,6 +62,7 @@ type Store struct {
 	shared        map[uint64]uint32   // owners beyond the first
 	keys, oldKeys []uint64            // scratch for rerender
 	ms            []prometheus.Metric // scratch for rerender
+	scratch       scratch             // encode's
 	duplicates    int                 // len(shared)
 	lastDuplicate string              // a check that rendered one
 	badEntries    int                 // entries whose rendering failed (encoded.err)
@@ -165,7 +166,7 @@ func (s *Store) Ready() bool {
 func (s *Store) rerender(e *Entry) {
 	old := e.enc
 	s.ms = s.render(e, s.ms[:0])
-	e.enc, s.keys = encode(s.ms, s.families, s.descs, &old, s.keys[:0])
+	e.enc, s.keys = s.scratch.encode(s.ms, s.families, s.descs, &old, s.keys[:0])
 	clear(s.ms) // the scratch must not keep the result's samples alive
 	if old.err != nil {
 		s.badEntries--

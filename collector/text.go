@@ -117,8 +117,8 @@ func (x sample) label(i int) string {
 
 // fastGroups sorts ms into families as a registry would and checks what a
 // registry checks. ok is false when the registry must do it instead.
-func fastGroups(ms []prometheus.Metric, descs map[*prometheus.Desc]*descInfo) (groups [][]sample, ok bool) {
-	all := make([]sample, 0, len(ms))
+// The samples are kept in all's array (scratch), groups[0] starts it.
+func fastGroups(ms []prometheus.Metric, descs map[*prometheus.Desc]*descInfo, all []sample) (groups [][]sample, ok bool) {
 	for _, m := range ms {
 		ps, isSample := m.(*probes.Sample)
 		if !isSample {

@@ -49,7 +49,7 @@ func TestTextMatchesTheRegistry(t *testing.T) {
 	if slow.err != nil {
 		t.Fatal(slow.err)
 	}
-	if _, ok := fastGroups(textSamples(), descs); !ok {
+	if _, ok := fastGroups(textSamples(), descs, nil); !ok {
 		t.Fatal("after a first rendering, the same series do not take the way without a registry")
 	}
 	fast, _ := encode(textSamples(), fams, descs, nil, nil)
