@@ -23,7 +23,7 @@ import (
 // checks are few and their results larger (certificates, directory
 // tallies, snapshots): 1 MiB each. Never below 16 MiB.
 const (
-	autoLimitBase          = 8 << 20
+	autoLimitBase          = 12 << 20
 	autoLimitMin           = 16 << 20
 	autoLimitPerDNSCheck   = 2 << 10
 	autoLimitPerDNSLookup  = 1280

@@ -71,8 +71,10 @@ func TestMemoryLimitDerivedFromTheEstate(t *testing.T) {
 	if per := (large - small) / 500; per != 22<<10 {
 		t.Errorf("%d bytes per domain through 2 resolvers, want 22 KiB", per)
 	}
-	if large > 32<<20 {
-		t.Errorf("1,000 domains: %d MiB, want at most 32", large>>20)
+	// The fleet benchmark's 48 MiB at 1,000 domains: the limit plus ~11 MiB
+	// of the binary's pages and what the runtime keeps outside it.
+	if large > 35<<20 {
+		t.Errorf("1,000 domains: %d MiB, want at most 35", large>>20)
 	}
 	env := fleet(1000)
 	env["SFBEX_MEMORY_LIMIT"] = "512MiB"

@@ -220,11 +220,24 @@ func watch(t *testing.T, agents []*fleetAgent, domains []int, window time.Durati
 	// Plain-text scrapes (curl, a browser) after the window: they inflate.
 	for i, fa := range agents {
 		var ps []float64
+		var body string
 		for range 3 {
-			_, d, _ := scrapeTimed(t, c, fa.a.URL, false)
+			var d time.Duration
+			_, d, body = scrapeTimed(t, c, fa.a.URL, false)
 			ps = append(ps, float64(d))
 		}
 		runs[i].plainScrape = time.Duration(median(ps))
+		// What the runtime says of its memory, for the docs' account of it.
+		var mem []string
+		for _, l := range strings.Split(body, "\n") {
+			for _, name := range []string{"go_memstats_heap_alloc_bytes ", "go_memstats_heap_inuse_bytes ", "go_memstats_sys_bytes ",
+				"go_memstats_next_gc_bytes ", "go_gc_gomemlimit_bytes ", "go_gc_duration_seconds_count "} {
+				if v, ok := strings.CutPrefix(l, name); ok {
+					mem = append(mem, strings.TrimSuffix(strings.TrimPrefix(name, "go_"), " ")+"="+v)
+				}
+			}
+		}
+		t.Logf("%d domains: runtime after the window: %s", domains[i], strings.Join(mem, " "))
 	}
 	return runs
 }

@@ -94,6 +94,10 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
+	// Two rounds, as a running agent has them: a check's first result goes
+	// through a registry, its later ones are written as text directly
+	// (collector/text.go), and what is compared is the latter.
+	collector.RunOnce(ctx, f.store, checks, 16)
 	collector.RunOnce(ctx, f.store, checks, 16)
 	tb.Logf("scrape fixture: %d domains probed through 2 bind9 views in %v", n, time.Since(start).Round(time.Millisecond))
 	for _, e := range f.store.Entries() {
