@@ -104,8 +104,8 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 		if e.Check == f.hang {
 			continue
 		}
-		if e.Runs != 1 || e.Latest.Err != nil || e.Shown == nil {
-			tb.Fatalf("%s: runs %d, error %v: the fixture needs one good result per domain", e.Check.ID(), e.Runs, e.Latest.Err)
+		if e.Runs != 2 || e.Latest.Err != nil || e.Shown == nil {
+			tb.Fatalf("%s: runs %d, error %v: the fixture needs two good results per domain", e.Check.ID(), e.Runs, e.Latest.Err)
 		}
 	}
 
