@@ -2,7 +2,6 @@ package dns
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -149,14 +148,16 @@ func (c *client) exchangeUDP(m *mdns.Msg, deadline time.Time) (*mdns.Msg, error)
 		if err != nil {
 			return nil, err
 		}
-		if n < 12 || binary.BigEndian.Uint16(c.buf[:2]) != m.Id {
-			continue // a late answer to an earlier query, or noise
-		}
+		// As miekg/dns does: what does not decode is an error that says
+		// why; a message with another ID is a late answer to an earlier
+		// query, skipped.
 		resp := new(mdns.Msg)
 		if err := resp.Unpack(c.buf[:n]); err != nil {
 			return nil, err
 		}
-		return resp, nil
+		if resp.Id == m.Id {
+			return resp, nil
+		}
 	}
 }
 
