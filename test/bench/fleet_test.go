@@ -20,6 +20,7 @@ var (
 	flagFleetDomains = flag.String("bench.fleet.domains", "1000,5000,10000", "domain counts of the fleet scenario (SIP and email domains, comma-separated)")
 	flagFleetWindow  = flag.Duration("bench.fleet.window", 2*time.Minute, "how long the fleet scenario watches each agent after its first round (scraped every 15 s)")
 	flagFleetShards  = flag.Int("bench.fleet.shards", 4, "agents that split the largest estate (SFBEX_SHARD=i/n); 0 or 1: no shard run")
+	flagFleetEnv     = flag.String("bench.fleet.env", "", "more environment for the fleet's agents, comma-separated (e.g. SFBEX_MEMORY_LIMIT=off), to measure a setting")
 )
 
 // fleetRun is what one agent (or the sum of a sharded fleet) cost.
@@ -62,6 +63,9 @@ func startFleetAgent(t *testing.T, bin, domainsFile, internal, external string, 
 		"SFBEX_SIP_ENABLED=false",
 		"SFBEX_EXCHANGE_METADATA_URLS=",
 	}, extra...)
+	if *flagFleetEnv != "" {
+		env = append(env, strings.Split(*flagFleetEnv, ",")...)
+	}
 	var args []string
 	if *flagProfile != "" {
 		args = append(args, "--web.enable-pprof")
