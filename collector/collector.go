@@ -55,7 +55,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	s.mu.RLock()
 	var ms []prometheus.Metric
 	for _, id := range s.order {
-		ms = append(ms, s.render(s.entries[id])...)
+		ms = s.render(s.entries[id], ms)
 	}
 	s.mu.RUnlock()
 	for _, m := range ms {
@@ -63,21 +63,21 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// renderEntry turns an entry into metrics: the meta metrics every check
-// has, then its family's.
-func renderEntry(e *Entry) []prometheus.Metric {
+// renderEntry turns an entry into metrics, appended to ms: the meta
+// metrics every check has, then its family's.
+func renderEntry(e *Entry, ms []prometheus.Metric) []prometheus.Metric {
 	if e.Runs == 0 {
-		return nil
+		return ms
 	}
 	p, t := e.Check.Probe, e.Check.Target
-	ms := []prometheus.Metric{
+	ms = append(ms,
 		probes.Gauge(probeSuccessDesc, probes.Bool(e.Latest.Err == nil), p, t),
 		probes.Gauge(probeDurationDesc, e.Latest.Duration.Seconds(), p, t),
 		probes.Gauge(probeIntervalDesc, e.Check.Interval.Seconds(), p, t),
 		probes.Gauge(probeStaleDesc, probes.Bool(e.Stale), p, t),
 		probes.Counter(probeRunsDesc, float64(e.Runs), p, t),
 		probes.Counter(probeFailuresDesc, float64(e.Failures), p, t),
-	}
+	)
 	state := e.State()
 	for _, s := range States {
 		if s != StatePending {

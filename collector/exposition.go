@@ -7,15 +7,17 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/sfbex/sfbex_exporter/probes"
 )
 
 // The store keeps what a result renders as exposition text, encoded once
@@ -44,10 +46,39 @@ type zwriter struct {
 	buf bytes.Buffer
 }
 
-var flateWriters = sync.Pool{New: func() any {
+// freeList keeps a few reusable values across garbage collections. A
+// sync.Pool is emptied by every collection: with the soft memory limit
+// the collector runs often, and each compressor made again cost ~1 MB of
+// allocation, which made it run more often still (issue 17).
+type freeList[T any] struct {
+	free  chan T
+	fresh func() T
+}
+
+func newFreeList[T any](n int, fresh func() T) *freeList[T] {
+	return &freeList[T]{free: make(chan T, n), fresh: fresh}
+}
+
+func (l *freeList[T]) get() T {
+	select {
+	case v := <-l.free:
+		return v
+	default:
+		return l.fresh()
+	}
+}
+
+func (l *freeList[T]) put(v T) {
+	select {
+	case l.free <- v:
+	default:
+	}
+}
+
+var flateWriters = newFreeList(4, func() *zwriter {
 	w, _ := flate.NewWriter(nil, flate.BestSpeed)
 	return &zwriter{w: w}
-}}
+})
 
 // storedMax is the longest text kept as a stored (uncompressed) DEFLATE
 // block: a check's one-line families (sfbex_probe_success, …) would not
@@ -65,13 +96,13 @@ func compress(text []byte) zchunk {
 		out = append(out, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
 		return zchunk{z: append(out, text...), crc: crc, n: uint32(len(text))}
 	}
-	z := flateWriters.Get().(*zwriter)
+	z := flateWriters.get()
 	z.buf.Reset()
 	z.w.Reset(&z.buf)
 	_, _ = z.w.Write(text) // a bytes.Buffer does not fail
 	_ = z.w.Flush()
 	out := bytes.Clone(z.buf.Bytes()) // exactly sized: the store keeps it
-	flateWriters.Put(z)
+	flateWriters.put(z)
 	return zchunk{z: out, crc: crc, n: uint32(len(text))}
 }
 
@@ -80,6 +111,7 @@ type family struct {
 	name  string
 	head  []byte // "# HELP …\n# TYPE …\n"
 	zhead zchunk
+	typ   prometheus.ValueType
 }
 
 // chunk is one check's series of one family. Never changed once made, so
@@ -87,13 +119,72 @@ type family struct {
 type chunk struct {
 	fam *family
 	zchunk
+	// sum is a hash of the text: a new rendering whose text for this
+	// family is the same reuses the chunk instead of compressing it again
+	// (most of a check's families do not change from run to run).
+	sum uint64
 }
+
+// textSeed keys the hashes of chunk texts (kept in memory only).
+var textSeed = maphash.MakeSeed()
 
 // encoded is one entry's rendering.
 type encoded struct {
 	chunks []chunk
-	keys   []uint64 // seriesKey of each series, for the duplicate accounting
-	err    error    // the entry rendered something it must not (see encode)
+	// digest sums up the seriesKey of each series: a new rendering with
+	// the same set of series (the usual case: only values change) leaves
+	// the duplicate accounting alone. The keys themselves are not kept
+	// (8 bytes a series); when the set changes, the old ones are read
+	// back from the chunks (keysOf).
+	digest keyDigest
+	err    error // the entry rendered something it must not (see encode)
+}
+
+// keyDigest identifies a set of series keys.
+type keyDigest struct {
+	sum, xor uint64
+	n        int
+}
+
+func digestOf(keys []uint64) keyDigest {
+	d := keyDigest{n: len(keys)}
+	for _, k := range keys {
+		d.sum += k
+		d.xor ^= k * 0x9e3779b97f4a7c15
+	}
+	return d
+}
+
+// keysOf appends the seriesKey of every series of an encoding, read back
+// from its chunks.
+func keysOf(enc *encoded, keys []uint64) ([]uint64, error) {
+	r := flateReaders.get()
+	defer flateReaders.put(r)
+	var zr bytes.Reader
+	var text []byte
+	for i := range enc.chunks {
+		c := &enc.chunks[i]
+		zr.Reset(c.z)
+		if err := r.(flate.Resetter).Reset(&zr, nil); err != nil {
+			return keys, err
+		}
+		text = slices.Grow(text[:0], int(c.n))[:c.n]
+		if _, err := io.ReadFull(r, text); err != nil {
+			return keys, err
+		}
+		keys = appendKeys(keys, text)
+	}
+	return keys, nil
+}
+
+// appendKeys appends the seriesKey of each line of text.
+func appendKeys(keys []uint64, text []byte) []uint64 {
+	for l := text; len(l) > 0; {
+		i := bytes.IndexByte(l, '\n')
+		keys = append(keys, seriesKey(l[:i]))
+		l = l[i+1:]
+	}
+	return keys
 }
 
 // seriesKey hashes a series line up to its value: name and labels.
@@ -125,24 +216,74 @@ func (m metricsOf) Collect(ch chan<- prometheus.Metric) {
 // or a family whose help or type differs from another check's, is an
 // error that makes scrapes fail until the entry renders cleanly: the same
 // protection the registry gave at every scrape, paid once per result.
-func encode(ms []prometheus.Metric, fams map[string]*family) encoded {
+// The series' keys are appended to keys (scratch the caller reuses).
+// Chunks of old (the entry's previous rendering) whose text is unchanged
+// are reused. Series of known Descs are written without a registry
+// (text.go); the others go through one, which teaches descs theirs.
+func encode(ms []prometheus.Metric, fams map[string]*family, descs map[*prometheus.Desc]*descInfo, old *encoded, keys []uint64) (encoded, []uint64) {
+	var sc scratch
+	return sc.encode(ms, fams, descs, old, keys)
+}
+
+// scratch is what encode reuses from one call to the next (the store's).
+type scratch struct {
+	buf     bytes.Buffer
+	samples []sample
+}
+
+func (sc *scratch) encode(ms []prometheus.Metric, fams map[string]*family, descs map[*prometheus.Desc]*descInfo, old *encoded, keys []uint64) (encoded, []uint64) {
 	if len(ms) == 0 {
-		return encoded{}
+		return encoded{}, keys
 	}
+	var out encoded
+	buf := &sc.buf
+	var prev []chunk // old's chunks not yet passed, by family name
+	if old != nil {
+		prev = old.chunks
+	}
+	add := func(f *family, lines []byte) {
+		first := len(keys)
+		keys = appendKeys(keys, lines)
+		out.digest = addDigest(out.digest, keys[first:])
+		sum := maphash.Bytes(textSeed, lines)
+		for len(prev) > 0 && prev[0].fam.name < f.name {
+			prev = prev[1:]
+		}
+		if len(prev) > 0 && prev[0].fam == f && prev[0].sum == sum && int(prev[0].n) == len(lines) {
+			out.chunks = append(out.chunks, prev[0])
+			return
+		}
+		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines), sum: sum})
+	}
+
+	groups, ok := fastGroups(ms, descs, sc.samples[:0])
+	if len(groups) > 0 {
+		sc.samples = groups[0][:cap(groups[0])] // keep the grown array
+	}
+	defer clear(sc.samples) // nor keep the samples alive
+	if ok {
+		out.chunks = make([]chunk, 0, len(groups)) // kept: exactly sized
+		for _, g := range groups {
+			buf.Reset()
+			writeSamples(buf, g)
+			add(g[0].info.fam, buf.Bytes())
+		}
+		out.chunks = slices.Clip(out.chunks)
+		return out, keys
+	}
+
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(metricsOf(ms)); err != nil {
-		return encoded{err: err}
+		return encoded{err: err}, keys
 	}
 	mfs, err := reg.Gather()
 	if err != nil {
-		return encoded{err: err}
+		return encoded{err: err}, keys
 	}
-	var out encoded
-	var buf bytes.Buffer
 	for _, mf := range mfs {
 		buf.Reset()
-		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
-			return encoded{err: err}
+		if _, err := expfmt.MetricFamilyToText(buf, mf); err != nil {
+			return encoded{err: err}, keys
 		}
 		text := buf.Bytes()
 		// The first two lines are HELP and TYPE.
@@ -151,21 +292,29 @@ func encode(ms []prometheus.Metric, fams map[string]*family) encoded {
 		head, lines := text[:cut], text[cut:]
 		f, ok := fams[mf.GetName()]
 		if !ok {
-			f = &family{name: mf.GetName(), head: slices.Clone(head), zhead: compress(head)}
+			f = &family{name: mf.GetName(), head: slices.Clone(head), zhead: compress(head), typ: valueType(mf.GetType())}
 			fams[f.name] = f
 		} else if !bytes.Equal(f.head, head) {
-			return encoded{err: fmt.Errorf("metric family %s: help or type differs from another check's: %q against %q", f.name, head, f.head)}
+			return encoded{err: fmt.Errorf("metric family %s: help or type differs from another check's: %q against %q", f.name, head, f.head)}, keys
 		}
-		for l := lines; len(l) > 0; {
-			i := bytes.IndexByte(l, '\n')
-			out.keys = append(out.keys, seriesKey(l[:i]))
-			l = l[i+1:]
-		}
-		out.chunks = append(out.chunks, chunk{fam: f, zchunk: compress(lines)})
+		add(f, lines)
 	}
 	out.chunks = slices.Clip(out.chunks)
-	out.keys = slices.Clip(out.keys)
-	return out
+	for _, m := range ms {
+		if _, known := descs[m.Desc()]; !known {
+			if _, isSample := m.(*probes.Sample); isSample {
+				if info, ok := learnDesc(m.Desc(), fams); ok {
+					descs[m.Desc()] = info
+				}
+			}
+		}
+	}
+	return out, keys
+}
+
+func addDigest(d keyDigest, keys []uint64) keyDigest {
+	e := digestOf(keys)
+	return keyDigest{sum: d.sum + e.sum, xor: d.xor ^ e.xor, n: d.n + e.n}
 }
 
 // snapshot lists the chunks to send, family by family (sorted by name),
@@ -177,32 +326,42 @@ func (s *Store) snapshot() ([]*zchunk, error) {
 		s.mu.RUnlock()
 		return nil, err
 	}
-	byFam := make(map[*family][]*zchunk, len(s.families))
+	// Two passes, so that every family's list is allocated once at its
+	// size (appending grew 30 lists of 10,000 at every scrape).
+	count := make(map[*family]int, len(s.families))
+	n := 0
+	for _, id := range s.order {
+		for _, c := range s.entries[id].enc.chunks {
+			count[c.fam]++
+			n++
+		}
+	}
+	fams := make([]*family, 0, len(count))
+	for f := range count {
+		fams = append(fams, f)
+	}
+	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	out := make([]*zchunk, n+len(fams))
+	next := make(map[*family]int, len(fams))
+	at := 0
+	for _, f := range fams {
+		out[at] = &f.zhead
+		next[f] = at + 1
+		at += 1 + count[f]
+	}
 	for _, id := range s.order {
 		enc := &s.entries[id].enc
 		for i := range enc.chunks {
 			c := &enc.chunks[i]
-			byFam[c.fam] = append(byFam[c.fam], &c.zchunk)
+			out[next[c.fam]] = &c.zchunk
+			next[c.fam]++
 		}
 	}
 	s.mu.RUnlock()
-
-	fams := make([]*family, 0, len(byFam))
-	n := 0
-	for f, cs := range byFam {
-		fams = append(fams, f)
-		n += 1 + len(cs)
-	}
-	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	out := make([]*zchunk, 0, n)
-	for _, f := range fams {
-		out = append(out, &f.zhead)
-		out = append(out, byFam[f]...)
-	}
 	return out, nil
 }
 
-var flateReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+var flateReaders = newFreeList(4, func() io.ReadCloser { return flate.NewReader(bytes.NewReader(nil)) })
 
 // WriteExposition writes every entry's series in the text format, each
 // family's HELP and TYPE once before its series.
@@ -307,8 +466,8 @@ func Handler(s *Store, other prometheus.Gatherer) http.Handler {
 
 // inflateTo writes the chunks' text.
 func inflateTo(w io.Writer, chunks []*zchunk) error {
-	r := flateReaders.Get().(io.ReadCloser)
-	defer flateReaders.Put(r)
+	r := flateReaders.get()
+	defer flateReaders.put(r)
 	var zr bytes.Reader
 	var buf [32 << 10]byte
 	for _, c := range chunks {

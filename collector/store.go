@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -49,18 +50,22 @@ type Store struct {
 	entries map[string]*Entry
 	order   []string // check IDs in registration order
 	recent  []RecentRun
-	render  func(*Entry) []prometheus.Metric
+	render  func(*Entry, []prometheus.Metric) []prometheus.Metric
 
 	families map[string]*family
+	descs    map[*prometheus.Desc]*descInfo // learnt by encode
 	// owners holds the key (seriesKey) of every series an entry renders,
 	// and shared counts those more than one entry renders, so that two
 	// checks rendering the same series are caught when the second result
 	// arrives rather than at every scrape.
-	owners        map[uint64]struct{}
-	shared        map[uint64]uint32 // owners beyond the first
-	duplicates    int               // len(shared)
-	lastDuplicate string            // a check that rendered one
-	badEntries    int               // entries whose rendering failed (encoded.err)
+	owners        keySet
+	shared        map[uint64]uint32   // owners beyond the first
+	keys, oldKeys []uint64            // scratch for rerender
+	ms            []prometheus.Metric // scratch for rerender
+	scratch       scratch             // encode's
+	duplicates    int                 // len(shared)
+	lastDuplicate string              // a check that rendered one
+	badEntries    int                 // entries whose rendering failed (encoded.err)
 }
 
 // RecentRun is one line of the status page's recent-runs list.
@@ -75,7 +80,7 @@ const recentRuns = 100
 
 // NewStore returns a store for checks. The checks' IDs must be unique.
 func NewStore(checks []*probes.Check) *Store {
-	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, owners: map[uint64]struct{}{}, shared: map[uint64]uint32{}}
+	s := &Store{entries: map[string]*Entry{}, render: renderEntry, families: map[string]*family{}, descs: map[*prometheus.Desc]*descInfo{}, shared: map[uint64]uint32{}}
 	for _, c := range checks {
 		if _, dup := s.entries[c.ID()]; dup {
 			panic("collector: duplicate check " + c.ID())
@@ -159,10 +164,29 @@ func (s *Store) Ready() bool {
 // rerender renders and encodes e again and keeps the duplicate-series
 // accounting. The caller holds s.mu for writing (or owns s).
 func (s *Store) rerender(e *Entry) {
-	if e.enc.err != nil {
+	old := e.enc
+	s.ms = s.render(e, s.ms[:0])
+	e.enc, s.keys = s.scratch.encode(s.ms, s.families, s.descs, &old, s.keys[:0])
+	clear(s.ms) // the scratch must not keep the result's samples alive
+	if old.err != nil {
 		s.badEntries--
 	}
-	for _, k := range e.enc.keys {
+	if e.enc.err != nil {
+		s.badEntries++
+	}
+	if e.enc.digest == old.digest {
+		return // the same series as before: nothing to account
+	}
+	var err error
+	s.oldKeys, err = keysOf(&old, s.oldKeys[:0])
+	if err != nil {
+		// The store's own chunks do not inflate: a bug, reported as
+		// such on every scrape instead of accounting wrongly.
+		e.enc = encoded{err: fmt.Errorf("reading back the previous series: %w", err)}
+		s.badEntries++
+		return
+	}
+	for _, k := range s.oldKeys {
 		if n, ok := s.shared[k]; ok {
 			if n == 1 {
 				delete(s.shared, k)
@@ -171,15 +195,10 @@ func (s *Store) rerender(e *Entry) {
 			}
 			continue
 		}
-		delete(s.owners, k)
+		s.owners.remove(k)
 	}
-	e.enc = encode(s.render(e), s.families)
-	if e.enc.err != nil {
-		s.badEntries++
-	}
-	for _, k := range e.enc.keys {
-		if _, ok := s.owners[k]; !ok {
-			s.owners[k] = struct{}{}
+	for _, k := range s.keys {
+		if s.owners.add(k) {
 			continue
 		}
 		s.shared[k]++

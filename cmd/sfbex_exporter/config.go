@@ -23,7 +23,8 @@ import (
 // agentVars are the agent's own variables; the estate, the web client and
 // each family declare theirs (probes/all.Variables lists them all).
 type agentVars struct {
-	MaxConcurrentProbes int `env:"SFBEX_MAX_CONCURRENT_PROBES, default=16"`
+	MaxConcurrentProbes int    `env:"SFBEX_MAX_CONCURRENT_PROBES, default=16"`
+	MemoryLimit         string `env:"SFBEX_MEMORY_LIMIT, default=auto"`
 }
 
 // agent is the configuration, checked: the checks every family derives
@@ -34,6 +35,10 @@ type agent struct {
 	Checks        []*probes.Check
 	Family        map[string]string // check ID -> the family that built it
 	MaxConcurrent int
+	// MemoryLimit is the garbage collector's soft limit (0: none);
+	// MemoryLimitAuto says it was derived from the checks.
+	MemoryLimit     int64
+	MemoryLimitAuto bool
 	// Routes are the extra routes families serve (POST /api/snapshots).
 	Routes map[string]http.Handler
 }
@@ -57,7 +62,12 @@ func configure(src config.Source) (*agent, error) {
 	if err := config.Range("SFBEX_MAX_CONCURRENT_PROBES", v.MaxConcurrentProbes, 1, 10000, "16"); err != nil {
 		return nil, err
 	}
-	a := &agent{Estate: est, Web: web, MaxConcurrent: v.MaxConcurrentProbes, Family: map[string]string{}, Routes: map[string]http.Handler{}}
+	limit, auto, err := parseMemoryLimit(v.MemoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	a := &agent{Estate: est, Web: web, MaxConcurrent: v.MaxConcurrentProbes, MemoryLimit: limit, MemoryLimitAuto: auto,
+		Family: map[string]string{}, Routes: map[string]http.Handler{}}
 	env := &probes.Env{Vars: src, Estate: est, Web: web, Handle: func(pattern string, h http.Handler) { a.Routes[pattern] = h }}
 	for _, f := range all.Families {
 		checks, err := f.Checks(env)
@@ -82,6 +92,9 @@ func configure(src config.Source) (*agent, error) {
 		return nil, err
 	}
 	a.Checks = append(a.Checks, exports...)
+	if a.MemoryLimitAuto {
+		a.MemoryLimit = autoMemoryLimit(a)
+	}
 	return a, nil
 }
 

@@ -13,9 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -74,6 +76,7 @@ func runIn(env runEnv, args []string) int {
 	logFormat := app.Flag("log.format", "Log format: json for machines, console for people.").Default("json").Enum("json", "console")
 	configFile := app.Flag("config.file", "Read SFBEX_* variables from this file, one NAME=value per line (for a Windows service); a variable set in the environment wins over the file.").Envar("SFBEX_CONFIG_FILE").String()
 	logFile := app.Flag("log.file", "Also write the log to this file (a Windows service has no console); it is renamed to <file>.1 when it reaches 10 MiB.").String()
+	pprofOn := app.Flag("web.enable-pprof", "Serve Go's profiler at /debug/pprof/ (heap, CPU, goroutines) on the agent's listener, to find where memory or CPU goes; off by default.").Bool()
 	logLevel := app.Flag("log.level", "Log level: debug, info, warn or error.").Default("info").Enum("debug", "info", "warn", "error")
 	webFlags := kingpinflag.AddFlags(app, defaultAddress)
 	app.Command("serve", "Run the agent (the default).").Default()
@@ -158,7 +161,7 @@ func runIn(env runEnv, args []string) int {
 	if cmd == checkCmd.FullCommand() {
 		return runCheck(ctx, a, *verbose)
 	}
-	return serve(ctx, log, webFlags, a, estate)
+	return serve(ctx, log, webFlags, a, estate, *pprofOn)
 }
 
 // startLab starts the simulated estate and points the configuration at it.
@@ -318,11 +321,35 @@ func newRegistry(store *collector.Store, labMode bool) *prometheus.Registry {
 	return reg
 }
 
+// applyMemoryLimit sets the garbage collector's soft limit, unless the Go
+// runtime's own GOMEMLIMIT is set (it wins: the operator asked the runtime).
+func applyMemoryLimit(log *zap.Logger, a *agent) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		log.Info("soft memory limit from GOMEMLIMIT; SFBEX_MEMORY_LIMIT is not used", zap.String("GOMEMLIMIT", os.Getenv("GOMEMLIMIT")))
+		return
+	}
+	if a.MemoryLimit <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(a.MemoryLimit)
+	log.Info("soft memory limit", zap.Int64("bytes", a.MemoryLimit), zap.Bool("derived_from_checks", a.MemoryLimitAuto))
+}
+
 // serve runs the scheduler and the HTTP server until ctx ends.
-func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig, a *agent, estate *lab.Lab) int {
+func serve(ctx context.Context, log *zap.Logger, webFlags *toolkitweb.FlagConfig, a *agent, estate *lab.Lab, pprofOn bool) int {
 	checks := a.Checks
+	applyMemoryLimit(log, a)
 	store := collector.NewStore(checks)
 	mux := newMux(store, agentRegistry(estate != nil), a, estate)
+	if pprofOn {
+		// The profiler's own handlers (net/http/pprof registers them on
+		// http.DefaultServeMux, which the agent does not serve).
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		log.Warn("the Go profiler is served at /debug/pprof/ (--web.enable-pprof): it shows the agent's internals to whoever can reach the listener")
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -18,10 +18,10 @@ func TestDNSResultRendering(t *testing.T) {
 		Domain: "contoso.test",
 		Records: []RecordResult{
 			{Record: "sip", Type: "A", FQDN: "sip.contoso.test", Resolver: "external",
-				Latest: Answer{Outcome: Timeout, Duration: 2 * time.Second}, Current: present, Stale: true, Changes: 3,
-				Rule: Rule{Required: true}, Expected: &yes},
+				Latest: &Answer{Outcome: Timeout, Duration: 2 * time.Second}, Current: present, Stale: true, Changes: 3,
+				Rule: &Rule{Required: true}, Expected: &yes},
 			{Record: "lyncdiscoverinternal", Type: "A", FQDN: "lyncdiscoverinternal.contoso.test", Resolver: "internal",
-				Latest: Answer{Outcome: NXDomain}, Current: &Answer{Outcome: NXDomain}, Rule: Rule{Required: true}, Expected: &no},
+				Latest: &Answer{Outcome: NXDomain}, Current: &Answer{Outcome: NXDomain}, Rule: &Rule{Required: true}, Expected: &no},
 		},
 		Consistent: &no,
 		Sides:      []SideCount{{Resolver: "external", Side: "online", Count: 1}},

@@ -19,5 +19,7 @@ func Resolve(ctx context.Context, res estate.Resolver, name string, qtype uint16
 		queryTimeout = 2 * time.Second
 	}
 	rec := Record{Name: name, FQDN: mdns.Fqdn(name), Type: qtype}
-	return newClient(res, queryTimeout).lookup(ctx, rec)
+	c := newClient(res, queryTimeout)
+	defer c.close()
+	return c.lookup(ctx, rec)
 }

@@ -26,6 +26,8 @@ type fakeResolver struct {
 	// silent names get no answer at all; silentAll silences the server.
 	silent    map[string]bool
 	silentAll bool
+	// dropFirst names get no answer to their first n queries.
+	dropFirst map[string]int
 	// stopAtCNAME answers like an authoritative server for another zone:
 	// the CNAME only, without following it.
 	stopAtCNAME bool
@@ -34,6 +36,8 @@ type fakeResolver struct {
 	// wrongQuestion answers with a question for another name.
 	wrongQuestion bool
 	queries       map[queryKey]int
+	// udpClients counts UDP queries per client address (source port).
+	udpClients map[string]int
 }
 
 type queryKey struct {
@@ -47,9 +51,10 @@ type queryKey struct {
 func newFakeResolver(t testing.TB, records ...string) *fakeResolver {
 	t.Helper()
 	f := &fakeResolver{
-		rcodes:  map[string]int{},
-		silent:  map[string]bool{},
-		queries: map[queryKey]int{},
+		rcodes:     map[string]int{},
+		silent:     map[string]bool{},
+		queries:    map[queryKey]int{},
+		udpClients: map[string]int{},
 	}
 	f.set(t, records...)
 	f.Addr = serveDNS(t, f)
@@ -144,7 +149,19 @@ func (f *fakeResolver) count(name string, qtype uint16, netw string) int {
 	return n
 }
 
+// sockets returns how many UDP client sockets (source addresses) asked.
+func (f *fakeResolver) sockets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.udpClients)
+}
+
 func (f *fakeResolver) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) {
+	if w.LocalAddr().Network() == "udp" {
+		f.mu.Lock()
+		f.udpClients[w.RemoteAddr().String()]++
+		f.mu.Unlock()
+	}
 	m := f.reply(w.LocalAddr().Network(), r)
 	if m != nil {
 		_ = w.WriteMsg(m)
@@ -166,6 +183,10 @@ func (f *fakeResolver) reply(netw string, r *mdns.Msg) *mdns.Msg {
 	name := strings.ToLower(q.Name)
 	f.queries[queryKey{name, q.Qtype, netw}]++
 	if f.silentAll || f.silent[name] {
+		return nil
+	}
+	if f.dropFirst[name] > 0 {
+		f.dropFirst[name]--
 		return nil
 	}
 	if rc, ok := f.rcodes[name]; ok {

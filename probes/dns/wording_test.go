@@ -6,7 +6,7 @@ import (
 )
 
 func TestOneChangeIsSingular(t *testing.T) {
-	r := &Result{Records: []RecordResult{{Record: "sip", Type: "A", FQDN: "sip.contoso.com", Resolver: "external", Changes: 1}}}
+	r := &Result{Records: []RecordResult{{Record: "sip", Type: "A", FQDN: "sip.contoso.com", Resolver: "external", Latest: &Answer{Outcome: NXDomain}, Changes: 1}}}
 	d := strings.Join(r.Details(), "\n")
 	if !strings.Contains(d, "[changed 1 time]") {
 		t.Errorf("details %q, want [changed 1 time]", d)

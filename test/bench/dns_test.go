@@ -484,6 +484,7 @@ func runCheckBinary(t *testing.T, bin, resolver string, domains []string, conc i
 		"SFBEX_DNS_RESOLVERS=internal="+resolver,
 		"SFBEX_DNS_INTERNAL_RESOLVERS=internal",
 		"SFBEX_TLS_SKIP_ENDPOINTS=all",
+		"SFBEX_SIP_ENABLED=false",
 		"SFBEX_LYNCDISCOVER_VIEWS=",
 		"SFBEX_MAX_CONCURRENT_PROBES="+strconv.Itoa(conc))
 	cmd.SysProcAttr = sysProcAttr()
@@ -502,10 +503,15 @@ func runCheckBinary(t *testing.T, bin, resolver string, domains []string, conc i
 		// "[ OK ] dns          contoso0001.test  (12 ms)"
 		_, rest, ok := strings.Cut(line, "]")
 		if f := strings.Fields(rest); ok && strings.HasPrefix(line, "[") && len(f) > 0 {
-			if f[0] != "dns" {
+			switch f[0] {
+			case "dns":
+				checks++
+			case "lifecycle":
+				// One check that always runs (no variable turns it off);
+				// it asks for the autodiscover records once, cheap.
+			default:
 				t.Fatalf("sfbex_exporter check ran a check that is not DNS: %s\nturn its family off in runCheckBinary", line)
 			}
-			checks++
 		}
 	}
 	if checks != len(domains) {

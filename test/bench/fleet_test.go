@@ -20,6 +20,7 @@ var (
 	flagFleetDomains = flag.String("bench.fleet.domains", "1000,5000,10000", "domain counts of the fleet scenario (SIP and email domains, comma-separated)")
 	flagFleetWindow  = flag.Duration("bench.fleet.window", 2*time.Minute, "how long the fleet scenario watches each agent after its first round (scraped every 15 s)")
 	flagFleetShards  = flag.Int("bench.fleet.shards", 4, "agents that split the largest estate (SFBEX_SHARD=i/n); 0 or 1: no shard run")
+	flagFleetEnv     = flag.String("bench.fleet.env", "", "more environment for the fleet's agents, comma-separated (e.g. SFBEX_MEMORY_LIMIT=off), to measure a setting")
 )
 
 // fleetRun is what one agent (or the sum of a sharded fleet) cost.
@@ -59,10 +60,18 @@ func startFleetAgent(t *testing.T, bin, domainsFile, internal, external string, 
 		"SFBEX_AUTODISCOVER_EXCHANGE=false",
 		"SFBEX_LYNCDISCOVER_VIEWS=",
 		"SFBEX_TLS_SKIP_ENDPOINTS=all",
+		"SFBEX_SIP_ENABLED=false",
 		"SFBEX_EXCHANGE_METADATA_URLS=",
 	}, extra...)
+	if *flagFleetEnv != "" {
+		env = append(env, strings.Split(*flagFleetEnv, ",")...)
+	}
+	var args []string
+	if *flagProfile != "" {
+		args = append(args, "--web.enable-pprof")
+	}
 	start := time.Now()
-	a := infra.StartAgentReadyWithin(t, 5*time.Minute, bin, nil, env)
+	a := infra.StartAgentReadyWithin(t, 5*time.Minute, bin, args, env)
 	return &fleetAgent{a: a, start: start, ready: time.Since(start)}
 }
 
@@ -105,10 +114,14 @@ func countSeries(t *testing.T, body string, domains int) float64 {
 			n++
 		}
 		if strings.HasPrefix(l, "sfbex_probe_success{") {
-			if !strings.Contains(l, `probe="dns"`) {
+			switch {
+			case strings.Contains(l, `probe="dns"`):
+				dnsChecks++
+			case strings.Contains(l, `probe="lifecycle"`):
+				// One hourly check that always runs (no switch turns it off).
+			default:
 				t.Fatalf("the fleet agent runs a check that is not DNS: %s", l)
 			}
-			dnsChecks++
 		}
 	}
 	if dnsChecks != domains {
@@ -117,11 +130,44 @@ func countSeries(t *testing.T, body string, domains int) float64 {
 	return float64(n)
 }
 
+// fetchProfile saves what the agent's /debug/pprof/<what> answers.
+func fetchProfile(t *testing.T, url, what, path string) {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{Proxy: nil}}
+	resp, err := c.Get(url + "/debug/pprof/" + what)
+	if err != nil {
+		t.Errorf("profile %s: %v", what, err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("profile %s: %v %s", what, err, resp.Status)
+	}
+}
+
 // watch measures agents over the window: scrapes every 15 s (gzip), RSS
 // every second, CPU over the window. Each agent's figures are returned.
+// With -bench.profile and one agent, the agent's CPU profile over the
+// window and its heap at the end are kept as fleet-<domains>-cpu.pprof and
+// fleet-<domains>-heap.pprof.
 func watch(t *testing.T, agents []*fleetAgent, domains []int, window time.Duration) []fleetRun {
 	t.Helper()
 	c := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{Proxy: nil, DisableCompression: true}}
+	profiling := *flagProfile != "" && len(agents) == 1
+	var profiled sync.WaitGroup
+	if profiling {
+		profiled.Add(1)
+		go func() {
+			defer profiled.Done()
+			fetchProfile(t, agents[0].a.URL, fmt.Sprintf("profile?seconds=%d", int(window.Seconds())-2),
+				filepath.Join(*flagProfile, fmt.Sprintf("fleet-%d-cpu.pprof", domains[0])))
+		}()
+	}
 	runs := make([]fleetRun, len(agents))
 	for i, fa := range agents {
 		r := &runs[i]
@@ -171,14 +217,31 @@ func watch(t *testing.T, agents []*fleetAgent, domains []int, window time.Durati
 		runs[i].cpuPct = 100 * float64(mustCPU(t, fa.a.PID())-cpu0[i]) / float64(wall)
 		runs[i].gzipScrape = time.Duration(median(gz[i]))
 	}
+	profiled.Wait()
+	if profiling {
+		fetchProfile(t, agents[0].a.URL, "heap?gc=1", filepath.Join(*flagProfile, fmt.Sprintf("fleet-%d-heap.pprof", domains[0])))
+	}
 	// Plain-text scrapes (curl, a browser) after the window: they inflate.
 	for i, fa := range agents {
 		var ps []float64
+		var body string
 		for range 3 {
-			_, d, _ := scrapeTimed(t, c, fa.a.URL, false)
+			var d time.Duration
+			_, d, body = scrapeTimed(t, c, fa.a.URL, false)
 			ps = append(ps, float64(d))
 		}
 		runs[i].plainScrape = time.Duration(median(ps))
+		// What the runtime says of its memory, for the docs' account of it.
+		var mem []string
+		for _, l := range strings.Split(body, "\n") {
+			for _, name := range []string{"go_memstats_heap_alloc_bytes ", "go_memstats_heap_inuse_bytes ", "go_memstats_sys_bytes ",
+				"go_memstats_next_gc_bytes ", "go_gc_gomemlimit_bytes ", "go_gc_duration_seconds_count "} {
+				if v, ok := strings.CutPrefix(l, name); ok {
+					mem = append(mem, strings.TrimSuffix(strings.TrimPrefix(name, "go_"), " ")+"="+v)
+				}
+			}
+		}
+		t.Logf("%d domains: runtime after the window: %s", domains[i], strings.Join(mem, " "))
 	}
 	return runs
 }
@@ -280,7 +343,7 @@ func benchFleet(t *testing.T, tab *table) {
 	total := 0
 	for i, fa := range fleet {
 		_, _, body := scrapeTimed(t, c, fa.a.URL, false)
-		counts[i] = strings.Count(body, "\nsfbex_probe_success{")
+		counts[i] = strings.Count(body, "\nsfbex_probe_success{probe=\"dns\"")
 		total += counts[i]
 	}
 	if total != largest {

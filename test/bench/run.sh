@@ -15,6 +15,7 @@
 #   -domains LIST      domain counts of the fleet scenario (default 1000,5000,10000), e.g. -domains 10000
 #   -window DURATION   how long the fleet scenario watches each agent after its first round (default 2m)
 #   -shards N          agents that split the largest fleet estate with SFBEX_SHARD (default 4; 0: none)
+#   -agentenv LIST     more environment for the fleet's agents, comma-separated (e.g. SFBEX_MEMORY_LIMIT=off)
 #   -profile DIR       write CPU profiles (scrape-agent, scrape-plain, dns-cycle) and print their top
 #   -out DIR           keep the tables here (default: a new temporary directory)
 #   -strict            fail when a target is NOT MET
@@ -28,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 runs=3 idle=5m scrapers=200 load=60s profile="" out="" strict=false
-domains=1000,5000,10000 window=2m shards=4
+domains=1000,5000,10000 window=2m shards=4 agentenv=""
 only=()
 while (($#)); do
 	case "$1" in
@@ -40,11 +41,12 @@ while (($#)); do
 	-domains) domains=$2; only+=(fleet); shift 2 ;;
 	-window) window=$2; shift 2 ;;
 	-shards) shards=$2; shift 2 ;;
+	-agentenv) agentenv=$2; shift 2 ;;
 	-profile) profile=$2; shift 2 ;;
 	-out) out=$2; shift 2 ;;
 	-strict) strict=true; shift ;;
 	-quick) runs=1 idle=30s scrapers=50 load=5s window=70s; shift ;;
-	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (try -h)" >&2; exit 2 ;;
 	esac
 done
@@ -78,7 +80,7 @@ status=0
 if ((${#bench_subtests[@]})); then
 	pattern="^TestPerformance\$/^($(IFS='|'; echo "${bench_subtests[*]}"))\$"
 	args=(-bench.runs="$runs" -bench.idle="$idle" -bench.out="$out/bench.md"
-		-bench.fleet.domains="$domains" -bench.fleet.window="$window" -bench.fleet.shards="$shards")
+		-bench.fleet.domains="$domains" -bench.fleet.window="$window" -bench.fleet.shards="$shards" -bench.fleet.env="$agentenv")
 	[[ -z "$profile" ]] || args+=(-bench.profile="$profile")
 	$strict && args+=(-bench.strict)
 	echo "==> go test -run '$pattern' ./test/bench/ -args ${args[*]}"

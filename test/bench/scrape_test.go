@@ -94,14 +94,18 @@ func newScrapeFixture(tb testing.TB, n int) *scrapeFixture {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
+	// Two rounds, as a running agent has them: a check's first result goes
+	// through a registry, its later ones are written as text directly
+	// (collector/text.go), and what is compared is the latter.
+	collector.RunOnce(ctx, f.store, checks, 16)
 	collector.RunOnce(ctx, f.store, checks, 16)
 	tb.Logf("scrape fixture: %d domains probed through 2 bind9 views in %v", n, time.Since(start).Round(time.Millisecond))
 	for _, e := range f.store.Entries() {
 		if e.Check == f.hang {
 			continue
 		}
-		if e.Runs != 1 || e.Latest.Err != nil || e.Shown == nil {
-			tb.Fatalf("%s: runs %d, error %v: the fixture needs one good result per domain", e.Check.ID(), e.Runs, e.Latest.Err)
+		if e.Runs != 2 || e.Latest.Err != nil || e.Shown == nil {
+			tb.Fatalf("%s: runs %d, error %v: the fixture needs two good results per domain", e.Check.ID(), e.Runs, e.Latest.Err)
 		}
 	}
 

@@ -319,7 +319,7 @@ func TestDirectoryBench(t *testing.T) {
 		"SFBEX_SIP_DOMAINS=" + strings.Join(sipDomains, ","),
 		"SFBEX_EMAIL_DOMAINS=",
 		"SFBEX_DNS_SKIP_RECORDS=" + strings.Join(dns.AllRecords, ","),
-		"SFBEX_TLS_SKIP_ENDPOINTS=all", "SFBEX_LYNCDISCOVER_VIEWS=none",
+		"SFBEX_TLS_SKIP_ENDPOINTS=all", "SFBEX_LYNCDISCOVER_VIEWS=none", "SFBEX_SIP_ENABLED=false",
 		"SFBEX_DNS_RESOLVERS=none=127.0.0.1:9",
 		"SFBEX_LDAP_URL=" + s.URL, "SFBEX_LDAP_STARTTLS=false",
 		"SFBEX_LDAP_BIND_DN=" + bindDN, "SFBEX_LDAP_PASSWORD=" + password,
