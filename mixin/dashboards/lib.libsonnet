@@ -127,7 +127,7 @@ function(config) {
               },
             ],
           },
-          unit: 'd',
+          unit: 'none',
         },
         overrides: [],
       },

@@ -36,7 +36,7 @@ function(config)
                 },
               ],
             },
-            unit: 'd',
+            unit: 'none',
           },
         },
         options+: {
@@ -71,7 +71,7 @@ function(config)
                 },
               ],
             },
-            unit: 'd',
+            unit: 'none',
           },
         },
         options+: {
@@ -182,7 +182,7 @@ function(config)
       panel('table', 8, 'Every certificate, days left', 'Every certificate every source shows, fewest days first: kind (oauth, tls, file), where it was seen, its role (current/next/previous for OAuth, position in the chain for TLS), subject, issuer, serial and thumbprint as Windows shows them.', [0, 6, 24, 12]) + {
         fieldConfig+: {
           defaults+: {
-            unit: 'd',
+            unit: 'none',
           },
           overrides: [
             {
@@ -452,7 +452,7 @@ function(config)
       panel('timeseries', 12, 'OAuth days left over time', 'Days left on the current and next OAuth certificates: a renewal shows as a jump up, a staged next certificate as a second line above.', [0, 27, 14, 7]) + {
         fieldConfig+: {
           defaults+: {
-            unit: 'd',
+            unit: 'none',
           },
         },
         targets: [

@@ -725,7 +725,7 @@ function(config)
         panels: [
         ],
       },
-      panel('stat', 24, 'Exchange Auth certificate', "Days left on the current Exchange Auth Certificate (the signing certificate in Exchange's auth metadata). Red below 14 days, amber below 60 (sfbex:threshold:oauth_cert_*). Alerts: SfbexOAuthCertificateExpiring, SfbexOAuthCertificateExpired.", [0, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
+      panel('stat', 24, 'Exchange Auth cert, days left', "Days left on the current Exchange Auth Certificate (the signing certificate in Exchange's auth metadata). Red below 14 days, amber below 60 (sfbex:threshold:oauth_cert_*). Alerts: SfbexOAuthCertificateExpiring, SfbexOAuthCertificateExpired.", [0, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -746,7 +746,7 @@ function(config)
                 },
               ],
             },
-            unit: 'd',
+            unit: 'none',
           },
         },
         options+: {
@@ -760,7 +760,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 25, 'SfB OAuth certificate', 'Days left on the current OAuthTokenIssuer certificate the Skype for Business pools publish. Red below 14 days, amber below 60.', [4, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
+      panel('stat', 25, 'SfB OAuth cert, days left', 'Days left on the current OAuthTokenIssuer certificate the Skype for Business pools publish. Red below 14 days, amber below 60.', [4, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -781,7 +781,7 @@ function(config)
                 },
               ],
             },
-            unit: 'd',
+            unit: 'none',
           },
         },
         options+: {
@@ -839,7 +839,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 27, 'TLS cert, fewest days', 'Days left on the TLS leaf or intermediate certificate that expires first, over every endpoint (autodiscover, lyncdiscover, the Edge, EWS). Red below 14 days, amber below 30 (sfbex:threshold:tls_cert_*).', [12, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
+      panel('stat', 27, 'TLS cert, fewest days left', 'Days left on the TLS leaf or intermediate certificate that expires first, over every endpoint (autodiscover, lyncdiscover, the Edge, EWS). Red below 14 days, amber below 30 (sfbex:threshold:tls_cert_*).', [12, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -860,7 +860,7 @@ function(config)
                 },
               ],
             },
-            unit: 'd',
+            unit: 'none',
           },
         },
         options+: {

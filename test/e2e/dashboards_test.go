@@ -503,6 +503,9 @@ func TestDashboardsLint(t *testing.T) {
 			defs, _ := fc["defaults"].(map[string]any)
 			if u, _ := defs["unit"].(string); u == "" {
 				t.Errorf("%s: no unit (fieldConfig.defaults.unit)", where)
+			} else if u == "d" {
+				// Grafana scales "d" to weeks and years: 400 days read "1.10 year".
+				t.Errorf(`%s: unit "d" shows days as weeks or years on a wall; use "none" and say days in the title`, where)
 			}
 			if f == "sfbex-overview.json" && typ == "stat" {
 				th, _ := defs["thresholds"].(map[string]any)
