@@ -725,7 +725,7 @@ function(config)
         panels: [
         ],
       },
-      panel('stat', 24, 'Exchange Auth cert, days left', "Days left on the current Exchange Auth Certificate (the signing certificate in Exchange's auth metadata). Red below 14 days, amber below 60 (sfbex:threshold:oauth_cert_*). Alerts: SfbexOAuthCertificateExpiring, SfbexOAuthCertificateExpired.", [0, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
+      panel('stat', 24, 'Exchange Auth, days left', "Days left on the current Exchange Auth Certificate (the signing certificate in Exchange's auth metadata). Red below 14 days, amber below 60 (sfbex:threshold:oauth_cert_*). Alerts: SfbexOAuthCertificateExpiring, SfbexOAuthCertificateExpired.", [0, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
@@ -760,7 +760,7 @@ function(config)
           },
         ],
       },
-      panel('stat', 25, 'SfB OAuth cert, days left', 'Days left on the current OAuthTokenIssuer certificate the Skype for Business pools publish. Red below 14 days, amber below 60.', [4, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
+      panel('stat', 25, 'SfB OAuth, days left', 'Days left on the current OAuthTokenIssuer certificate the Skype for Business pools publish. Red below 14 days, amber below 60.', [4, 16, 4, 4]) + lib.drilldown('sfbex-certificates', 'Certificates') + {
         fieldConfig+: {
           defaults+: {
             decimals: 0,
