@@ -1,14 +1,8 @@
 package chaos
 
 import (
-	"crypto/tls"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,38 +18,7 @@ import (
 // limit stays within 1.5× of the default's.
 func TestEndlessWebPageMemoryDoesNotGrowWithTheLimit(t *testing.T) {
 	host := "lyncdiscover." + chaosDomain
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	cert := chaosCert(t, caFile, host)
-
-	var sentMax atomic.Int64
-	done := make(chan struct{})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		chunk := []byte("<!DOCTYPE html><html><body>" + strings.Repeat("<p>Sign in to continue</p>", 1200))
-		var n int64
-		defer func() {
-			if n > sentMax.Load() {
-				sentMax.Store(n)
-			}
-		}()
-		for n < 1<<30 {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			k, err := w.Write(chunk)
-			n += int64(k)
-			if err != nil {
-				return
-			}
-		}
-	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
-	srv.StartTLS()
-	t.Cleanup(func() { close(done); srv.CloseClientConnections(); srv.Close() })
-	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	port, caFile, sentMax := endlessServer(t, host, "text/html; charset=utf-8", []byte("<!DOCTYPE html><html><body>"+strings.Repeat("<p>Sign in to continue</p>", 1200)))
 	dnsAddr, _ := startDNS(t, goodDNS)
 	bin := infra.BuildAgent(t)
 
@@ -85,13 +48,5 @@ func TestEndlessWebPageMemoryDoesNotGrowWithTheLimit(t *testing.T) {
 
 	hwmDefault, sentDefault := peak(0)
 	hwmMax, sentMaxLimit := peak(maxBodyLimit)
-	t.Logf("peak RSS (VmHWM) with an endless web page at lyncdiscover: %s at the default limit (1 MiB; the most one request got: %s), %s at the largest (64 MiB; %s): %.2f×",
-		mib(hwmDefault), mib(uint64(sentDefault)), mib(hwmMax), mib(uint64(sentMaxLimit)), float64(hwmMax)/float64(hwmDefault))
-	if sentMaxLimit < maxBodyLimit {
-		t.Errorf("with the limit at 64 MiB the agent stopped reading after %s: the test did not reach the limit", mib(uint64(sentMaxLimit)))
-	}
-	if float64(hwmMax) > 1.5*float64(hwmDefault) {
-		t.Errorf("peak RSS %s with SFBEX_HTTP_MAX_BODY_BYTES=%d, more than 1.5× the %s with the default limit: the page is kept, not discarded",
-			mib(hwmMax), maxBodyLimit, mib(hwmDefault))
-	}
+	judgePeaks(t, "an endless web page at lyncdiscover", "the page", hwmDefault, sentDefault, hwmMax, sentMaxLimit)
 }

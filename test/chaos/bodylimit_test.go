@@ -28,38 +28,7 @@ const maxBodyLimit = 64 << 20
 // largest limit stays within 1.5× of the default's.
 func TestEndlessEWSBodyMemoryDoesNotGrowWithTheLimit(t *testing.T) {
 	const host = "ews.chaos.test"
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	cert := chaosCert(t, caFile, host)
-
-	var sentMax atomic.Int64 // the most bytes one request got before the agent stopped reading
-	done := make(chan struct{})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusOK)
-		chunk := []byte(strings.Repeat("<a>", 32<<10/3))
-		var n int64
-		defer func() {
-			if n > sentMax.Load() {
-				sentMax.Store(n)
-			}
-		}()
-		for n < 1<<30 {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			k, err := w.Write(chunk)
-			n += int64(k)
-			if err != nil {
-				return
-			}
-		}
-	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
-	srv.StartTLS()
-	t.Cleanup(func() { close(done); srv.CloseClientConnections(); srv.Close() })
-	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	port, caFile, sentMax := endlessServer(t, host, "text/xml", []byte(strings.Repeat("<a>", 32<<10/3)))
 	dnsAddr, _ := startDNS(t, goodDNS)
 	bin := infra.BuildAgent(t)
 
@@ -105,14 +74,59 @@ func TestEndlessEWSBodyMemoryDoesNotGrowWithTheLimit(t *testing.T) {
 
 	hwmDefault, sentDefault := peak(0)
 	hwmMax, sentMaxLimit := peak(maxBodyLimit)
-	t.Logf("peak RSS (VmHWM) with an endless EWS body: %s at the default limit (1 MiB; the most one request got: %s), %s at the largest (64 MiB; %s): %.2f×",
-		mib(hwmDefault), mib(uint64(sentDefault)), mib(hwmMax), mib(uint64(sentMaxLimit)), float64(hwmMax)/float64(hwmDefault))
+	judgePeaks(t, "an endless EWS body", "the body", hwmDefault, sentDefault, hwmMax, sentMaxLimit)
+}
+
+// endlessServer serves host over TLS (its CA in caFile) with a 200 of
+// contentType whose body repeats chunk without end (1 GiB at most);
+// sentMax is the most bytes one request got before the agent stopped
+// reading.
+func endlessServer(t *testing.T, host, contentType string, chunk []byte) (port int, caFile string, sentMax *atomic.Int64) {
+	t.Helper()
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	cert := chaosCert(t, caFile, host)
+	sentMax = new(atomic.Int64)
+	done := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(http.StatusOK)
+		var n int64
+		defer func() {
+			if n > sentMax.Load() {
+				sentMax.Store(n)
+			}
+		}()
+		for n < 1<<30 {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			k, err := w.Write(chunk)
+			n += int64(k)
+			if err != nil {
+				return
+			}
+		}
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	srv.StartTLS()
+	t.Cleanup(func() { close(done); srv.CloseClientConnections(); srv.Close() })
+	return srv.Listener.Addr().(*net.TCPAddr).Port, caFile, sentMax
+}
+
+// judgePeaks holds the peak RSS with the largest body limit to within 1.5×
+// of the default limit's, and checks that the largest limit was reached.
+func judgePeaks(t *testing.T, what, body string, hwmDefault uint64, sentDefault int64, hwmMax uint64, sentMaxLimit int64) {
+	t.Helper()
+	t.Logf("peak RSS (VmHWM) with %s: %s at the default limit (1 MiB; the most one request got: %s), %s at the largest (64 MiB; %s): %.2f×",
+		what, mib(hwmDefault), mib(uint64(sentDefault)), mib(hwmMax), mib(uint64(sentMaxLimit)), float64(hwmMax)/float64(hwmDefault))
 	if sentMaxLimit < maxBodyLimit {
 		t.Errorf("with the limit at 64 MiB the agent stopped reading after %s: the test did not reach the limit", mib(uint64(sentMaxLimit)))
 	}
 	if float64(hwmMax) > 1.5*float64(hwmDefault) {
-		t.Errorf("peak RSS %s with SFBEX_HTTP_MAX_BODY_BYTES=%d, more than 1.5× the %s with the default limit: the body is kept, not discarded",
-			mib(hwmMax), maxBodyLimit, mib(hwmDefault))
+		t.Errorf("peak RSS %s with SFBEX_HTTP_MAX_BODY_BYTES=%d, more than 1.5× the %s with the default limit: %s is kept, not discarded",
+			mib(hwmMax), maxBodyLimit, mib(hwmDefault), body)
 	}
 }
 
