@@ -2,44 +2,23 @@ package autodiscover
 
 import (
 	"context"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sfbex/sfbex_exporter/internal/loopback"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
 
-// silentListener accepts TCP connections on 127.0.0.1 and never answers:
-// a TLS handshake with it hangs until the client gives up.
+// silentListener is a peer that accepts TCP connections and never answers: a TLS
+// handshake with it hangs until the client gives up.
 func silentListener(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := loopback.Silent()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	t.Cleanup(func() { ln.Close() })
 	return ln.Addr().String()
 }
 

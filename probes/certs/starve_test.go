@@ -12,15 +12,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sfbex/sfbex_exporter/collector"
+	"github.com/sfbex/sfbex_exporter/internal/loopback"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
@@ -114,34 +113,15 @@ func serveHTTPS(t *testing.T, cert tls.Certificate, body []byte) *httptest.Serve
 	return s
 }
 
-// silentTLS accepts TCP connections on 127.0.0.1 and never says a word:
-// a TLS handshake with it hangs.
+// silentTLS is a peer that accepts TCP connections and never answers: a TLS
+// handshake with it hangs until the client gives up.
 func silentTLS(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	t.Helper()
+	ln, err := loopback.Silent()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	t.Cleanup(func() { ln.Close() })
 	return ln.Addr().String()
 }
 
