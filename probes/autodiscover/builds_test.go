@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/httpprobe"
 	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/probes/probestest"
 )
 
 func buildsResult(versions map[string]string) *Result {
@@ -59,10 +59,7 @@ func TestOutOfSupportExchangeBuilds(t *testing.T) {
 func TestExchangeBuildMetrics(t *testing.T) {
 	r := buildsResult(map[string]string{"https://autodiscover.contoso.com/autodiscover/autodiscover.svc": "15.1.2507",
 		"https://mail.contoso.com/autodiscover/autodiscover.xml": "15.2.2562"})
-	c := &probes.Check{Probe: "autodiscover", Target: "contoso.com", Interval: time.Minute, Timeout: time.Second}
-	st := collector.NewStore([]*probes.Check{c})
-	st.Record(c.ID(), collector.Run{Start: time.Now(), Duration: time.Millisecond, Result: r})
-	reg := promtest.Registry(collector.NewCollector(st))
+	reg := probestest.Registry("autodiscover", "contoso.com", r)
 	if v := promtest.Value(t, reg, "sfbex_exchange_build_info", map[string]string{"server": "autodiscover.contoso.com", "build": "15.1.2507", "product": "exchange_2016", "protocol": "soap"}); v != 1 {
 		t.Errorf("build info %v", v)
 	}

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/internal/support"
-	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/probes/probestest"
 )
 
 // Get-CsServerVersion's line for Skype for Business Server 2019, as
@@ -244,10 +243,7 @@ func TestSfBMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &probes.Check{Probe: "cms", Target: dir, Interval: time.Minute, Timeout: time.Second}
-	st := collector.NewStore([]*probes.Check{c})
-	st.Record(c.ID(), collector.Run{Start: time.Now(), Duration: time.Millisecond, Result: res})
-	reg := promtest.Registry(collector.NewCollector(st))
+	reg := probestest.Registry("cms", dir, res)
 	if v := promtest.Value(t, reg, "sfbex_sfb_build_info", map[string]string{"server": "fe01.contoso.com", "product": "sfb_se", "build": "7.0.2046.820"}); v != 1 {
 		t.Errorf("build info %v", v)
 	}

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/estate"
 	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/probes"
+	"github.com/sfbex/sfbex_exporter/probes/probestest"
 )
 
 // TestExchangeVersion: the file version of ExSetup.exe in Learn's long
@@ -105,10 +105,7 @@ func TestExchangeServerMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &probes.Check{Probe: "cms", Target: dir, Interval: time.Minute, Timeout: time.Second}
-	st := collector.NewStore([]*probes.Check{c})
-	st.Record(c.ID(), collector.Run{Start: time.Now(), Duration: time.Millisecond, Result: res})
-	reg := promtest.Registry(collector.NewCollector(st))
+	reg := probestest.Registry("cms", dir, res)
 	if v := promtest.Value(t, reg, "sfbex_exchange_server_build_info", map[string]string{"server": "ex01.contoso.com", "product": "exchange_se", "build": "15.2.2562.17"}); v != 1 {
 		t.Errorf("ex01 build info %v", v)
 	}

@@ -1,13 +1,18 @@
 // Package probestest builds the Env a family configures itself from, out of
-// a map of variables, for the families' table-driven configuration tests.
+// a map of variables, for the families' table-driven configuration tests,
+// and serves a result as a scrape shows it, for their metric tests.
 package probestest
 
 import (
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sfbex/sfbex_exporter/collector"
 	"github.com/sfbex/sfbex_exporter/internal/config"
 	"github.com/sfbex/sfbex_exporter/internal/estate"
+	"github.com/sfbex/sfbex_exporter/internal/promtest"
 	"github.com/sfbex/sfbex_exporter/internal/webclient"
 	"github.com/sfbex/sfbex_exporter/probes"
 )
@@ -59,4 +64,14 @@ func IDs(checks []*probes.Check) []string {
 		out = append(out, c.ID())
 	}
 	return out
+}
+
+// Registry serves res as the agent does: recorded as one successful run of
+// a check (probe and target name it) in a collector store, behind a
+// pedantic registry, so a family's series are read as a scrape shows them.
+func Registry(probe, target string, res probes.Result) *prometheus.Registry {
+	c := &probes.Check{Probe: probe, Target: target, Interval: time.Minute, Timeout: time.Second}
+	st := collector.NewStore([]*probes.Check{c})
+	st.Record(c.ID(), collector.Run{Start: time.Now(), Duration: time.Millisecond, Result: res})
+	return promtest.Registry(collector.NewCollector(st))
 }
